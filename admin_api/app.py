@@ -1,0 +1,40 @@
+"""The FastAPI application: admin API under /api/v1 (the web-service channel joins under /REST)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from admin_api import catalogue_endpoints
+from admin_api.database import Database
+from admin_api.domain import endpoints as domains
+from admin_api.enterprise import endpoints as enterprises
+from admin_api.http import Services, install_error_handlers
+from admin_api.identity import build_verifier
+from admin_api.ops import endpoints as ops
+from admin_api.registration import endpoints as registrations
+from admin_api.settings import Settings
+from keys.passwords import Passwords
+
+API_PREFIX = "/api/v1"
+
+
+def build_services(settings: Settings, db: Database | None = None, dev_issuer: bool | None = None) -> Services:
+    dev = settings.dev_issuer if dev_issuer is None else dev_issuer
+    return Services(settings=settings, db=db or Database(settings.resolved_database_url),
+                    verifier=build_verifier(settings, dev),
+                    passwords=Passwords(settings.argon2_time_cost, settings.argon2_memory_cost,
+                                        settings.argon2_parallelism))
+
+
+def create_app(services: Services, extra_routers: list[APIRouter] | None = None) -> FastAPI:
+    app = FastAPI(title="gga-gateway admin API", version="1", openapi_url=f"{API_PREFIX}/openapi.json",
+                  docs_url=f"{API_PREFIX}/docs", redoc_url=None)
+    app.state.services = services
+    install_error_handlers(app)
+    api = APIRouter(prefix=API_PREFIX)
+    for module in (registrations, enterprises, domains, catalogue_endpoints, ops):
+        api.include_router(module.router)
+    for router in extra_routers or []:
+        api.include_router(router)
+    app.include_router(api)
+    return app

@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from admin_api.catalogue import APPLICATIONS, DOMAIN_KINDS
+
+router = APIRouter(tags=["catalogue"])
+
+
+@router.get("/applications")
+def list_applications() -> dict:
+    """The catalogue: public, as the guide's application lists are."""
+    return {"items": [{"code": a.code, "name_fr": a.name_fr, "name_nl": a.name_nl, "domains": list(a.domains)}
+                      for a in APPLICATIONS.values()], "domain_kinds": list(DOMAIN_KINDS)}

@@ -1,0 +1,1 @@
+"""Routes under /domains/{id}: access managers, users, CSV export and bulk actions."""

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import Session
+
+from admin_api.enterprise.service import domain_view
+from admin_api.http import caller, db_session, services
+from admin_api.identity import Caller
+from admin_api.paging import PageRequest, page_request
+from admin_api.policy import Action
+from admin_api.user import queries, service
+from admin_api.user.schemas import BulkIn, ManagerIn, UserFilters, UserIn
+
+router = APIRouter(prefix="/domains", tags=["domains and users"])
+
+
+def user_filters(last_name: str | None = Query(None, max_length=100),
+                 first_name: str | None = Query(None, max_length=100),
+                 username: str | None = Query(None, max_length=64),
+                 type: str | None = Query(None, pattern="^(GL|Co-GL|USER)$"),
+                 niss: str | None = Query(None, max_length=20),
+                 status: str | None = Query(None, pattern="^(active|blocked)$"),
+                 application: str | None = Query(None, max_length=4)) -> UserFilters:
+    return UserFilters(last_name=last_name, first_name=first_name, username=username, type=type, niss=niss,
+                       status=status, application=application)
+
+
+@router.get("/{domain_id}")
+def read_domain(domain_id: int, who: Caller = Depends(caller), session: Session = Depends(db_session)) -> dict:
+    domain, _ = service.authorize_domain(session, who, Action.MANAGE_USERS, domain_id)
+    return domain_view(domain)
+
+
+@router.put("/{domain_id}/local-manager")
+def set_local_manager(domain_id: int, body: ManagerIn, who: Caller = Depends(caller),
+                      session: Session = Depends(db_session)) -> dict:
+    return service.set_local_manager(session, who, domain_id, body)
+
+
+@router.post("/{domain_id}/co-local-managers", status_code=201)
+def add_co_local_manager(domain_id: int, body: ManagerIn, who: Caller = Depends(caller),
+                         session: Session = Depends(db_session)) -> dict:
+    return service.add_co_local_manager(session, who, domain_id, body)
+
+
+@router.delete("/{domain_id}/co-local-managers/{niss}", status_code=204)
+def remove_co_local_manager(domain_id: int, niss: str, who: Caller = Depends(caller),
+                            session: Session = Depends(db_session)) -> Response:
+    service.remove_co_local_manager(session, who, domain_id, niss)
+    return Response(status_code=204)
+
+
+@router.get("/{domain_id}/users")
+def list_users(domain_id: int, filters: UserFilters = Depends(user_filters),
+               paging: PageRequest = Depends(page_request), who: Caller = Depends(caller),
+               session: Session = Depends(db_session)) -> dict:
+    domain, _ = service.authorize_domain(session, who, Action.MANAGE_USERS, domain_id)
+    users, total = queries.page(session, queries.filtered(session, domain.id, filters), paging)
+    return {"items": [service.user_view(u) for u in users], "total": total, "page": paging.page,
+            "page_size": paging.page_size}
+
+
+@router.get("/{domain_id}/users.csv", response_class=StreamingResponse)
+def export_users(domain_id: int, request: Request, filters: UserFilters = Depends(user_filters),
+                 who: Caller = Depends(caller), session: Session = Depends(db_session)) -> StreamingResponse:
+    domain, _ = service.authorize_domain(session, who, Action.MANAGE_USERS, domain_id)
+    queries.filtered(session, domain.id, filters)  # refuse bad filters before the 200 goes out
+    db = services(request).db
+
+    def rows():  # its own session: the stream outlives the request's unit of work
+        with db.session() as stream_session:
+            yield from queries.stream_csv(stream_session, queries.filtered(stream_session, domain.id, filters))
+
+    return StreamingResponse(rows(), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="users-domain-{domain.id}.csv"'})
+
+
+@router.post("/{domain_id}/users", status_code=201)
+def create_user(domain_id: int, body: UserIn, request: Request, who: Caller = Depends(caller),
+                session: Session = Depends(db_session)) -> dict:
+    return service.create_user(session, who, domain_id, body, services(request).passwords)
+
+
+@router.post("/{domain_id}/users/bulk")
+def bulk(domain_id: int, body: BulkIn, who: Caller = Depends(caller), session: Session = Depends(db_session)) -> dict:
+    return service.bulk(session, who, domain_id, body.action, body.users, body.applications)

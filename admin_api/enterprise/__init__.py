@@ -1,0 +1,1 @@
+"""An enterprise as its managers see it: GAP, co-GAPs and domains."""

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Response
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from admin_api.enterprise import service
+from admin_api.http import caller, db_session
+from admin_api.identity import Caller
+from admin_api.registration import service as registration
+from admin_api.registration.schemas import ManagerDesignation
+from admin_api.schemas import ContactData, Niss
+
+router = APIRouter(prefix="/enterprises", tags=["enterprises"])
+
+
+class CoMainManagerIn(BaseModel):
+    niss: Niss
+    contact: ContactData | None = None
+
+
+class DomainIn(BaseModel):
+    name: str
+    identifier: str
+    applications: list[str] | None = None
+
+
+@router.get("/{number}")
+def read_enterprise(number: str, who: Caller = Depends(caller), session: Session = Depends(db_session)) -> dict:
+    return service.read(session, who, number)
+
+
+@router.put("/{number}/main-access-manager")
+def change_main_manager(number: str, body: ManagerDesignation, who: Caller = Depends(caller),
+                        session: Session = Depends(db_session)) -> dict:
+    enterprise = service.get_enterprise(session, number)
+    return registration.change_main_manager(session, who, enterprise.number, body)
+
+
+@router.post("/{number}/co-main-managers", status_code=201)
+def add_co_main_manager(number: str, body: CoMainManagerIn, who: Caller = Depends(caller),
+                        session: Session = Depends(db_session)) -> dict:
+    return service.add_co_main_manager(session, who, number, body.niss, body.contact)
+
+
+@router.delete("/{number}/co-main-managers/{niss}", status_code=204)
+def remove_co_main_manager(number: str, niss: str, who: Caller = Depends(caller),
+                           session: Session = Depends(db_session)) -> Response:
+    service.remove_co_main_manager(session, who, number, niss)
+    return Response(status_code=204)
+
+
+@router.get("/{number}/domains")
+def list_domains(number: str, who: Caller = Depends(caller), session: Session = Depends(db_session)) -> list[dict]:
+    return service.list_domains(session, who, number)
+
+
+@router.post("/{number}/domains", status_code=201)
+def create_domain(number: str, body: DomainIn, who: Caller = Depends(caller),
+                  session: Session = Depends(db_session)) -> dict:
+    return service.create_domain(session, who, number, body.name, body.identifier, body.applications)

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from admin_api import audit, catalogue, identifiers
+from admin_api.identity import Caller
+from admin_api.models import CoMainManager, Domain, DomainApplication, Enterprise
+from admin_api.policy import MANAGERS_OF_DOMAIN, Action, Role, authorize, domain_ids_managed_by
+from admin_api.registration.service import manager_view
+from admin_api.registry import person_name
+from admin_api.schemas import ContactData
+from gga.errors import ErrorCode, GGAError
+
+
+def get_enterprise(session: Session, number: str) -> Enterprise:
+    number = identifiers.enterprise_number(number)
+    enterprise = session.get(Enterprise, number)
+    if enterprise is None:
+        raise GGAError(ErrorCode.NOT_FOUND, f"No enterprise {number}.", {"enterprise_number": number})
+    return enterprise
+
+
+def read(session: Session, caller: Caller, number: str) -> dict[str, Any]:
+    enterprise = get_enterprise(session, number)
+    authorize(session, caller, Action.READ_ENTERPRISE, enterprise.number)
+    return {
+        "enterprise_number": enterprise.number, "name": enterprise.name, "address": enterprise.address,
+        "registered": enterprise.main_manager_niss is not None,
+        "registered_at": enterprise.registered_at.isoformat() if enterprise.registered_at else None,
+        "main_access_manager": manager_view(session, enterprise) if enterprise.main_manager_niss else None,
+        "co_main_access_managers": [co_view(session, c) for c in enterprise.co_main_managers],
+        "domains": [domain_view(d) for d in enterprise.domains],
+    }
+
+
+def co_view(session: Session, c: CoMainManager) -> dict[str, Any]:
+    return {"niss": c.niss, "name": person_name(session, c.niss), "email": c.email, "phone": c.phone}
+
+
+def add_co_main_manager(session: Session, caller: Caller, number: str, niss: str,
+                        contact: ContactData | None) -> dict[str, Any]:
+    enterprise = get_enterprise(session, number)
+    authorize(session, caller, Action.MANAGE_CO_MAIN_MANAGERS, enterprise.number)
+    if niss == enterprise.main_manager_niss or session.get(CoMainManager, (enterprise.number, niss)):
+        raise GGAError(ErrorCode.CO_MAIN_MANAGER_EXISTS, details={"niss": niss})
+    co = CoMainManager(enterprise_number=enterprise.number, niss=niss,
+                       email=contact.email if contact else None, phone=contact.phone if contact else None)
+    session.add(co)
+    session.flush()
+    audit.record(session, caller, "enterprise.co_main_manager.added", f"enterprise:{enterprise.number}",
+                 enterprise.number, after={"niss": niss})
+    return co_view(session, co)
+
+
+def remove_co_main_manager(session: Session, caller: Caller, number: str, niss: str) -> None:
+    enterprise = get_enterprise(session, number)
+    authorize(session, caller, Action.MANAGE_CO_MAIN_MANAGERS, enterprise.number)
+    co = session.get(CoMainManager, (enterprise.number, identifiers.niss(niss)))
+    if co is None:
+        raise GGAError(ErrorCode.NOT_FOUND, "This person is not a co main access manager.", {"niss": niss})
+    session.delete(co)
+    audit.record(session, caller, "enterprise.co_main_manager.removed", f"enterprise:{enterprise.number}",
+                 enterprise.number, before={"niss": co.niss})
+
+
+def domain_view(d: Domain) -> dict[str, Any]:
+    return {"id": d.id, "enterprise_number": d.enterprise_number, "name": d.name, "identifier": d.identifier,
+            "applications": [a.code for a in d.applications], "created_at": d.created_at.isoformat()}
+
+
+def list_domains(session: Session, caller: Caller, number: str) -> list[dict[str, Any]]:
+    enterprise = get_enterprise(session, number)
+    roles = authorize(session, caller, Action.LIST_DOMAINS, enterprise.number)
+    if roles & {Role.MAIN_MANAGER, Role.CO_MAIN_MANAGER}:
+        return [domain_view(d) for d in enterprise.domains]
+    assert roles & MANAGERS_OF_DOMAIN and caller.niss
+    managed = domain_ids_managed_by(session, caller.niss, enterprise.number)
+    return [domain_view(d) for d in enterprise.domains if d.id in managed]
+
+
+def create_domain(session: Session, caller: Caller, number: str, name: str, identifier: str,
+                  applications: list[str] | None) -> dict[str, Any]:
+    enterprise = get_enterprise(session, number)
+    authorize(session, caller, Action.CREATE_DOMAIN, enterprise.number)
+    if name not in catalogue.DOMAIN_KINDS:
+        raise GGAError(ErrorCode.DOMAIN_KIND_UNKNOWN, f"Domain kinds: {', '.join(catalogue.DOMAIN_KINDS)}.",
+                       {"field": "name"})
+    if name == catalogue.EMPLOYER_ONSS:
+        identifier = identifiers.onss_number(identifier)
+    offered = catalogue.applications_of_domain(name)
+    chosen = offered if applications is None else sorted(set(applications))
+    outside = [c for c in chosen if c not in offered]
+    if outside:
+        raise GGAError(ErrorCode.APPLICATION_NOT_IN_DOMAIN, details={"applications": outside})
+    if any(d.name == name and d.identifier == identifier for d in enterprise.domains):
+        raise GGAError(ErrorCode.DOMAIN_EXISTS, details={"name": name, "identifier": identifier})
+    domain = Domain(enterprise_number=enterprise.number, name=name, identifier=identifier,
+                    applications=[DomainApplication(code=c) for c in chosen])
+    session.add(domain)
+    session.flush()
+    audit.record(session, caller, "domain.created", f"domain:{domain.id}", enterprise.number,
+                 after=domain_view(domain))
+    return domain_view(domain)

@@ -1,0 +1,98 @@
+"""HTTP plumbing shared by every router: the unit of work, the caller, and errors in the contract's shape."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from admin_api.database import Database
+from admin_api.identity import ANONYMOUS, Caller, caller_from_claims
+from admin_api.settings import Settings
+from gga.errors import ErrorCode, GGAError
+from keys.passwords import Passwords
+from keys.tokens import TokenInvalid, TokenVerifier
+
+log = logging.getLogger("gga.http")
+
+
+@dataclass
+class Services:
+    """What the routers need, built once per process (``app.state.services``)."""
+
+    settings: Settings
+    db: Database
+    verifier: TokenVerifier
+    passwords: Passwords
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services
+
+
+def db_session(request: Request) -> Iterator[Session]:
+    with services(request).db.session() as session:
+        yield session
+
+
+def caller(request: Request) -> Caller:
+    """The bearer token's person; anonymous when there is no token; 401 when the token is bad."""
+    header = request.headers.get("authorization", "")
+    if not header:
+        return ANONYMOUS
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise GGAError(ErrorCode.UNAUTHENTICATED, "Use 'Authorization: Bearer <token>'.")
+    try:
+        return caller_from_claims(services(request).verifier.verify(token.strip()))
+    except TokenInvalid as exc:
+        raise GGAError(ErrorCode.UNAUTHENTICATED, f"Token refused: {exc}") from exc
+
+
+def error_response(err: GGAError) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if err.code == ErrorCode.UNAUTHENTICATED else None
+    return JSONResponse(err.as_json(), status_code=err.status, headers=headers)
+
+
+def _validation_code(errors: list[dict]) -> ErrorCode:
+    for e in errors:
+        if e.get("type", "") in ErrorCode.__members__:
+            return ErrorCode(e["type"])
+    return ErrorCode.VALIDATION_ERROR
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(GGAError)
+    async def _gga(_request: Request, exc: GGAError) -> JSONResponse:
+        return error_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"field": ".".join(str(p) for p in e["loc"] if p != "body"), "type": e["type"], "message": e["msg"]}
+                  for e in exc.errors()]
+        code = _validation_code(exc.errors())
+        message = errors[0]["message"] if errors else "invalid request"
+        if errors:
+            message = f"{errors[0]['field']}: {message}"
+        return error_response(GGAError(code, message, {"errors": errors}))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: ErrorCode.NOT_FOUND, 401: ErrorCode.UNAUTHENTICATED, 403: ErrorCode.FORBIDDEN}.get(
+            exc.status_code, ErrorCode.VALIDATION_ERROR)
+        body = GGAError(code, str(exc.detail)).as_json()
+        return JSONResponse(body, status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        ref = uuid.uuid4().hex[:12]
+        log.exception("unexpected error ref=%s", ref, exc_info=exc)
+        return error_response(GGAError(ErrorCode.INTERNAL_ERROR, f"Unexpected failure (reference {ref}).",
+                                       {"reference": ref}))

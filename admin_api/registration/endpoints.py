@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Response
+from sqlalchemy.orm import Session
+
+from admin_api.http import caller, db_session
+from admin_api.identity import Caller
+from admin_api.registration import document, service
+from admin_api.registration.schemas import ExceptionalRegistration, Rejection, StandardRegistration
+
+router = APIRouter(prefix="/registrations", tags=["registrations"])
+
+
+@router.post("", status_code=201)
+def register_standard(body: StandardRegistration, who: Caller = Depends(caller),
+                      session: Session = Depends(db_session)) -> dict:
+    return service.register_standard(session, who, body)
+
+
+@router.post("/exceptional", status_code=201)
+def register_exceptional(body: ExceptionalRegistration, session: Session = Depends(db_session)) -> dict:
+    request = service.register_exceptional(session, body)
+    view = service.request_view(request)
+    view["postal_address"] = list(service.POSTAL_ADDRESS)
+    view["message"] = (f"Votre demande a été enregistrée avec succès dans le système sous le numéro de ticket "
+                       f"{request.ticket}. Téléchargez le document, imprimez le PDF, signez-le manuellement et "
+                       f"renvoyez-le par voie postale à : {', '.join(service.POSTAL_ADDRESS)}.")
+    return view
+
+
+@router.get("/{ticket}")
+def read_request(ticket: str, session: Session = Depends(db_session)) -> dict:
+    """Readable by whoever holds the (unguessable) ticket, as the guide's contact centre does."""
+    return service.request_view(service.get_request(session, ticket))
+
+
+@router.get("/{ticket}/document", response_class=Response)
+def request_document(ticket: str, session: Session = Depends(db_session)) -> Response:
+    request = service.get_request(session, ticket)
+    pdf = document.render(session, request)
+    return Response(pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="CSAM-{request.ticket}.pdf"'})
+
+
+@router.post("/{ticket}/approve")
+def approve(ticket: str, who: Caller = Depends(caller), session: Session = Depends(db_session)) -> dict:
+    return service.request_view(service.approve(session, who, ticket))
+
+
+@router.post("/{ticket}/reject")
+def reject(ticket: str, body: Rejection, who: Caller = Depends(caller),
+           session: Session = Depends(db_session)) -> dict:
+    return service.request_view(service.reject(session, who, ticket, body.reason))

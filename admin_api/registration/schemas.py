@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel
+
+from admin_api.schemas import ContactData, DesignatedPerson, EnterpriseNumber, Name, Niss
+
+
+class ManagerDesignation(BaseModel):
+    """``main_access_manager``: ``"self"`` or another person; ``contact``: the requester's own contact."""
+
+    main_access_manager: Literal["self"] | DesignatedPerson
+    contact: ContactData
+    confirm: bool = False
+
+
+class StandardRegistration(ManagerDesignation):
+    enterprise_number: EnterpriseNumber
+
+
+class LegalRepresentativeIdentity(BaseModel):
+    niss: Niss
+    first_name: Name
+    last_name: Name
+
+
+class ExceptionalRegistration(StandardRegistration):
+    legal_representative: LegalRepresentativeIdentity
+
+
+class Rejection(BaseModel):
+    reason: Name

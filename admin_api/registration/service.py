@@ -1,0 +1,248 @@
+"""Rules of both procedures; one function designates the GAP whichever procedure led there."""
+
+from __future__ import annotations
+
+import secrets
+import string
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from admin_api import audit, mail
+from admin_api.identity import Caller
+from admin_api.models import CoMainManager, Enterprise, Person, RegistrationRequest
+from admin_api.models.base import utcnow
+from admin_api.policy import Action, Role, authorize, roles_in
+from admin_api.registration.schemas import (
+    ExceptionalRegistration,
+    ManagerDesignation,
+    StandardRegistration,
+)
+from admin_api.registry import is_current_legal_representative, person_name
+from gga.errors import ErrorCode, GGAError
+
+TICKET_ALPHABET = string.digits + string.ascii_uppercase
+POSTAL_ADDRESS = ("Centre de Contact Eranova", "Smals", "Avenue Fonsny 20", "1060 Bruxelles")
+
+
+def new_ticket() -> str:
+    """13 characters of [0-9A-Z] from the OS's CSPRNG (about 67 bits: not guessable)."""
+    return "".join(secrets.choice(TICKET_ALPHABET) for _ in range(13))
+
+
+@dataclass(frozen=True)
+class Designation:
+    """Who becomes GAP, with which contact, asked by whom."""
+
+    manager_niss: str
+    manager_email: str
+    manager_phone: str
+    requester_niss: str
+    requester_email: str
+    requester_phone: str
+
+    @classmethod
+    def of(cls, requester_niss: str, body: ManagerDesignation) -> Designation:
+        m = body.main_access_manager
+        if m == "self":
+            return cls(requester_niss, body.contact.email, body.contact.phone,
+                       requester_niss, body.contact.email, body.contact.phone)
+        return cls(m.niss, m.email, m.phone, requester_niss, body.contact.email, body.contact.phone)
+
+
+def _known_enterprise(session: Session, number: str) -> Enterprise:
+    enterprise = session.get(Enterprise, number)
+    if enterprise is None:
+        raise GGAError(ErrorCode.ENTERPRISE_UNKNOWN, f"Enterprise {number} is not in the enterprise register.",
+                       {"enterprise_number": number})
+    return enterprise
+
+
+def _refuse_if_registered(session: Session, enterprise: Enterprise, designation: Designation) -> None:
+    if enterprise.main_manager_niss is None:
+        return
+    if enterprise.main_manager_niss == designation.manager_niss == designation.requester_niss:
+        raise GGAError(ErrorCode.ALREADY_MAIN_ACCESS_MANAGER, details={"enterprise_number": enterprise.number})
+    raise GGAError(ErrorCode.ENTERPRISE_ALREADY_REGISTERED, details={
+        "enterprise_number": enterprise.number,
+        "main_access_manager": person_name(session, enterprise.main_manager_niss) or enterprise.main_manager_niss})
+
+
+def _require_confirmation(confirm: bool) -> None:
+    if not confirm:
+        raise GGAError(ErrorCode.CONFIRMATION_REQUIRED)
+
+
+def register_standard(session: Session, caller: Caller, body: StandardRegistration) -> dict[str, Any]:
+    """Guide I: a legal representative logged in with eID registers the enterprise and designates the GAP."""
+    if caller.niss is None:
+        raise GGAError(ErrorCode.UNAUTHENTICATED)
+    if not caller.has_eid:
+        raise GGAError(ErrorCode.EID_REQUIRED)
+    _require_confirmation(body.confirm)
+    enterprise = _known_enterprise(session, body.enterprise_number)
+    if Role.LEGAL_REPRESENTATIVE not in roles_in(session, caller, enterprise.number):
+        raise GGAError(ErrorCode.NOT_LEGAL_REPRESENTATIVE, details={"enterprise_number": enterprise.number})
+    designation = Designation.of(caller.niss, body)
+    _refuse_if_registered(session, enterprise, designation)
+    request = RegistrationRequest(ticket=new_ticket(), procedure="standard", status="approved",
+                                  enterprise_number=enterprise.number, decided_by=caller.niss, decided_at=utcnow(),
+                                  **_request_fields(designation))
+    session.add(request)
+    designate(session, caller, enterprise, designation)
+    return registration_result(session, enterprise, request)
+
+
+def register_exceptional(session: Session, body: ExceptionalRegistration) -> RegistrationRequest:
+    """Guide II: no eID; the request gets a ticket and waits for the signed paper form and an operator."""
+    _require_confirmation(body.confirm)
+    enterprise = _known_enterprise(session, body.enterprise_number)
+    lr = body.legal_representative
+    if not is_current_legal_representative(session, enterprise.number, lr.niss):
+        raise GGAError(ErrorCode.NOT_LEGAL_REPRESENTATIVE, details={"enterprise_number": enterprise.number})
+    known = session.get(Person, lr.niss)
+    if known is not None and not (_same_name(known.first_name, lr.first_name)
+                                  and _same_name(known.last_name, lr.last_name)):
+        raise GGAError(ErrorCode.LEGAL_REPRESENTATIVE_NAME_MISMATCH, details={"field": "legal_representative"})
+    designation = Designation.of(lr.niss, body)
+    _refuse_if_registered(session, enterprise, designation)
+    request = RegistrationRequest(ticket=new_ticket(), procedure="exceptional", status="pending",
+                                  enterprise_number=enterprise.number, requester_first_name=lr.first_name,
+                                  requester_last_name=lr.last_name, **_request_fields(designation))
+    session.add(request)
+    session.flush()
+    audit.record(session, "anonymous", "registration.exceptional.requested", f"ticket:{request.ticket}",
+                 enterprise.number, after=_request_view(request))
+    return request
+
+
+def _request_fields(d: Designation) -> dict[str, str]:
+    return {"requester_niss": d.requester_niss, "requester_email": d.requester_email,
+            "requester_phone": d.requester_phone, "manager_niss": d.manager_niss,
+            "manager_email": d.manager_email, "manager_phone": d.manager_phone}
+
+
+def _same_name(a: str, b: str) -> bool:
+    def fold(s: str) -> str:
+        s = unicodedata.normalize("NFKD", s)
+        return " ".join("".join(c for c in s if not unicodedata.combining(c)).casefold().split())
+    return fold(a) == fold(b)
+
+
+def get_request(session: Session, ticket: str) -> RegistrationRequest:
+    request = session.get(RegistrationRequest, ticket.upper())
+    if request is None:
+        raise GGAError(ErrorCode.NOT_FOUND, "No request with this ticket.", {"ticket": ticket})
+    return request
+
+
+def _pending(session: Session, caller: Caller, ticket: str) -> RegistrationRequest:
+    authorize(session, caller, Action.DECIDE_REGISTRATION)
+    request = get_request(session, ticket)
+    if request.status != "pending":
+        raise GGAError(ErrorCode.REQUEST_ALREADY_DECIDED, details={"status": request.status})
+    return request
+
+
+def approve(session: Session, caller: Caller, ticket: str) -> RegistrationRequest:
+    """An operator received the signed form: the enterprise is registered as in the standard procedure."""
+    request = _pending(session, caller, ticket)
+    enterprise = _known_enterprise(session, request.enterprise_number)
+    designation = Designation(request.manager_niss, request.manager_email, request.manager_phone,
+                              request.requester_niss, request.requester_email, request.requester_phone)
+    _refuse_if_registered(session, enterprise, designation)
+    before = _request_view(request)
+    request.status, request.decided_by, request.decided_at = "approved", caller.niss, utcnow()
+    designate(session, caller, enterprise, designation)
+    audit.record(session, caller, "registration.exceptional.approved", f"ticket:{ticket}", enterprise.number,
+                 before, _request_view(request))
+    return request
+
+
+def reject(session: Session, caller: Caller, ticket: str, reason: str) -> RegistrationRequest:
+    request = _pending(session, caller, ticket)
+    before = _request_view(request)
+    request.status, request.reason = "rejected", reason
+    request.decided_by, request.decided_at = caller.niss, utcnow()
+    mail.queue(session, request.requester_email, f"CSAM: demande {request.ticket} refusée",
+               f"Votre demande {request.ticket} pour l'entreprise {request.enterprise_number} a été refusée.\n"
+               f"Motif : {reason}\n")
+    audit.record(session, caller, "registration.exceptional.rejected", f"ticket:{ticket}",
+                 request.enterprise_number, before, _request_view(request))
+    return request
+
+
+def designate(session: Session, actor: Caller, enterprise: Enterprise, d: Designation) -> None:
+    """Make ``d.manager_niss`` the GAP, automatically access manager of every domain (guide III)."""
+    before = _manager_view(enterprise)
+    enterprise.main_manager_niss = d.manager_niss
+    enterprise.main_manager_email, enterprise.main_manager_phone = d.manager_email, d.manager_phone
+    enterprise.registered_at = enterprise.registered_at or utcnow()
+    co = session.get(CoMainManager, (enterprise.number, d.manager_niss))
+    if co is not None:
+        session.delete(co)
+    name = person_name(session, d.manager_niss) or d.manager_niss
+    mail.queue(session, d.manager_email, "CSAM: vous êtes Gestionnaire d'Accès Principal",
+               f"Vous avez été désigné(e) comme Gestionnaire d'Accès Principal de {enterprise.name} "
+               f"({enterprise.number}).\nVous pouvez désigner des Gestionnaires d'Accès et des "
+               "Co-Gestionnaires d'Accès Principaux, et gérer les accès de vos collaborateurs.\n")
+    if d.requester_niss != d.manager_niss:
+        mail.queue(session, d.requester_email, "CSAM: Gestionnaire d'Accès Principal désigné",
+                   f"Vous avez désigné {name} comme Gestionnaire d'Accès Principal de {enterprise.name} "
+                   f"({enterprise.number}).\n")
+    audit.record(session, actor, "enterprise.main_manager.designated", f"enterprise:{enterprise.number}",
+                 enterprise.number, before, _manager_view(enterprise))
+
+
+def change_main_manager(session: Session, caller: Caller, number: str, body: ManagerDesignation) -> dict[str, Any]:
+    """A legal representative designates another GAP for a registered enterprise."""
+    if caller.niss is not None and not caller.has_eid:
+        raise GGAError(ErrorCode.EID_REQUIRED)
+    _require_confirmation(body.confirm)
+    enterprise = _known_enterprise(session, number)
+    authorize(session, caller, Action.CHANGE_MAIN_MANAGER, number)
+    assert caller.niss is not None
+    if enterprise.main_manager_niss is None:
+        raise GGAError(ErrorCode.ENTERPRISE_NOT_REGISTERED)
+    designation = Designation.of(caller.niss, body)
+    if designation.manager_niss == enterprise.main_manager_niss:
+        raise GGAError(ErrorCode.ALREADY_MAIN_ACCESS_MANAGER, "This person is already the main access manager.")
+    designate(session, caller, enterprise, designation)
+    return manager_view(session, enterprise)
+
+
+def _manager_view(e: Enterprise) -> dict[str, Any]:
+    return {"main_manager_niss": e.main_manager_niss, "email": e.main_manager_email, "phone": e.main_manager_phone}
+
+
+def manager_view(session: Session, e: Enterprise) -> dict[str, Any]:
+    return {"niss": e.main_manager_niss, "name": person_name(session, e.main_manager_niss),
+            "email": e.main_manager_email, "phone": e.main_manager_phone}
+
+
+def _request_view(r: RegistrationRequest) -> dict[str, Any]:
+    return {"ticket": r.ticket, "status": r.status, "enterprise_number": r.enterprise_number,
+            "manager_niss": r.manager_niss}
+
+
+def registration_result(session: Session, e: Enterprise, r: RegistrationRequest) -> dict[str, Any]:
+    manager = manager_view(session, e)
+    if r.manager_niss == r.requester_niss:
+        message = (f"Votre entreprise, {e.name}, est maintenant activée dans CSAM. Vous vous êtes vous-même "
+                   f"désigné(e) comme Gestionnaire d'Accès Principal. Un e-mail de confirmation contenant les "
+                   f"instructions sera envoyé à {r.manager_email}")
+    else:
+        message = (f"Votre entreprise, {e.name} est maintenant activée dans CSAM. Vous avez désigné "
+                   f"{manager['name'] or r.manager_niss} comme Gestionnaire d'Accès Principal. Un e-mail de "
+                   f"confirmation contenant les instructions sera envoyé à {r.manager_email}")
+    return {"ticket": r.ticket, "enterprise_number": e.number, "enterprise_name": e.name, "address": e.address,
+            "main_access_manager": manager, "message": message}
+
+
+def request_view(r: RegistrationRequest) -> dict[str, Any]:
+    return {"ticket": r.ticket, "procedure": r.procedure, "status": r.status,
+            "enterprise_number": r.enterprise_number, "created_at": r.created_at.isoformat(),
+            "decided_at": r.decided_at.isoformat() if r.decided_at else None, "reason": r.reason,
+            "document": f"/api/v1/registrations/{r.ticket}/document" if r.procedure == "exceptional" else None}

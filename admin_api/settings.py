@@ -1,0 +1,58 @@
+"""Runtime settings, read from ``GGA_*`` environment variables (defaults: the contract's table)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GGA_", extra="ignore")
+
+    data_dir: Path = Path("./var")
+    database_url: str | None = None
+    http_bind: str = "127.0.0.1:8080"
+    sftp_bind: str = "127.0.0.1:8022"
+    ftp_bind: str = "127.0.0.1:8021"
+    ftp_passive_ports: str = "30000-30099"
+
+    # Identity of admin-API callers: a JWT issuer with its JWKS (file or URL).
+    jwt_issuer: str | None = None
+    jwt_audience: str = "gga-admin-api"
+    jwks_file: Path | None = None
+    jwks_url: str | None = None
+    dev_issuer: bool = Field(default=False, description="accept tokens of the local development issuer")
+
+    # Outgoing mail: queued in the outbox, sent through SMTP only when a host is set.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    mail_from: str = "noreply@gga.local"
+
+    # argon2id parameters (RFC 9106 second recommendation by default).
+    argon2_time_cost: int = 3
+    argon2_memory_cost: int = 65536
+    argon2_parallelism: int = 4
+
+    # Event bus for accepted submissions: in process unless an AMQP URL is set.
+    amqp_url: str | None = None
+
+    @property
+    def resolved_data_dir(self) -> Path:
+        return self.data_dir.expanduser().resolve()
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.resolved_data_dir / 'gga.db'}"
+
+
+def host_port(bind: str) -> tuple[str, int]:
+    host, _, port = bind.rpartition(":")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, EmailStr, Field
+
+from admin_api.schemas import Language, Name, Niss
+
+Username = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")
+
+
+class UserIn(BaseModel):
+    """Création d'un utilisateur."""
+
+    niss: Niss
+    username: str = Username
+    password: str | None = None
+    last_name: Name
+    first_name: Name
+    title: str = Field(default="", max_length=20)
+    language: Language = "fr"
+    email: EmailStr
+    local_email: EmailStr | None = None
+    applications: list[str] = []
+
+
+class ManagerIn(BaseModel):
+    """Désignation d'un gestionnaire local (GL) ou co-gestionnaire (Co-GL) by NISS.
+
+    When the person is already a user of the domain only ``niss`` is needed; otherwise the identification data.
+    """
+
+    niss: Niss
+    username: str | None = Username
+    last_name: Name | None = None
+    first_name: Name | None = None
+    title: str = Field(default="", max_length=20)
+    language: Language = "fr"
+    email: EmailStr | None = None
+    local_email: EmailStr | None = None
+    applications: list[str] = []
+
+
+class BulkIn(BaseModel):
+    action: Literal["add_applications", "remove_applications", "block", "unblock", "delete"]
+    users: list[str] = Field(min_length=1, max_length=1000)
+    applications: list[str] = []
+
+
+class UserFilters(BaseModel):
+    """The guide's search criteria: Nom, Prénom, Nom d'utilisateur, Type, NISS, Statut, Applications sécurisées."""
+
+    last_name: str | None = None
+    first_name: str | None = None
+    username: str | None = None
+    type: Literal["GL", "Co-GL", "USER"] | None = None
+    niss: str | None = None
+    status: Literal["active", "blocked"] | None = None
+    application: str | None = None

@@ -1,0 +1,1 @@
+"""gga: command line and the pieces every package shares (error catalogue)."""

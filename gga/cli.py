@@ -1,0 +1,111 @@
+"""The ``gga`` command: serve, db upgrade, registry import, token."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from admin_api.settings import Settings
+
+app = typer.Typer(help="gga-gateway: social-security batch file gateway and its admin API.",
+                  no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+registry_app = typer.Typer(help="The enterprise register extract.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(registry_app, name="registry")
+
+DataDir = Annotated[Path | None, typer.Option("--data-dir", help="data folder [GGA_DATA_DIR, ./var]")]
+DbUrl = Annotated[str | None, typer.Option("--database-url", help="[GGA_DATABASE_URL, sqlite under data]")]
+
+
+def settings_with(**overrides: object) -> Settings:
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+@app.command()
+def serve(
+    demo: Annotated[bool, typer.Option(help="seed the demo enterprise and sender, enable the dev issuer")] = False,
+    data_dir: DataDir = None,
+    database_url: DbUrl = None,
+    http_bind: Annotated[str | None, typer.Option(help="[GGA_HTTP_BIND, 127.0.0.1:8080]")] = None,
+    sftp_bind: Annotated[str | None, typer.Option(help="[GGA_SFTP_BIND, 127.0.0.1:8022]")] = None,
+    ftp_bind: Annotated[str | None, typer.Option(help="[GGA_FTP_BIND, 127.0.0.1:8021]")] = None,
+    ftp_passive_ports: Annotated[str | None, typer.Option(help="[GGA_FTP_PASSIVE_PORTS, 30000-30099]")] = None,
+) -> None:
+    """Start every endpoint in one process (admin API + web service, SFTP, FTP/FTPS)."""
+    from gga.serve import run
+
+    settings = settings_with(data_dir=data_dir, database_url=database_url, http_bind=http_bind,
+                             sftp_bind=sftp_bind, ftp_bind=ftp_bind, ftp_passive_ports=ftp_passive_ports)
+    if demo:
+        settings = settings.model_copy(update={"dev_issuer": True})
+    run(settings, demo=demo)
+
+
+@db_app.command("upgrade")
+def db_upgrade(data_dir: DataDir = None, database_url: DbUrl = None) -> None:
+    """Apply the migrations."""
+    from admin_api.database import upgrade
+
+    settings = settings_with(data_dir=data_dir, database_url=database_url)
+    upgrade(settings.resolved_database_url)
+    typer.echo("database at head")
+
+
+@registry_app.command("import")
+def registry_import(file: Path, data_dir: DataDir = None, database_url: DbUrl = None) -> None:
+    """Load enterprises, persons and legal functions from a JSON extract (idempotent)."""
+    from admin_api.database import Database, upgrade
+    from admin_api.registry import import_extract
+    from gga.errors import GGAError
+
+    settings = settings_with(data_dir=data_dir, database_url=database_url)
+    upgrade(settings.resolved_database_url)
+    db = Database(settings.resolved_database_url)
+    try:
+        with db.session() as session:
+            counts = import_extract(session, json.loads(file.read_text(encoding="utf-8")))
+    except GGAError as exc:
+        typer.echo(f"refused: {exc.code}: {exc.message}", err=True)
+        raise typer.Exit(2) from exc
+    finally:
+        db.dispose()
+    typer.echo(json.dumps(counts))
+
+
+@app.command()
+def token(
+    niss: Annotated[str, typer.Option(help="the person's NISS (token subject)")],
+    loa: Annotated[str, typer.Option(help="level of assurance: eid or low")] = "eid",
+    role: Annotated[list[str] | None, typer.Option(help="platform role: operator or ops (repeatable)")] = None,
+    lifetime: Annotated[int, typer.Option(help="seconds")] = 3600,
+    data_dir: DataDir = None,
+) -> None:
+    """Mint an admin-API token with the development issuer (refused unless it is enabled)."""
+    from admin_api import identifiers
+    from gga.errors import GGAError
+    from keys.tokens import DevIssuer
+
+    settings = settings_with(data_dir=data_dir)
+    issuer = DevIssuer(settings.resolved_data_dir)
+    if not (settings.dev_issuer or issuer.exists):
+        typer.echo("refused: the development issuer is not enabled (run `gga serve --demo` or set "
+                   "GGA_DEV_ISSUER=true)", err=True)
+        raise typer.Exit(2)
+    roles = role or []
+    if any(r not in ("operator", "ops") for r in roles):
+        typer.echo("refused: roles are operator or ops", err=True)
+        raise typer.Exit(2)
+    try:
+        subject = identifiers.niss(niss)
+    except GGAError as exc:
+        typer.echo(f"refused: {exc.code}: {exc.message}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(issuer.ensure().mint(subject, settings.jwt_audience, loa, roles, lifetime))
+
+
+if __name__ == "__main__":
+    app()

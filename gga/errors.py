@@ -1,0 +1,182 @@
+"""Every error code of the product, in one place.
+
+The same code reaches the HTTP API (``{"error": {"code": ...}}``), the JSON log line and, for batch files, the
+``Error/ErrorID`` of the ACRF acknowledgement (as the real channel's ``ACRF-nnn`` where it has one).
+``docs/errors.md`` is generated from this table (``python -m gga.errors``) and a test keeps them in sync.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class ErrorCode(StrEnum):
+    # generic
+    VALIDATION_ERROR = "VALIDATION_ERROR"
+    NOT_FOUND = "NOT_FOUND"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
+    # identifiers
+    INVALID_NISS = "INVALID_NISS"
+    INVALID_ENTERPRISE_NUMBER = "INVALID_ENTERPRISE_NUMBER"
+    INVALID_ONSS_NUMBER = "INVALID_ONSS_NUMBER"
+    # registration (guide I, II)
+    EID_REQUIRED = "EID_REQUIRED"
+    ENTERPRISE_UNKNOWN = "ENTERPRISE_UNKNOWN"
+    NOT_LEGAL_REPRESENTATIVE = "NOT_LEGAL_REPRESENTATIVE"
+    LEGAL_REPRESENTATIVE_NAME_MISMATCH = "LEGAL_REPRESENTATIVE_NAME_MISMATCH"
+    ENTERPRISE_ALREADY_REGISTERED = "ENTERPRISE_ALREADY_REGISTERED"
+    ALREADY_MAIN_ACCESS_MANAGER = "ALREADY_MAIN_ACCESS_MANAGER"
+    ENTERPRISE_NOT_REGISTERED = "ENTERPRISE_NOT_REGISTERED"
+    CONFIRMATION_REQUIRED = "CONFIRMATION_REQUIRED"
+    REQUEST_ALREADY_DECIDED = "REQUEST_ALREADY_DECIDED"
+    # managers, domains, users (guide III, IV, V)
+    CO_MAIN_MANAGER_EXISTS = "CO_MAIN_MANAGER_EXISTS"
+    DOMAIN_KIND_UNKNOWN = "DOMAIN_KIND_UNKNOWN"
+    DOMAIN_EXISTS = "DOMAIN_EXISTS"
+    APPLICATION_UNKNOWN = "APPLICATION_UNKNOWN"
+    APPLICATION_NOT_IN_DOMAIN = "APPLICATION_NOT_IN_DOMAIN"
+    USERNAME_TAKEN = "USERNAME_TAKEN"
+    USER_EXISTS = "USER_EXISTS"
+    PASSWORD_TOO_WEAK = "PASSWORD_TOO_WEAK"  # noqa: S105 (a code, not a password)
+    LOCAL_MANAGER_NOT_DELETABLE = "LOCAL_MANAGER_NOT_DELETABLE"
+    # senders (guide VI)
+    SENDER_EXISTS = "SENDER_EXISTS"
+    NO_ACTIVE_SENDER = "NO_ACTIVE_SENDER"
+    TECHNICAL_USER_INVALID = "TECHNICAL_USER_INVALID"
+    TECHNICAL_USER_TAKEN = "TECHNICAL_USER_TAKEN"
+    CHANNEL_EXISTS = "CHANNEL_EXISTS"
+    CHANNEL_UNKNOWN = "CHANNEL_UNKNOWN"
+    CHANNEL_REQUIRED = "CHANNEL_REQUIRED"
+    PREFERRED_CHANNEL_INVALID = "PREFERRED_CHANNEL_INVALID"
+    CERTIFICATE_MALFORMED = "CERTIFICATE_MALFORMED"
+    SSH_KEY_INVALID = "SSH_KEY_INVALID"
+    SSH_KEY_TOO_WEAK = "SSH_KEY_TOO_WEAK"
+    # signatures (keys/)
+    SIGNATURE_MALFORMED = "SIGNATURE_MALFORMED"
+    SIGNATURE_INVALID = "SIGNATURE_INVALID"
+    SIGNER_NOT_REGISTERED = "SIGNER_NOT_REGISTERED"
+    CERTIFICATE_EXPIRED = "CERTIFICATE_EXPIRED"
+    CERTIFICATE_NOT_YET_VALID = "CERTIFICATE_NOT_YET_VALID"
+    DIGEST_TOO_WEAK = "DIGEST_TOO_WEAK"
+    CHAIN_UNTRUSTED = "CHAIN_UNTRUSTED"
+    CERTIFICATE_REVOKED = "CERTIFICATE_REVOKED"
+    SIGNATURE_MISSING = "SIGNATURE_MISSING"
+
+
+@dataclass(frozen=True)
+class ErrorSpec:
+    status: int
+    description: str
+    acrf_id: str | None = None
+
+
+_SPECS: dict[ErrorCode, ErrorSpec] = {
+    ErrorCode.VALIDATION_ERROR: ErrorSpec(422, "A field is missing or has the wrong form."),
+    ErrorCode.NOT_FOUND: ErrorSpec(404, "No such resource."),
+    ErrorCode.UNAUTHENTICATED: ErrorSpec(401, "No valid bearer token."),
+    ErrorCode.FORBIDDEN: ErrorSpec(403, "Your roles do not allow this action here."),
+    ErrorCode.INTERNAL_ERROR: ErrorSpec(500, "Unexpected failure; it was logged with a reference."),
+    ErrorCode.INVALID_NISS: ErrorSpec(422, "Not a valid NISS (national or bis number, check digits mod 97)."),
+    ErrorCode.INVALID_ENTERPRISE_NUMBER: ErrorSpec(422, "Not a valid enterprise number (10 digits, mod 97)."),
+    ErrorCode.INVALID_ONSS_NUMBER: ErrorSpec(422, "Not a valid ONSS number (9 digits, written 9999999-99)."),
+    ErrorCode.EID_REQUIRED: ErrorSpec(403, "This procedure needs a login with eID (acr=eid)."),
+    ErrorCode.ENTERPRISE_UNKNOWN: ErrorSpec(404, "The enterprise is not in the enterprise register."),
+    ErrorCode.NOT_LEGAL_REPRESENTATIVE: ErrorSpec(
+        403, "You do not hold a current legal function in this enterprise."),
+    ErrorCode.LEGAL_REPRESENTATIVE_NAME_MISMATCH: ErrorSpec(
+        422, "The name given does not match the register for this national number."),
+    ErrorCode.ENTERPRISE_ALREADY_REGISTERED: ErrorSpec(409, "Cette entreprise est déjà enregistrée dans CSAM."),
+    ErrorCode.ALREADY_MAIN_ACCESS_MANAGER: ErrorSpec(
+        409, "Vous êtes déjà connu comme Gestionnaire d'Accès Principal pour cette entreprise."),
+    ErrorCode.ENTERPRISE_NOT_REGISTERED: ErrorSpec(409, "The enterprise has no main access manager yet."),
+    ErrorCode.CONFIRMATION_REQUIRED: ErrorSpec(422, "Tick « Oui, je confirme »: send \"confirm\": true."),
+    ErrorCode.REQUEST_ALREADY_DECIDED: ErrorSpec(409, "This request was already approved or rejected."),
+    ErrorCode.CO_MAIN_MANAGER_EXISTS: ErrorSpec(409, "This person is already a co main access manager."),
+    ErrorCode.DOMAIN_KIND_UNKNOWN: ErrorSpec(422, "No such domain kind in the catalogue."),
+    ErrorCode.DOMAIN_EXISTS: ErrorSpec(409, "The enterprise already has this domain."),
+    ErrorCode.APPLICATION_UNKNOWN: ErrorSpec(422, "No such application code in the catalogue."),
+    ErrorCode.APPLICATION_NOT_IN_DOMAIN: ErrorSpec(422, "The application is not offered in this domain."),
+    ErrorCode.USERNAME_TAKEN: ErrorSpec(409, "This username is already used."),
+    ErrorCode.USER_EXISTS: ErrorSpec(409, "This person is already a user of the domain."),
+    ErrorCode.PASSWORD_TOO_WEAK: ErrorSpec(
+        422, "Password: 10 to 128 characters with a lower-case letter, an upper-case letter and a digit."),
+    ErrorCode.LOCAL_MANAGER_NOT_DELETABLE: ErrorSpec(
+        409, "The domain's access manager cannot be deleted or blocked; change the access manager first."),
+    ErrorCode.SENDER_EXISTS: ErrorSpec(409, "The domain already has an active sender."),
+    ErrorCode.NO_ACTIVE_SENDER: ErrorSpec(404, "Il n'y a pas d'expéditeur actif pour cette qualité."),
+    ErrorCode.TECHNICAL_USER_INVALID: ErrorSpec(
+        422, "A technical user name starts with EXP followed by 3 to 27 letters, digits, '-' or '_'."),
+    ErrorCode.TECHNICAL_USER_TAKEN: ErrorSpec(409, "This technical user name is already used."),
+    ErrorCode.CHANNEL_EXISTS: ErrorSpec(409, "The sender already has this channel."),
+    ErrorCode.CHANNEL_UNKNOWN: ErrorSpec(404, "The sender has no such channel."),
+    ErrorCode.CHANNEL_REQUIRED: ErrorSpec(422, "A sender needs at least one channel."),
+    ErrorCode.PREFERRED_CHANNEL_INVALID: ErrorSpec(
+        422, "Every application needs exactly one preferred channel among the channels carrying it."),
+    ErrorCode.CERTIFICATE_MALFORMED: ErrorSpec(422, "The certificate is not a readable X.509 certificate."),
+    ErrorCode.SSH_KEY_INVALID: ErrorSpec(422, "The SSH public key is not a readable OpenSSH public key."),
+    ErrorCode.SSH_KEY_TOO_WEAK: ErrorSpec(422, "RSA SSH keys need at least 2048 bits; DSA is refused."),
+    ErrorCode.SIGNATURE_MALFORMED: ErrorSpec(400, "The FS file is not a readable CMS signature.", "ACRF-150"),
+    ErrorCode.SIGNATURE_INVALID: ErrorSpec(400, "The signature does not match the file content.", "ACRF-151"),
+    ErrorCode.SIGNER_NOT_REGISTERED: ErrorSpec(
+        400, "The signing certificate is not one registered for this sender's channel.", "ACRF-153"),
+    ErrorCode.CERTIFICATE_EXPIRED: ErrorSpec(400, "The signing certificate has expired.", "ACRF-155"),
+    ErrorCode.CERTIFICATE_NOT_YET_VALID: ErrorSpec(400, "The signing certificate is not valid yet.", "ACRF-155"),
+    ErrorCode.DIGEST_TOO_WEAK: ErrorSpec(400, "The signature uses SHA-1 or weaker; use SHA-256.", "ACRF-152"),
+    ErrorCode.CHAIN_UNTRUSTED: ErrorSpec(400, "The signing certificate does not chain to a trusted CA.", "ACRF-156"),
+    ErrorCode.CERTIFICATE_REVOKED: ErrorSpec(400, "The signing certificate is revoked.", "ACRF-157"),
+    ErrorCode.SIGNATURE_MISSING: ErrorSpec(400, "The FI file has no FS signature file.", "ACRF-158"),
+}
+
+
+def spec(code: ErrorCode) -> ErrorSpec:
+    return _SPECS[code]
+
+
+class GGAError(Exception):
+    """A refusal the caller can act on: a stable code, a readable message and details."""
+
+    def __init__(self, code: ErrorCode, message: str | None = None, details: dict[str, Any] | None = None):
+        self.code = code
+        self.message = message or spec(code).description
+        self.details = details or {}
+        super().__init__(f"{code}: {self.message}")
+
+    @property
+    def status(self) -> int:
+        return spec(self.code).status
+
+    def as_json(self) -> dict[str, Any]:
+        return {"error": {"code": str(self.code), "message": self.message, "details": self.details}}
+
+
+@dataclass
+class ErrorCatalogue:
+    """The documented table (``docs/errors.md``)."""
+
+    rows: list[tuple[str, int, str, str]] = field(default_factory=list)
+
+    @classmethod
+    def build(cls) -> ErrorCatalogue:
+        return cls([(str(c), s.status, s.acrf_id or "", s.description) for c, s in _SPECS.items()])
+
+    def markdown(self) -> str:
+        lines = [
+            "# Error codes",
+            "",
+            "Generated from `gga/errors.py` by `python -m gga.errors > docs/errors.md`. The same code appears in the",
+            "API error body, the transfer log and the ACRF acknowledgement (`ErrorID` is the ACRF number when the",
+            "real channel has one, else the code).",
+            "",
+            "| code | HTTP | ACRF | meaning |",
+            "|---|---|---|---|",
+        ]
+        lines += [f"| `{c}` | {s} | {a} | {d} |" for c, s, a, d in self.rows]
+        return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(ErrorCatalogue.build().markdown(), end="")

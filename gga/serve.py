@@ -1,0 +1,92 @@
+"""One process, every endpoint: clean start-up (migrations, keys, demo seed) and clean shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+import uvicorn
+
+from admin_api.app import build_services, create_app
+from admin_api.database import upgrade
+from admin_api.http import Services
+from admin_api.mail import deliver_pending
+from admin_api.settings import Settings, host_port
+
+log = logging.getLogger("gga")
+
+
+class Runtime:
+    """Starts the HTTP server (admin API + web service) and the background pumps; stops them in order."""
+
+    def __init__(self, settings: Settings, demo: bool = False):
+        self.settings = settings
+        self.demo = demo
+        self.services: Services | None = None
+        self.http: uvicorn.Server | None = None
+        self.tasks: list[asyncio.Task] = []
+        self.endpoints: dict[str, str] = {}
+        self.stopping = asyncio.Event()
+
+    async def start(self) -> None:
+        s = self.settings
+        s.resolved_data_dir.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(upgrade, s.resolved_database_url)
+        self.services = build_services(s, dev_issuer=s.dev_issuer)
+        if self.demo:
+            from gga.demo import seed
+
+            await asyncio.to_thread(seed, self.services)
+        app = create_app(self.services)
+        host, port = host_port(s.http_bind)
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off",
+                                server_header=False)
+        self.http = uvicorn.Server(config)
+        self.http.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        self.tasks.append(asyncio.create_task(self.http.serve(), name="http"))
+        while not self.http.started:
+            if self.tasks[0].done():
+                self.tasks[0].result()
+            await asyncio.sleep(0.02)
+        bound = self.http.servers[0].sockets[0].getsockname()
+        self.endpoints["http"] = f"http://{bound[0]}:{bound[1]}"
+        self.tasks.append(asyncio.create_task(self._mail_pump(), name="mail"))
+
+    async def _mail_pump(self) -> None:
+        assert self.services is not None
+        while True:
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(deliver_pending, self.services.db, self.settings)
+            await asyncio.sleep(1.0)
+
+    async def stop(self) -> None:
+        if self.http is not None:
+            self.http.should_exit = True
+        for task in reversed(self.tasks):
+            if task.get_name() != "http":
+                task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        if self.services is not None:
+            self.services.db.dispose()
+
+
+async def serve_forever(settings: Settings, demo: bool) -> None:
+    runtime = Runtime(settings, demo)
+    await runtime.start()
+    for name, url in runtime.endpoints.items():
+        print(f"gga: {name:5} {url}", flush=True)
+    if demo:
+        print(f"gga: demo  {settings.resolved_data_dir / 'demo'} (README.txt, sender.json)", flush=True)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, runtime.stopping.set)
+    await runtime.stopping.wait()
+    print("gga: stopping", flush=True)
+    await runtime.stop()
+
+
+def run(settings: Settings, demo: bool = False) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    asyncio.run(serve_forever(settings, demo))

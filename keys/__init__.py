@@ -1,0 +1,1 @@
+"""All cryptography of the product: certificates, CMS signatures, trust, SSH keys, passwords, token keys."""
