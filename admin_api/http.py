@@ -61,11 +61,18 @@ def error_response(err: GGAError) -> JSONResponse:
     return JSONResponse(err.as_json(), status_code=err.status, headers=headers)
 
 
-def _validation_code(errors: list[dict]) -> ErrorCode:
-    for e in errors:
-        if e.get("type", "") in ErrorCode.__members__:
-            return ErrorCode(e["type"])
-    return ErrorCode.VALIDATION_ERROR
+def _field(loc: tuple) -> str:
+    """``body.main_access_manager.DesignatedPerson.niss`` -> ``main_access_manager.niss`` (drop union tags)."""
+    parts = [str(p) for p in loc if p != "body"]
+    return ".".join(p for p in parts if not (p[:1].isupper() or "[" in p))
+
+
+def _coded_first(errors: list[dict]) -> tuple[ErrorCode, list[dict]]:
+    """Prefer errors carrying one of our codes (e.g. INVALID_NISS) over a union's other branches."""
+    coded = [e for e in errors if e.get("type", "") in ErrorCode.__members__]
+    if coded:
+        return ErrorCode(coded[0]["type"]), coded
+    return ErrorCode.VALIDATION_ERROR, errors
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -75,9 +82,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"field": ".".join(str(p) for p in e["loc"] if p != "body"), "type": e["type"], "message": e["msg"]}
-                  for e in exc.errors()]
-        code = _validation_code(exc.errors())
+        code, raw = _coded_first(list(exc.errors()))
+        errors = [{"field": _field(e["loc"]), "type": e["type"], "message": e["msg"]} for e in raw]
         message = errors[0]["message"] if errors else "invalid request"
         if errors:
             message = f"{errors[0]['field']}: {message}"

@@ -6,8 +6,9 @@ import csv
 import io
 import unicodedata
 from collections.abc import Iterator
+from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, exists, func, select
+from sqlalchemy import ColumnElement, Select, String, cast, exists, func, select
 from sqlalchemy.orm import Session
 
 from admin_api import identifiers
@@ -31,31 +32,52 @@ def _prefix(column, prefix: str, dialect: str) -> ColumnElement[bool]:  # type: 
     return column.like(escaped + "%", escape="\\")
 
 
-def filtered(session: Session, domain_id: int, f: UserFilters) -> Select:
+@dataclass
+class UserQuery:
+    """A domain's users matching the guide's filters, in the two shapes the planners serve best."""
+
+    domain_id: int
+    conditions: list[ColumnElement[bool]]
+    application: str | None
+
+    def rows(self) -> Select:
+        # EXISTS walks the name-ordered index and stops after one page
+        query = select(User).where(User.domain_id == self.domain_id, *self.conditions)
+        if self.application:
+            query = query.where(exists().where(UserApplication.user_id == User.id,
+                                               UserApplication.code == self.application))
+        return query.order_by(User.last_name_key, User.first_name_key, User.id)
+
+    def count(self) -> Select:
+        # counting is cheapest from the (code, user_id) index of the applications
+        query = select(func.count()).select_from(User).where(User.domain_id == self.domain_id, *self.conditions)
+        if self.application:
+            query = query.join(UserApplication, UserApplication.user_id == User.id).where(
+                UserApplication.code == self.application)
+        return query
+
+
+def filtered(session: Session, domain_id: int, f: UserFilters) -> UserQuery:
     dialect = session.get_bind().dialect.name
-    query = select(User).where(User.domain_id == domain_id)
+    conditions: list[ColumnElement[bool]] = []
     if f.last_name:
-        query = query.where(_prefix(User.last_name_key, fold(f.last_name), dialect))
+        conditions.append(_prefix(User.last_name_key, fold(f.last_name), dialect))
     if f.first_name:
-        query = query.where(_prefix(User.first_name_key, fold(f.first_name), dialect))
+        conditions.append(_prefix(User.first_name_key, fold(f.first_name), dialect))
     if f.username:
-        query = query.where(_prefix(User.username, f.username, dialect))
+        conditions.append(_prefix(User.username, f.username, dialect))
     if f.type:
-        query = query.where(User.type == f.type)
+        conditions.append(User.type == f.type)
     if f.status:
-        query = query.where(User.status == f.status)
+        conditions.append(User.status == f.status)
     if f.niss:
-        query = query.where(User.niss == identifiers.niss(f.niss, "niss"))
-    if f.application:
-        query = query.where(exists().where(UserApplication.user_id == User.id,
-                                           UserApplication.code == f.application.upper()))
-    return query
+        conditions.append(User.niss == identifiers.niss(f.niss, "niss"))
+    return UserQuery(domain_id, conditions, f.application.upper() if f.application else None)
 
 
-def page(session: Session, query: Select, paging: PageRequest) -> tuple[list[User], int]:
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    rows = session.scalars(query.order_by(User.last_name_key, User.first_name_key, User.id)
-                           .offset(paging.offset).limit(paging.page_size)).all()
+def page(session: Session, query: UserQuery, paging: PageRequest) -> tuple[list[User], int]:
+    total = session.scalar(query.count()) or 0
+    rows = session.scalars(query.rows().offset(paging.offset).limit(paging.page_size)).all()
     return list(rows), total
 
 
@@ -68,32 +90,24 @@ def _cell(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-def stream_csv(session: Session, query: Select, chunk: int = 2000) -> Iterator[bytes]:
+def stream_csv(session: Session, query: UserQuery, chunk: int = 5000) -> Iterator[bytes]:
     """UTF-8 with a BOM (spreadsheets then read accents right), header row, one chunk of rows at a time."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     yield ("\ufeff" + buffer.getvalue()).encode()
-    ordered = query.with_only_columns(
-        User.id, User.last_name, User.first_name, User.username, User.type, User.niss, User.status, User.email,
-        User.local_email, User.language, User.title, User.created_at,
-    ).order_by(User.last_name_key, User.first_name_key, User.id)
-    result = session.execute(ordered.execution_options(yield_per=chunk))
+    aggregate = func.string_agg if session.get_bind().dialect.name == "postgresql" else func.group_concat
+    applications = select(aggregate(UserApplication.code, " ")).where(
+        UserApplication.user_id == User.id).scalar_subquery()
+    ordered = query.rows().with_only_columns(
+        User.last_name, User.first_name, User.username, User.type, User.niss, User.status, applications,
+        User.email, User.local_email, User.language, User.title, cast(User.created_at, String))
+    # Core rows, not ORM objects: an export of 100,000 users is mostly row handling
+    result = session.connection().execution_options(yield_per=chunk).execute(ordered)
     for rows in result.partitions():
-        apps = _applications(session, [r.id for r in rows])
         buffer.seek(0)
         buffer.truncate()
-        for r in rows:
-            writer.writerow([_cell(r.last_name), _cell(r.first_name), _cell(r.username), r.type,
-                             identifiers.format_niss(r.niss), r.status, " ".join(apps.get(r.id, [])),
-                             _cell(r.email), _cell(r.local_email or ""), r.language, _cell(r.title),
-                             r.created_at.date().isoformat()])
+        writer.writerows([_cell(r[0]), _cell(r[1]), _cell(r[2]), r[3], identifiers.format_niss(r[4]), r[5],
+                          " ".join(sorted((r[6] or "").split())), _cell(r[7]), _cell(r[8] or ""), r[9],
+                          _cell(r[10]), r[11][:10]] for r in rows)
         yield buffer.getvalue().encode()
-
-
-def _applications(session: Session, ids: list[int]) -> dict[int, list[str]]:
-    out: dict[int, list[str]] = {}
-    for user_id, code in session.execute(select(UserApplication.user_id, UserApplication.code)
-                                         .where(UserApplication.user_id.in_(ids)).order_by(UserApplication.code)):
-        out.setdefault(user_id, []).append(code)
-    return out

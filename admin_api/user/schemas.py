@@ -6,14 +6,14 @@ from pydantic import BaseModel, EmailStr, Field
 
 from admin_api.schemas import Language, Name, Niss
 
-Username = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")
+USERNAME = {"min_length": 3, "max_length": 64, "pattern": r"^[A-Za-z0-9._@-]+$"}
 
 
 class UserIn(BaseModel):
     """Création d'un utilisateur."""
 
     niss: Niss
-    username: str = Username
+    username: str = Field(**USERNAME)
     password: str | None = None
     last_name: Name
     first_name: Name
@@ -31,7 +31,7 @@ class ManagerIn(BaseModel):
     """
 
     niss: Niss
-    username: str | None = Username
+    username: str | None = Field(default=None, **USERNAME)
     last_name: Name | None = None
     first_name: Name | None = None
     title: str = Field(default="", max_length=20)

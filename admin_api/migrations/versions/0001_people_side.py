@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 12:43:18.338326
+Create Date: 2026-11-27 12:54:48.899163
 """
 import sqlalchemy as sa
 from alembic import op
@@ -130,12 +130,12 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('domain_id', sa.Integer(), nullable=False),
     sa.Column('niss', sa.String(length=11), nullable=False),
-    sa.Column('username', sa.String(length=64), nullable=False),
+    sa.Column('username', sa.String(length=64).with_variant(sa.String(length=64, collation='C'), 'postgresql'), nullable=False),
     sa.Column('password_hash', sa.String(length=200), nullable=True),
     sa.Column('last_name', sa.String(length=100), nullable=False),
     sa.Column('first_name', sa.String(length=100), nullable=False),
-    sa.Column('last_name_key', sa.String(length=100), nullable=False),
-    sa.Column('first_name_key', sa.String(length=100), nullable=False),
+    sa.Column('last_name_key', sa.String(length=100).with_variant(sa.String(length=100, collation='C'), 'postgresql'), nullable=False),
+    sa.Column('first_name_key', sa.String(length=100).with_variant(sa.String(length=100, collation='C'), 'postgresql'), nullable=False),
     sa.Column('title', sa.String(length=20), nullable=False),
     sa.Column('language', sa.String(length=2), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),
@@ -150,10 +150,11 @@ def upgrade() -> None:
     sa.UniqueConstraint('username', name=op.f('uq_users_username'))
     )
     with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.create_index('ix_users_domain_first', ['domain_id', 'first_name_key'], unique=False, postgresql_ops={'first_name_key': 'varchar_pattern_ops'})
-        batch_op.create_index('ix_users_domain_last', ['domain_id', 'last_name_key', 'first_name_key', 'id'], unique=False, postgresql_ops={'last_name_key': 'varchar_pattern_ops', 'first_name_key': 'varchar_pattern_ops'})
-        batch_op.create_index('ix_users_domain_status', ['domain_id', 'status'], unique=False)
-        batch_op.create_index('ix_users_domain_type', ['domain_id', 'type'], unique=False)
+        batch_op.create_index('ix_users_domain_first', ['domain_id', 'first_name_key'], unique=False)
+        batch_op.create_index('ix_users_domain_last', ['domain_id', 'last_name_key', 'first_name_key', 'id'], unique=False)
+        batch_op.create_index('ix_users_domain_status', ['domain_id', 'status', 'last_name_key', 'first_name_key', 'id'], unique=False)
+        batch_op.create_index('ix_users_domain_type', ['domain_id', 'type', 'last_name_key', 'first_name_key', 'id'], unique=False)
+        batch_op.create_index('ix_users_domain_username', ['domain_id', 'username'], unique=False)
         batch_op.create_index(batch_op.f('ix_users_niss'), ['niss'], unique=False)
 
     op.create_table('user_applications',
@@ -176,10 +177,11 @@ def downgrade() -> None:
     op.drop_table('user_applications')
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_users_niss'))
+        batch_op.drop_index('ix_users_domain_username')
         batch_op.drop_index('ix_users_domain_type')
         batch_op.drop_index('ix_users_domain_status')
-        batch_op.drop_index('ix_users_domain_last', postgresql_ops={'last_name_key': 'varchar_pattern_ops', 'first_name_key': 'varchar_pattern_ops'})
-        batch_op.drop_index('ix_users_domain_first', postgresql_ops={'first_name_key': 'varchar_pattern_ops'})
+        batch_op.drop_index('ix_users_domain_last')
+        batch_op.drop_index('ix_users_domain_first')
 
     op.drop_table('users')
     op.drop_table('domain_applications')

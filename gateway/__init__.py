@@ -1,0 +1,1 @@
+"""The file gateway: protocol front ends (SFTP, FTP/FTPS, web service) and one intake pipeline."""

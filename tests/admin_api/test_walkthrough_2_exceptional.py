@@ -1,0 +1,102 @@
+"""Guide II: designating the GAP without eID: ticket, PDF to sign and post, operator decision."""
+
+import re
+import zlib
+
+import pytest
+
+from admin_api.registry import import_extract
+from tests import factories
+
+CONTACT = {"email": "direction@acme.be", "phone": "+3221234567"}
+OPERATOR = factories.niss(1950, 5, 5, 9)
+
+
+@pytest.fixture
+def acme(db):
+    lr, staff = factories.niss(1972, 1, 1, 1), factories.niss(1992, 2, 2, 5)
+    number = factories.enterprise_number(123456)
+    with db.session() as session:
+        import_extract(session, {"persons": [{"niss": lr, "first_name": "Élise", "last_name": "Dupont"}],
+                                 "enterprises": [{"number": number, "name": "Acme SA", "address": "Rue Haute 1",
+                                                  "legal_representatives": [{"niss": lr, "function": "Gérante",
+                                                                             "start": "2010-01-01"}]}]})
+    return {"number": number, "lr": lr, "staff": staff}
+
+
+def request_body(acme, manager="self", first="Elise", last="DUPONT"):
+    return {"legal_representative": {"niss": acme["lr"], "first_name": first, "last_name": last},
+            "enterprise_number": acme["number"], "main_access_manager": manager, "contact": CONTACT, "confirm": True}
+
+
+def pdf_text(pdf: bytes) -> str:
+    chunks = []
+    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        try:
+            chunks.append(zlib.decompress(stream).decode("latin-1"))
+        except zlib.error:
+            chunks.append(stream.decode("latin-1"))
+    return "".join(chunks)
+
+
+def test_b_request_gets_a_ticket_and_a_pdf_then_the_operator_approves(client, auth, acme):
+    response = client.post("/api/v1/registrations/exceptional", json=request_body(acme))
+    assert response.status_code == 201, response.text
+    ticket = response.json()["ticket"]
+    assert re.fullmatch(r"[0-9A-Z]{13}", ticket)
+    assert response.json()["status"] == "pending"
+    assert "Avenue Fonsny 20" in response.json()["message"]
+    status = client.get(f"/api/v1/registrations/{ticket}").json()
+    assert status["status"] == "pending" and status["procedure"] == "exceptional"
+
+    document = client.get(f"/api/v1/registrations/{ticket}/document")
+    assert document.status_code == 200 and document.headers["content-type"] == "application/pdf"
+    assert document.content.startswith(b"%PDF")
+    text = pdf_text(document.content)
+    assert ticket in text and "Avenue Fonsny 20" in text and "1060 Bruxelles" in text
+    assert "sign" in text  # "signez-le manuellement"
+
+    # not registered until an operator approves
+    assert client.get(f"/api/v1/enterprises/{acme['number']}/domains", headers=auth(acme["lr"])).status_code == 403
+    assert client.post(f"/api/v1/registrations/{ticket}/approve", headers=auth(acme["lr"])).status_code == 403
+    approved = client.post(f"/api/v1/registrations/{ticket}/approve", headers=auth(OPERATOR, roles=["operator"]))
+    assert approved.status_code == 200 and approved.json()["status"] == "approved"
+    assert client.get(f"/api/v1/enterprises/{acme['number']}/domains", headers=auth(acme["lr"])).status_code == 200
+    twice = client.post(f"/api/v1/registrations/{ticket}/approve", headers=auth(OPERATOR, roles=["operator"]))
+    assert (twice.status_code, twice.json()["error"]["code"]) == (409, "REQUEST_ALREADY_DECIDED")
+    again = client.post("/api/v1/registrations/exceptional", json=request_body(acme))
+    assert again.json()["error"]["code"] == "ALREADY_MAIN_ACCESS_MANAGER"  # the GAP cannot re-designate self
+
+
+def test_c_another_person_as_gap_and_rejection_with_a_reason(client, auth, acme):
+    manager = {"niss": acme["staff"], "email": "gap@acme.be", "phone": "022222222"}
+    ticket = client.post("/api/v1/registrations/exceptional", json=request_body(acme, manager)).json()["ticket"]
+    operator = auth(OPERATOR, roles=["operator"])
+    assert client.post(f"/api/v1/registrations/{ticket}/reject", headers=operator, json={}).status_code == 422
+    rejected = client.post(f"/api/v1/registrations/{ticket}/reject", headers=operator,
+                           json={"reason": "Formulaire non signé"})
+    assert rejected.json()["status"] == "rejected" and rejected.json()["reason"] == "Formulaire non signé"
+    assert client.post(f"/api/v1/registrations/{ticket}/approve", headers=operator).status_code == 409
+    assert client.get(f"/api/v1/enterprises/{acme['number']}/domains", headers=auth(acme["staff"])).status_code == 403
+
+
+def test_a_refusals(client, acme):
+    url = "/api/v1/registrations/exceptional"
+    wrong_name = client.post(url, json=request_body(acme, first="Marie"))
+    assert wrong_name.json()["error"]["code"] == "LEGAL_REPRESENTATIVE_NAME_MISMATCH"
+    not_lr = request_body(acme)
+    not_lr["legal_representative"]["niss"] = acme["staff"]
+    assert client.post(url, json=not_lr).json()["error"]["code"] == "NOT_LEGAL_REPRESENTATIVE"
+    unknown = request_body(acme) | {"enterprise_number": factories.enterprise_number(1)}
+    assert client.post(url, json=unknown).json()["error"]["code"] == "ENTERPRISE_UNKNOWN"
+    unconfirmed = request_body(acme) | {"confirm": False}
+    assert client.post(url, json=unconfirmed).json()["error"]["code"] == "CONFIRMATION_REQUIRED"
+    assert client.get("/api/v1/registrations/0000000000000").status_code == 404
+
+
+def test_tickets_are_unique_and_unguessable():
+    from admin_api.registration.service import new_ticket
+
+    tickets = {new_ticket() for _ in range(5000)}
+    assert len(tickets) == 5000
+    assert all(re.fullmatch(r"[0-9A-Z]{13}", t) for t in tickets)

@@ -1,0 +1,97 @@
+"""Guide III (role of the GAP) and IV (designating access managers, GL, and co-managers, Co-GL)."""
+
+import pytest
+
+from tests import factories
+from tests.admin_api.world import make_world
+
+PERSON = {"title": "Mme", "language": "nl", "email": "new@a.be"}
+
+
+@pytest.fixture
+def w(db, client, auth):
+    return make_world(db, client, auth)
+
+
+def users(client, auth, w, who, **filters):
+    response = client.get(f"/api/v1/domains/{w.domain}/users", headers=auth(who), params=filters)
+    assert response.status_code == 200, response.text
+    return {u["username"]: u for u in response.json()["items"]}
+
+
+def test_iii_gap_is_access_manager_of_every_domain_without_being_a_user(client, auth, w):
+    domain = client.post(f"/api/v1/enterprises/{w.a}/domains", headers=auth(w.gap),
+                         json={"name": "Secrétariat social agréé", "identifier": "SSA-01"}).json()
+    assert client.get(f"/api/v1/domains/{domain['id']}/users", headers=auth(w.gap)).json()["total"] == 0
+    assert client.get(f"/api/v1/domains/{domain['id']}/users", headers=auth(w.co_gap)).status_code == 200
+    # the domain's GL of another domain is not manager here
+    assert client.get(f"/api/v1/domains/{domain['id']}/users", headers=auth(w.gl)).status_code == 403
+
+
+def test_iii_co_main_managers_are_designated_by_the_gap_only(client, auth, w):
+    url = f"/api/v1/enterprises/{w.a}/co-main-managers"
+    other = factories.niss(1988, 8, 8, 1)
+    assert client.post(url, headers=auth(w.co_gap), json={"niss": other}).status_code == 403
+    assert client.post(url, headers=auth(w.gap), json={"niss": w.co_gap}).json()["error"]["code"] == \
+        "CO_MAIN_MANAGER_EXISTS"
+    added = client.post(url, headers=auth(w.gap), json={"niss": other, "contact": {"email": "o@a.be",
+                                                                                   "phone": "021111111"}})
+    assert added.status_code == 201
+    assert {c["niss"] for c in client.get(f"/api/v1/enterprises/{w.a}", headers=auth(w.gap)).json()[
+        "co_main_access_managers"]} == {w.co_gap, other}
+    assert client.delete(f"{url}/{other}", headers=auth(w.gap)).status_code == 204
+    assert client.get(f"/api/v1/enterprises/{w.a}/domains", headers=auth(other)).status_code == 403
+
+
+def test_iv_a_change_the_access_manager(client, auth, w):
+    new_gl = factories.niss(1993, 3, 3, 3)
+    response = client.put(f"/api/v1/domains/{w.domain}/local-manager", headers=auth(w.gap), json={
+        "niss": new_gl, "username": "nina.new", "last_name": "New", "first_name": "Nina", **PERSON})
+    assert response.status_code == 200, response.text
+    assert response.json()["type"] == "GL" and response.json()["message"] == "Le Gestionnaire d'Accès a été modifié."
+    listed = users(client, auth, w, w.gap)
+    assert listed["nina.new"]["type"] == "GL"
+    assert listed["gilles.local"]["type"] == "USER"  # the former GL stays as a user
+    assert client.get(f"/api/v1/domains/{w.domain}/users", headers=auth(w.gl)).status_code == 403
+    # the GL does not designate the GL
+    assert client.put(f"/api/v1/domains/{w.domain}/local-manager", headers=auth(new_gl),
+                      json={"niss": w.user}).status_code == 403
+    # an existing user can be promoted by NISS alone
+    promoted = client.put(f"/api/v1/domains/{w.domain}/local-manager", headers=auth(w.co_gap), json={"niss": w.user})
+    assert promoted.status_code == 200 and promoted.json()["username"] == "ursula.user"
+    missing = client.put(f"/api/v1/domains/{w.domain}/local-manager", headers=auth(w.gap),
+                         json={"niss": factories.niss(1994, 4, 4, 4)})
+    assert missing.status_code == 422 and "username" in missing.json()["error"]["details"]["missing"]
+
+
+def test_iv_b_designate_additional_access_managers(client, auth, w):
+    extra = factories.niss(1995, 5, 5, 5)
+    response = client.post(f"/api/v1/domains/{w.domain}/co-local-managers", headers=auth(w.gl), json={
+        "niss": extra, "username": "eric.extra", "last_name": "Extra", "first_name": "Éric", **PERSON})
+    assert response.status_code == 201, response.text
+    assert response.json()["message"] == "La personne a été désignée comme co-Gestionnaire d'Accès."
+    assert users(client, auth, w, w.gl, type="Co-GL").keys() == {"cora.colocale", "eric.extra"}
+    # the new co-manager can manage users at once; a co-manager cannot appoint co-managers
+    assert client.get(f"/api/v1/domains/{w.domain}/users", headers=auth(extra)).status_code == 200
+    assert client.post(f"/api/v1/domains/{w.domain}/co-local-managers", headers=auth(extra),
+                       json={"niss": w.user}).status_code == 403
+
+
+def test_iv_c_remove_additional_access_managers(client, auth, w):
+    bulk = client.post(f"/api/v1/domains/{w.domain}/users/bulk", headers=auth(w.gl),
+                       json={"action": "delete", "users": ["cora.colocale", "gilles.local"]})
+    assert bulk.status_code == 200
+    results = {r["username"]: r for r in bulk.json()["results"]}
+    assert results["cora.colocale"]["result"] == "done"
+    assert results["gilles.local"] == {"username": "gilles.local", "result": "refused",
+                                       "code": "LOCAL_MANAGER_NOT_DELETABLE"}
+    assert bulk.json()["message"] == "La suppression du ou des utilisateur(s) a réussi"
+    assert "cora.colocale" not in users(client, auth, w, w.gap)
+    assert client.get(f"/api/v1/domains/{w.domain}/users", headers=auth(w.co_gl)).status_code == 403
+
+
+def test_iv_c_remove_through_the_co_manager_resource(client, auth, w):
+    url = f"/api/v1/domains/{w.domain}/co-local-managers/{w.co_gl}"
+    assert client.delete(url, headers=auth(w.co_gl)).status_code == 403
+    assert client.delete(url, headers=auth(w.gap)).status_code == 204
+    assert client.delete(url, headers=auth(w.gap)).status_code == 404

@@ -1,0 +1,83 @@
+"""The `gga` command as a newcomer runs it: a real process, real ports on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests import factories
+
+GGA = [sys.executable, "-m", "gga.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([*GGA, *args], capture_output=True, text=True, timeout=60, env=env)
+
+
+def cli_env(database_url: str, data_dir: Path) -> dict:
+    return os.environ | {"GGA_DATABASE_URL": database_url, "GGA_DATA_DIR": str(data_dir)}
+
+
+def test_token_is_refused_unless_the_dev_issuer_is_enabled(tmp_path):
+    result = run("token", "--niss", "85073003328", "--data-dir", str(tmp_path))
+    assert result.returncode == 2 and "not enabled" in result.stderr
+
+
+def test_registry_import_is_idempotent(tmp_path, db, database_url):
+    extract = tmp_path / "bce.json"
+    number = factories.enterprise_number(31337)
+    extract.write_text(json.dumps(factories.registry_extract({number: [factories.niss()]}, {})))
+    env = cli_env(database_url, tmp_path)
+    for _ in range(2):
+        result = run("registry", "import", str(extract), env=env)
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout.strip().splitlines()[-1]) == {"persons": 0, "enterprises": 1,
+                                                                     "legal_functions": 1}
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"enterprises": [{"number": "0403019262", "name": "x"}]}))
+    refused = run("registry", "import", str(bad), env=env)
+    assert refused.returncode == 2 and "INVALID_ENTERPRISE_NUMBER" in refused.stderr
+
+
+@pytest.mark.slow
+def test_serve_demo_starts_prints_endpoints_and_stops_cleanly(tmp_path, db, database_url):
+    port = free_port()
+    env = cli_env(database_url, tmp_path) | {"GGA_HTTP_BIND": f"127.0.0.1:{port}",
+                                             "GGA_SFTP_BIND": f"127.0.0.1:{free_port()}",
+                                             "GGA_FTP_BIND": f"127.0.0.1:{free_port()}"}
+    proc = subprocess.Popen([*GGA, "serve", "--demo"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    try:
+        lines = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            lines.append(line)
+            if "gga: demo" in line or proc.poll() is not None:
+                break
+        assert any(f"127.0.0.1:{port}" in line for line in lines), "".join(lines)
+        token = run("token", "--niss", "85073003328", env=env).stdout.strip()
+        demo = json.loads((tmp_path / "demo" / "enterprise.json").read_text())
+        response = httpx.get(f"http://127.0.0.1:{port}/api/v1/enterprises/{demo['enterprise_number']}",
+                             headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        assert response.status_code == 200 and response.json()["registered"]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, out
+    assert "gga: stopping" in out
