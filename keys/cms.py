@@ -1,0 +1,258 @@
+"""Detached CMS/PKCS#7 signatures (the ``FS`` files): parse, verify from a streamed digest, and sign.
+
+``cryptography`` can sign but has no public CMS verifier: the SignedData is parsed with asn1crypto and the
+signature checked with ``cryptography`` (``../shared/LIBRARY-NOTES.md``). Verification never reads the content: the
+caller gives the digest it computed while the file streamed in.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from asn1crypto import cms as asn1_cms
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
+from cryptography.hazmat.primitives.serialization import pkcs7
+from cryptography.x509.verification import ExtensionPolicy, PolicyBuilder, Store, VerificationError
+
+from gga.errors import ErrorCode, GGAError
+
+HASHES: dict[str, type[hashes.HashAlgorithm]] = {
+    "md5": hashes.MD5, "sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256,
+    "sha384": hashes.SHA384, "sha512": hashes.SHA512,
+}
+_ARMOUR = re.compile(rb"-----BEGIN [A-Z0-9 ]+-----(.*?)-----END [A-Z0-9 ]+-----", re.S)
+
+
+def refuse(code: ErrorCode, message: str | None = None) -> GGAError:
+    return GGAError(code, message)
+
+
+class Digests:
+    """Digests of content computed as it streams by (SHA-256 always, others on request)."""
+
+    def __init__(self, names: Sequence[str] = ("sha256",)):
+        self._h = {n: hashlib.new(n) for n in names}
+        self.size = 0
+
+    def update(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        for h in self._h.values():
+            h.update(chunk)
+
+    def get(self, name: str) -> bytes | None:
+        h = self._h.get(name)
+        return h.digest() if h else None
+
+
+def file_digest(path: Path, name: str) -> bytes:
+    """Fallback for a digest algorithm that was not computed while streaming (rare: SHA-384/512 signers)."""
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, name).digest()
+
+
+def signature_der(data: bytes) -> bytes:
+    """The FS content as DER: base64 on one line or wrapped (CR, LF, CRLF), PEM armour, or raw DER."""
+    armoured = _ARMOUR.search(data)
+    if armoured:
+        data = armoured.group(1)
+    elif data[:1] == b"\x30":
+        return data
+    compact = b"".join(data.split())
+    if not compact:
+        raise refuse(ErrorCode.SIGNATURE_MALFORMED, "The FS file is empty.")
+    try:
+        return base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise refuse(ErrorCode.SIGNATURE_MALFORMED, "The FS file is not base64 of a CMS signature.") from exc
+
+
+@dataclass
+class VerificationPolicy:
+    allow_sha1: bool = False
+    trust_store: list[x509.Certificate] = field(default_factory=list)
+    crls: list[x509.CertificateRevocationList] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SignerIdentity:
+    issuer: str | None  # asn1crypto's normalised form of the issuer Name (Name.hashable)
+    serial: int | None
+    key_identifier: bytes | None
+
+    def matches(self, cert: x509.Certificate) -> bool:
+        if self.key_identifier is not None:
+            try:
+                ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+            except x509.ExtensionNotFound:
+                return False
+            return ski == self.key_identifier
+        return (cert.serial_number == self.serial
+                and asn1_x509.Name.load(cert.issuer.public_bytes()).hashable == self.issuer)
+
+
+@dataclass(frozen=True)
+class ParsedSigner:
+    identity: SignerIdentity
+    digest_name: str
+    signature_algo: str
+    pss_salt: int | None
+    signature: bytes
+    signed_attrs_der: bytes | None
+    message_digest: bytes | None
+    embedded: list[x509.Certificate]
+
+
+def _der_length(n: int) -> bytes:
+    if n < 0x80:
+        return bytes([n])
+    body = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(body)]) + body
+
+
+def parse(data: bytes) -> ParsedSigner:
+    """The (single) signer of a detached SignedData; any unreadable input is SIGNATURE_MALFORMED."""
+    der = signature_der(data)
+    try:
+        return _parse(der)
+    except GGAError:
+        raise
+    except Exception as exc:  # asn1crypto parses lazily: any structural fault surfaces here
+        raise refuse(ErrorCode.SIGNATURE_MALFORMED, f"The FS file is not a CMS signature ({type(exc).__name__}).") \
+            from exc
+
+
+def _parse(der: bytes) -> ParsedSigner:
+    info = asn1_cms.ContentInfo.load(der, strict=True)
+    info.native  # decode everything now: asn1crypto is lazy and faults must surface inside parse()  # noqa: B018
+    if info["content_type"].native != "signed_data":
+        raise refuse(ErrorCode.SIGNATURE_MALFORMED, "The CMS content is not SignedData.")
+    signed = info["content"]
+    signers = list(signed["signer_infos"])
+    if len(signers) != 1:
+        raise refuse(ErrorCode.SIGNATURE_MALFORMED, f"Expected one signer, found {len(signers)}.")
+    si = signers[0]
+    sid = si["sid"]
+    if sid.name == "issuer_and_serial_number":
+        identity = SignerIdentity(sid.chosen["issuer"].hashable, sid.chosen["serial_number"].native, None)
+    else:
+        identity = SignerIdentity(None, None, sid.chosen.native)
+    attrs_der, message_digest = None, None
+    if si["signed_attrs"].native:
+        attrs_der = b"\x31" + _der_length(len(si["signed_attrs"].contents)) + si["signed_attrs"].contents
+        for attr in si["signed_attrs"]:
+            if attr["type"].native == "message_digest":
+                message_digest = attr["values"][0].native
+        if message_digest is None:
+            raise refuse(ErrorCode.SIGNATURE_MALFORMED, "Signed attributes without a message digest.")
+    algo = si["signature_algorithm"]
+    salt = algo["parameters"]["salt_length"].native if algo.signature_algo == "rsassa_pss" else None
+    embedded = [x509.load_der_x509_certificate(c.chosen.dump()) for c in (signed["certificates"] or [])
+                if c.name == "certificate"]
+    return ParsedSigner(identity, si["digest_algorithm"]["algorithm"].native, algo.signature_algo, salt,
+                        si["signature"].native, attrs_der, message_digest, embedded)
+
+
+def verify_detached(fs_data: bytes, digest_of: Callable[[str], bytes], registered: Sequence[x509.Certificate], *,
+                    at: datetime, policy: VerificationPolicy | None = None) -> x509.Certificate:
+    """Check an FS against its content's digest; return the registered certificate that signed it.
+
+    Refusals, each with its own code: SIGNATURE_MALFORMED, DIGEST_TOO_WEAK, SIGNER_NOT_REGISTERED,
+    SIGNATURE_INVALID, CERTIFICATE_NOT_YET_VALID, CERTIFICATE_EXPIRED, CHAIN_UNTRUSTED, CERTIFICATE_REVOKED.
+    """
+    policy = policy or VerificationPolicy()
+    signer = parse(fs_data)
+    hash_cls = HASHES.get(signer.digest_name)
+    if hash_cls is None:
+        raise refuse(ErrorCode.SIGNATURE_MALFORMED, f"Unknown digest algorithm {signer.digest_name}.")
+    if signer.digest_name == "md5" or (signer.digest_name == "sha1" and not policy.allow_sha1):
+        raise refuse(ErrorCode.DIGEST_TOO_WEAK, f"The signature uses {signer.digest_name.upper()}; use SHA-256.")
+    cert = next((c for c in registered if signer.identity.matches(c)), None)
+    if cert is None:
+        raise refuse(ErrorCode.SIGNER_NOT_REGISTERED)
+    _check_signature(signer, cert, hash_cls(), digest_of(signer.digest_name))
+    _check_validity(cert, at)
+    if policy.trust_store:
+        _check_chain(cert, signer.embedded, policy.trust_store, at)
+    _check_revocation(cert, policy)
+    return cert
+
+
+def _check_signature(signer: ParsedSigner, cert: x509.Certificate, algorithm: hashes.HashAlgorithm,
+                     content_digest: bytes) -> None:
+    if signer.signed_attrs_der is not None:
+        if signer.message_digest != content_digest:
+            raise refuse(ErrorCode.SIGNATURE_INVALID, "The file content does not match the signature's digest.")
+        data, prehashed = signer.signed_attrs_der, False
+    else:
+        data, prehashed = content_digest, True
+    key = cert.public_key()
+    hash_arg = utils.Prehashed(algorithm) if prehashed else algorithm
+    try:
+        if isinstance(key, rsa.RSAPublicKey) and signer.signature_algo == "rsassa_pss":
+            key.verify(signer.signature, data, padding.PSS(padding.MGF1(algorithm), signer.pss_salt or 32),
+                       hash_arg)
+        elif isinstance(key, rsa.RSAPublicKey) and signer.signature_algo == "rsassa_pkcs1v15":
+            key.verify(signer.signature, data, padding.PKCS1v15(), hash_arg)
+        elif isinstance(key, ec.EllipticCurvePublicKey) and signer.signature_algo == "ecdsa":
+            key.verify(signer.signature, data, ec.ECDSA(hash_arg))
+        else:
+            raise refuse(ErrorCode.SIGNATURE_INVALID, "The signature algorithm does not fit the certificate's key.")
+    except (InvalidSignature, UnsupportedAlgorithm, ValueError, TypeError) as exc:
+        raise refuse(ErrorCode.SIGNATURE_INVALID, "The signature does not verify with the certificate.") from exc
+
+
+def _check_validity(cert: x509.Certificate, at: datetime) -> None:
+    if at < cert.not_valid_before_utc:
+        raise refuse(ErrorCode.CERTIFICATE_NOT_YET_VALID,
+                     f"The signing certificate is valid from {cert.not_valid_before_utc.isoformat()}.")
+    if at > cert.not_valid_after_utc:
+        raise refuse(ErrorCode.CERTIFICATE_EXPIRED,
+                     f"The signing certificate expired on {cert.not_valid_after_utc.isoformat()}.")
+
+
+def _check_chain(cert: x509.Certificate, intermediates: list[x509.Certificate], trust: list[x509.Certificate],
+                 at: datetime) -> None:
+    verifier = (PolicyBuilder().store(Store(trust)).time(at)
+                .extension_policies(ca_policy=ExtensionPolicy.webpki_defaults_ca(),
+                                    ee_policy=ExtensionPolicy.permit_all())
+                .build_client_verifier())
+    try:
+        verifier.verify(cert, [c for c in intermediates if c != cert])
+    except VerificationError as exc:
+        raise refuse(ErrorCode.CHAIN_UNTRUSTED, f"The signing certificate does not chain to a trusted CA: {exc}") \
+            from exc
+
+
+def _check_revocation(cert: x509.Certificate, policy: VerificationPolicy) -> None:
+    for crl in policy.crls:
+        if crl.issuer != cert.issuer:
+            continue
+        issuers = [ca for ca in policy.trust_store if ca.subject == crl.issuer]
+        if policy.trust_store and not any(crl.is_signature_valid(ca.public_key()) for ca in issuers):
+            continue  # a CRL no trusted CA signed says nothing
+        if crl.get_revoked_certificate_by_serial_number(cert.serial_number) is not None:
+            raise refuse(ErrorCode.CERTIFICATE_REVOKED)
+
+
+def sign_detached(content: bytes, certificate: x509.Certificate, key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey,
+                  algorithm: hashes.HashAlgorithm | None = None) -> bytes:
+    """DER SignedData over the exact bytes (Binary: no LF -> CRLF conversion), detached."""
+    return (pkcs7.PKCS7SignatureBuilder().set_data(content)
+            .add_signer(certificate, key, algorithm or hashes.SHA256())
+            .sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.DetachedSignature, pkcs7.PKCS7Options.Binary]))
+
+
+def fs_file(der: bytes) -> bytes:
+    """An FS file as the gateway writes it: base64 of the DER on one line."""
+    return base64.b64encode(der)

@@ -1,0 +1,189 @@
+"""FS signatures: made by cryptography and by the openssl command line; each refusal has its own code."""
+
+import base64
+import subprocess
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gga.errors import ErrorCode, GGAError
+from keys.cms import VerificationPolicy, fs_file, sign_detached, verify_detached
+from keys.issuing import new_key
+from tests.keys import pki
+
+CONTENT = b"<?xml version='1.0'?>\n<DmfAOriginal>\r\n  lines with LF and CRLF\n</DmfAOriginal>\n"
+NOW = datetime.now(UTC)
+
+
+@pytest.fixture(scope="module")
+def root():
+    return pki.ca()
+
+
+@pytest.fixture(scope="module", params=["rsa", "ec"])
+def signer(request, root):
+    return pki.sender(f"sender {request.param}", kind=request.param, issuer=root)
+
+
+def verify(fs, who, content=CONTENT, *, registered=None, at=NOW, policy=None):
+    return verify_detached(fs, pki.digest_of(content), registered or [who.certificate], at=at, policy=policy)
+
+
+def code_of(call):
+    with pytest.raises(GGAError) as err:
+        call()
+    return err.value.code
+
+
+def test_cryptography_signature_in_every_accepted_encoding(signer):
+    der = pki.sign(CONTENT, signer)
+    b64 = base64.b64encode(der)
+    wrapped_lf = base64.encodebytes(der)
+    forms = [b64, b64 + b"\r\n", wrapped_lf, wrapped_lf.replace(b"\n", b"\r\n"), wrapped_lf.replace(b"\n", b"\r"),
+             b"-----BEGIN PKCS7-----\n" + wrapped_lf + b"-----END PKCS7-----\n", der]
+    for form in forms:
+        assert verify(form, signer) == signer.certificate
+
+
+def test_openssl_command_line_signature(signer, tmp_path):
+    der = pki.openssl_sign(CONTENT, signer, tmp_path)
+    assert verify(fs_file(der), signer) == signer.certificate
+    pem = subprocess.run(["openssl", "cms", "-sign", "-binary", "-in", str(tmp_path / "content"), "-signer",
+                          str(tmp_path / "signer.pem"), "-inkey", str(tmp_path / "signer.key"), "-outform", "PEM"],
+                         check=True, capture_output=True).stdout
+    assert verify(pem, signer) == signer.certificate
+
+
+def test_openssl_without_signed_attributes(tmp_path, root):
+    rsa_signer = pki.sender("noattr", issuer=root)
+    der = pki.openssl_sign(CONTENT, rsa_signer, tmp_path, extra=("-noattr",))
+    assert verify(fs_file(der), rsa_signer) == rsa_signer.certificate
+    assert code_of(lambda: verify(fs_file(der), rsa_signer, CONTENT + b"x")) == ErrorCode.SIGNATURE_INVALID
+
+
+def test_openssl_accepts_what_we_sign(signer, tmp_path, root):
+    (tmp_path / "f").write_bytes(CONTENT)
+    (tmp_path / "f.p7s").write_bytes(pki.sign(CONTENT, signer))
+    (tmp_path / "ca.pem").write_bytes(root.cert_pem())
+    result = subprocess.run(["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", str(tmp_path / "f.p7s"),
+                             "-content", str(tmp_path / "f"), "-CAfile", str(tmp_path / "ca.pem"), "-purpose", "any",
+                             "-out", "/dev/null"], capture_output=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_tampered_content(signer):
+    fs = fs_file(pki.sign(CONTENT, signer))
+    assert code_of(lambda: verify(fs, signer, CONTENT.replace(b"LF", b"lf"))) == ErrorCode.SIGNATURE_INVALID
+    assert code_of(lambda: verify(fs, signer, CONTENT[:-1])) == ErrorCode.SIGNATURE_INVALID  # truncated upload
+
+
+def test_certificate_not_the_registered_one(signer, root):
+    other = pki.sender("someone else", issuer=root)
+    fs = fs_file(pki.sign(CONTENT, other))
+    assert code_of(lambda: verify(fs, signer)) == ErrorCode.SIGNER_NOT_REGISTERED
+
+
+def test_same_name_other_key_is_not_the_registered_certificate(signer, root):
+    # an impostor copies the registered certificate's name and serial into its own self-made certificate
+    impostor_key = new_key("rsa")
+    forged = (x509.CertificateBuilder().subject_name(signer.certificate.subject)
+              .issuer_name(signer.certificate.issuer).serial_number(signer.certificate.serial_number)
+              .public_key(impostor_key.public_key()).not_valid_before(NOW - timedelta(days=1))
+              .not_valid_after(NOW + timedelta(days=30)).sign(impostor_key, hashes.SHA256()))
+    fs = fs_file(sign_detached(CONTENT, forged, impostor_key))
+    assert code_of(lambda: verify(fs, signer)) == ErrorCode.SIGNATURE_INVALID
+
+
+def test_expired_and_not_yet_valid(root):
+    expired = pki.sender("old", issuer=root, not_before=NOW - timedelta(days=400), not_after=NOW - timedelta(days=1))
+    future = pki.sender("future", issuer=root, not_before=NOW + timedelta(days=1), not_after=NOW + timedelta(days=400))
+    assert code_of(lambda: verify(fs_file(pki.sign(CONTENT, expired)), expired)) == ErrorCode.CERTIFICATE_EXPIRED
+    assert code_of(lambda: verify(fs_file(pki.sign(CONTENT, future)), future)) == ErrorCode.CERTIFICATE_NOT_YET_VALID
+
+
+def test_sha1_refused_unless_configured(signer, tmp_path):
+    fs = fs_file(pki.openssl_sign(CONTENT, signer, tmp_path, digest="sha1"))
+    assert code_of(lambda: verify(fs, signer)) == ErrorCode.DIGEST_TOO_WEAK
+    assert verify(fs, signer, policy=VerificationPolicy(allow_sha1=True)) == signer.certificate
+
+
+def test_sha512_signature(signer):
+    assert verify(fs_file(pki.sign(CONTENT, signer, hashes.SHA512())), signer) == signer.certificate
+
+
+def test_chain_to_the_trust_store(signer, root):
+    fs = fs_file(pki.sign(CONTENT, signer))
+    assert verify(fs, signer, policy=VerificationPolicy(trust_store=[root.certificate])) == signer.certificate
+    stranger_ca = pki.ca("Other CA")
+    assert code_of(lambda: verify(fs, signer, policy=VerificationPolicy(trust_store=[stranger_ca.certificate]))) \
+        == ErrorCode.CHAIN_UNTRUSTED
+    self_signed = pki.sender("self signed")
+    assert code_of(lambda: verify(fs_file(pki.sign(CONTENT, self_signed)), self_signed,
+                                  policy=VerificationPolicy(trust_store=[root.certificate]))) == \
+        ErrorCode.CHAIN_UNTRUSTED
+
+
+def test_revoked_by_crl(root):
+    revoked = pki.sender("revoked", issuer=root)
+    crl = (x509.CertificateRevocationListBuilder().issuer_name(root.certificate.subject)
+           .last_update(NOW - timedelta(hours=1)).next_update(NOW + timedelta(days=7))
+           .add_revoked_certificate(x509.RevokedCertificateBuilder().serial_number(revoked.certificate.serial_number)
+                                    .revocation_date(NOW - timedelta(minutes=30)).build())
+           .sign(root.key, hashes.SHA256()))
+    policy = VerificationPolicy(trust_store=[root.certificate], crls=[crl])
+    assert code_of(lambda: verify(fs_file(pki.sign(CONTENT, revoked)), revoked, policy=policy)) == \
+        ErrorCode.CERTIFICATE_REVOKED
+    fine = pki.sender("fine", issuer=root)
+    assert verify(fs_file(pki.sign(CONTENT, fine)), fine, policy=policy) == fine.certificate
+
+
+def test_rollover_two_registered_certificates(root):
+    old, new = pki.sender("old", issuer=root), pki.sender("new", issuer=root)
+    registered = [old.certificate, new.certificate]
+    for who in (old, new):
+        assert verify(fs_file(pki.sign(CONTENT, who)), who, registered=registered) == who.certificate
+
+
+@pytest.mark.parametrize("garbage", [b"", b"   \r\n", b"not base64 !!!", base64.b64encode(b"\x30\x03abc"),
+                                     b"-----BEGIN PKCS7-----\nAAAA\n-----END PKCS7-----"])
+def test_garbage_is_malformed(signer, garbage):
+    assert code_of(lambda: verify(garbage, signer)) == ErrorCode.SIGNATURE_MALFORMED
+
+
+def test_truncated_base64_is_malformed(signer):
+    fs = fs_file(pki.sign(CONTENT, signer))
+    assert code_of(lambda: verify(fs[: len(fs) // 2], signer)) == ErrorCode.SIGNATURE_MALFORMED
+
+
+def test_a_certificate_is_not_a_signature(signer):
+    assert code_of(lambda: verify(signer.certificate.public_bytes(serialization.Encoding.DER), signer)) == \
+        ErrorCode.SIGNATURE_MALFORMED
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.binary(max_size=800))
+def test_any_bytes_give_a_coded_refusal(data):
+    try:
+        verify_detached(data, pki.digest_of(CONTENT), [], at=NOW)
+    except GGAError as err:
+        assert err.code in {ErrorCode.SIGNATURE_MALFORMED, ErrorCode.SIGNER_NOT_REGISTERED,
+                            ErrorCode.DIGEST_TOO_WEAK}
+
+
+_SIGNED: dict[int, bytes] = {}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_mutated_signatures_give_a_coded_refusal(signer, data):
+    der = bytearray(_SIGNED.setdefault(id(signer), pki.sign(CONTENT, signer)))
+    for _ in range(data.draw(st.integers(1, 4))):
+        der[data.draw(st.integers(0, len(der) - 1))] = data.draw(st.integers(0, 255))
+    try:
+        verify(bytes(der), signer)
+    except GGAError as err:
+        assert err.code in set(ErrorCode)
