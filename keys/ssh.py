@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, rsa
 
@@ -41,7 +43,7 @@ def parse_public_key(text: str) -> SSHPublicKey:
     try:
         key = serialization.load_ssh_public_key(f"{parts[0]} {parts[1]}".encode())
         blob = base64.b64decode(parts[1], validate=True)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, UnsupportedAlgorithm, binascii.Error) as exc:
         raise GGAError(ErrorCode.SSH_KEY_INVALID, f"Unreadable SSH public key: {exc}") from exc
     if isinstance(key, dsa.DSAPublicKey):
         raise GGAError(ErrorCode.SSH_KEY_TOO_WEAK, "DSA keys are refused; use ed25519, ecdsa or RSA >= 2048.")
