@@ -12,6 +12,7 @@ from admin_api.http import Services, install_error_handlers
 from admin_api.identity import build_verifier
 from admin_api.ops import endpoints as ops
 from admin_api.registration import endpoints as registrations
+from admin_api.sender import endpoints as senders
 from admin_api.settings import Settings
 from keys.passwords import Passwords
 
@@ -32,7 +33,7 @@ def create_app(services: Services, extra_routers: list[APIRouter] | None = None)
     app.state.services = services
     install_error_handlers(app)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (registrations, enterprises, domains, catalogue_endpoints, ops):
+    for module in (registrations, enterprises, domains, senders, catalogue_endpoints, ops):
         api.include_router(module.router)
     for router in extra_routers or []:
         api.include_router(router)

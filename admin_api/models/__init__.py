@@ -13,10 +13,13 @@ from admin_api.models.people import (
     UserApplication,
 )
 from admin_api.models.records import AuditRecord, OutboxMail
+from admin_api.models.senders import ChannelApplication, ChannelCertificate, Sender, SenderChannel
 
 __all__ = [
     "AuditRecord",
     "Base",
+    "ChannelApplication",
+    "ChannelCertificate",
     "CoMainManager",
     "Domain",
     "DomainApplication",
@@ -25,6 +28,8 @@ __all__ = [
     "OutboxMail",
     "Person",
     "RegistrationRequest",
+    "Sender",
+    "SenderChannel",
     "User",
     "UserApplication",
 ]

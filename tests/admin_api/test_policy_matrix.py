@@ -10,6 +10,7 @@ import pytest
 
 from admin_api.app import create_app
 from tests import factories
+from tests.admin_api import senders
 from tests.admin_api.world import PASSWORD, World, make_world
 
 CALLERS = ["anonymous", "lr", "gap", "co_gap", "gl", "co_gl", "user", "operator", "ops", "stranger", "gap_b"]
@@ -63,6 +64,19 @@ MATRIX: list[tuple[str, str, str, object, set[str]]] = [
      lambda w: person(factories.niss(1995, 1, 1, 1), "new.user"), MANAGERS),
     ("POST", "/domains/{domain_id}/users/bulk", "/domains/{w.domain}/users/bulk",
      {"action": "block", "users": ["ursula.user"]}, MANAGERS),
+    ("GET", "/domains/{domain_id}/sender", "/domains/{w.domain}/sender", None, MANAGERS),
+    ("POST", "/domains/{domain_id}/sender", "/domains/{w.domain}/sender", lambda w: senders.sender_body("EXPnew001"),
+     MANAGERS),
+    ("PATCH", "/domains/{domain_id}/sender", "/domains/{w.domain}/sender", {"status": "active"}, MANAGERS),
+    ("DELETE", "/domains/{domain_id}/sender", "/domains/{w.domain}/sender", None, MANAGERS),
+    ("POST", "/domains/{domain_id}/sender/channels", "/domains/{w.domain}/sender/channels",
+     lambda w: {"type": "WS", "certificate": senders.cert_pem(), "applications": [{"code": "DIMN"}]}, MANAGERS),
+    ("PATCH", "/domains/{domain_id}/sender/channels/{channel_type}", "/domains/{w.domain}/sender/channels/FTP",
+     {"plain_ftp": False}, MANAGERS),
+    ("PATCH", "/domains/{domain_id}/sender/channels", "/domains/{w.domain}/sender/channels",
+     {"type": "FTP", "plain_ftp": False}, MANAGERS),
+    ("DELETE", "/domains/{domain_id}/sender/channels/{channel_type}", "/domains/{w.domain}/sender/channels/FTP",
+     None, MANAGERS),
     ("GET", "/applications", "/applications", None, PUBLIC),
     ("GET", "/audit", "/audit", None, {"ops"}),
 ]

@@ -26,11 +26,12 @@ class World:
     c: str = ""  # unregistered enterprise with a pending exceptional request
     lr_c: str = ""
     ticket: str = ""
+    sender: str = ""
     domain: int = 0
     domain_b: int = 0
 
 
-def make_world(db: Database, client, auth) -> World:  # type: ignore[no-untyped-def]
+def make_world(db: Database, client, auth, with_sender: bool = True) -> World:  # type: ignore[no-untyped-def]
     w = World(a=factories.enterprise_number(403019), b=factories.enterprise_number(555001),
               lr=factories.niss(1970, 1, 2, 11), gap=factories.niss(1980, 3, 4, 21),
               co_gap=factories.niss(1981, 5, 6, 31), gl=factories.niss(1990, 7, 8, 41),
@@ -67,6 +68,14 @@ def make_world(db: Database, client, auth) -> World:  # type: ignore[no-untyped-
     ok(client.post(f"/api/v1/domains/{w.domain}/users", headers=auth(w.gl), json={
         "niss": w.user, "username": "ursula.user", "password": PASSWORD, "last_name": "User",
         "first_name": "Ursula", "applications": ["DMFA"], **person}))
+    from tests.admin_api import senders
+
+    if with_sender:
+        w.sender = ok(client.post(f"/api/v1/domains/{w.domain}/sender", headers=auth(w.gap), json=senders.sender_body(
+            "EXPworld01", [{"type": "FTP", "certificate": senders.cert_pem(), "applications": [{"code": "DMFA"}]},
+                           {"type": "SFTP", "certificate": senders.cert_pem(), "ssh_public_key": senders.ssh_public(),
+                            "applications": [{"code": "DMFA", "preferred": True}, {"code": "DIMN"}]}])))[
+            "sender_number"]
     w.ticket = ok(client.post("/api/v1/registrations/exceptional", json={
         "legal_representative": {"niss": w.lr_c, "first_name": "Carla", "last_name": "Exception"},
         "enterprise_number": w.c, "main_access_manager": "self", "contact": contact, "confirm": True}))["ticket"]

@@ -1,0 +1,1 @@
+"""Senders (guide VI, "Création d'un expéditeur"): contact, technical user, channels, applications."""

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Header, Request, Response
+from sqlalchemy.orm import Session
+
+from admin_api.http import caller, db_session, services
+from admin_api.identity import Caller
+from admin_api.messages import language_of, message
+from admin_api.sender import service
+from admin_api.sender.schemas import ChannelIn, ChannelPatch, ChannelType, SenderIn, SenderPatch
+from gga.errors import ErrorCode, GGAError
+
+router = APIRouter(prefix="/domains/{domain_id}/sender", tags=["senders"])
+
+
+def _with_message(view: dict, key: str, accept_language: str | None) -> dict:
+    language = language_of(accept_language, (view.get("contact") or {}).get("language"))
+    return view | {"message": message(key, language)}
+
+
+@router.get("")
+def read_sender(domain_id: int, who: Caller = Depends(caller), session: Session = Depends(db_session)) -> dict:
+    return service.read(session, who, domain_id)
+
+
+@router.post("", status_code=201)
+def create_sender(domain_id: int, body: SenderIn, request: Request, who: Caller = Depends(caller),
+                  session: Session = Depends(db_session), accept_language: str | None = Header(None)) -> dict:
+    view = service.create(session, who, domain_id, body, services(request).passwords)
+    return _with_message(view, "sender.created", accept_language)
+
+
+@router.patch("")
+def update_sender(domain_id: int, body: SenderPatch, request: Request, who: Caller = Depends(caller),
+                  session: Session = Depends(db_session), accept_language: str | None = Header(None)) -> dict:
+    view = service.update(session, who, domain_id, body, services(request).passwords)
+    return _with_message(view, "sender.updated", accept_language)
+
+
+@router.delete("", status_code=204)
+def delete_sender(domain_id: int, who: Caller = Depends(caller), session: Session = Depends(db_session)) -> Response:
+    service.delete(session, who, domain_id)
+    return Response(status_code=204)
+
+
+@router.post("/channels", status_code=201)
+def add_channel(domain_id: int, body: ChannelIn, who: Caller = Depends(caller),
+                session: Session = Depends(db_session), accept_language: str | None = Header(None)) -> dict:
+    return _with_message(service.add_channel(session, who, domain_id, body), "channel.added", accept_language)
+
+
+@router.patch("/channels/{channel_type}")
+def update_channel(domain_id: int, channel_type: ChannelType, body: ChannelPatch, who: Caller = Depends(caller),
+                   session: Session = Depends(db_session), accept_language: str | None = Header(None)) -> dict:
+    view = service.update_channel(session, who, domain_id, channel_type, body)
+    return _with_message(view, "channel.updated", accept_language)
+
+
+@router.patch("/channels")
+def update_channel_named_in_body(domain_id: int, body: ChannelPatch, who: Caller = Depends(caller),
+                                 session: Session = Depends(db_session),
+                                 accept_language: str | None = Header(None)) -> dict:
+    if body.type is None:
+        raise GGAError(ErrorCode.VALIDATION_ERROR, "type: name the channel (FTP, SFTP or WS)", {"field": "type"})
+    view = service.update_channel(session, who, domain_id, body.type, body)
+    return _with_message(view, "channel.updated", accept_language)
+
+
+@router.delete("/channels/{channel_type}")
+def remove_channel(domain_id: int, channel_type: ChannelType, who: Caller = Depends(caller),
+                   session: Session = Depends(db_session), accept_language: str | None = Header(None)) -> dict:
+    view = service.remove_channel(session, who, domain_id, channel_type)
+    return _with_message(view, "channel.removed", accept_language)

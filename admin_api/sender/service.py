@@ -1,0 +1,311 @@
+"""Rules of guide VI: one active sender per domain, its technical user, channels and preferred channels."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from admin_api import audit
+from admin_api.catalogue import APPLICATIONS
+from admin_api.identity import Caller
+from admin_api.models import ChannelApplication, ChannelCertificate, Domain, Sender, SenderChannel
+from admin_api.models.base import utcnow
+from admin_api.policy import Action
+from admin_api.sender.schemas import ChannelApplicationIn, ChannelIn, ChannelPatch, SenderIn, SenderPatch
+from admin_api.user.service import PASSWORD_POLICY, authorize_domain, check_applications
+from gga.errors import ErrorCode, GGAError
+from keys.certificates import describe, load_certificate, pem
+from keys.passwords import Passwords
+from keys.ssh import parse_public_key
+
+TECHNICAL_USER = re.compile(r"EXP[A-Za-z0-9_-]{3,27}")
+CHANNEL_ORDER = ("SFTP", "FTP", "WS")  # where a preferred channel moves when its channel goes
+
+
+def active_sender(session: Session, domain_id: int) -> Sender | None:
+    return session.scalar(select(Sender).where(Sender.domain_id == domain_id, Sender.status != "deleted"))
+
+
+def _require_sender(session: Session, domain_id: int) -> Sender:
+    sender = active_sender(session, domain_id)
+    if sender is None:
+        raise GGAError(ErrorCode.NO_ACTIVE_SENDER, details={"domain_id": domain_id})
+    return sender
+
+
+def read(session: Session, caller: Caller, domain_id: int) -> dict[str, Any]:
+    authorize_domain(session, caller, Action.READ_SENDER, domain_id)
+    return sender_view(_require_sender(session, domain_id))
+
+
+def _new_number(session: Session) -> str:
+    while True:
+        number = str(100000 + secrets.randbelow(900000))
+        if session.scalar(select(Sender.id).where(Sender.number == number)) is None:
+            return number
+
+
+def _check_technical_user(session: Session, name: str) -> None:
+    if not TECHNICAL_USER.fullmatch(name):
+        raise GGAError(ErrorCode.TECHNICAL_USER_INVALID, details={"field": "technical_user"})
+    if session.scalar(select(Sender.id).where(Sender.technical_user_key == name.lower())) is not None:
+        raise GGAError(ErrorCode.TECHNICAL_USER_TAKEN, details={"technical_user": name})
+
+
+def _check_password(password: str) -> None:
+    if not PASSWORD_POLICY.acceptable(password):
+        raise GGAError(ErrorCode.PASSWORD_TOO_WEAK, details={"field": "password"})
+
+
+def create(session: Session, caller: Caller, domain_id: int, body: SenderIn, passwords: Passwords) -> dict[str, Any]:
+    """Création d'un expéditeur: contact, technical user ``EXP...``, one or more channels."""
+    domain, _ = authorize_domain(session, caller, Action.MANAGE_SENDER, domain_id)
+    if active_sender(session, domain.id) is not None:
+        raise GGAError(ErrorCode.SENDER_EXISTS, details={"domain_id": domain.id})
+    _check_technical_user(session, body.technical_user)
+    _check_password(body.password)
+    types = [c.type for c in body.channels]
+    if len(set(types)) != len(types):
+        raise GGAError(ErrorCode.CHANNEL_EXISTS, "Each channel type once.", {"channels": types})
+    channels = [_new_channel(domain, c) for c in body.channels]
+    sender = Sender(number=_new_number(session), domain_id=domain.id, contact=body.contact.model_dump(mode="json"),
+                    technical_user=body.technical_user, technical_user_key=body.technical_user.lower(),
+                    password_hash=passwords.hash(body.password), channels=channels)
+    settle_preferred(sender, _requests(body.channels), move=False)
+    session.add(sender)
+    session.flush()
+    audit.record(session, caller, "sender.created", f"sender:{sender.number}", domain.enterprise_number,
+                 after=_audit_view(sender))
+    return sender_view(sender)
+
+
+def _new_channel(domain: Domain, body: ChannelIn) -> SenderChannel:
+    channel = SenderChannel(type=body.type, plain_ftp=body.plain_ftp and body.type == "FTP")
+    if body.type == "SFTP":
+        if not body.ssh_public_key:
+            raise GGAError(ErrorCode.SSH_KEY_INVALID, "The SFTP channel needs an SSH public key.",
+                           {"field": "ssh_public_key"})
+        _set_ssh_key(channel, body.ssh_public_key)
+    _add_certificate(channel, body.certificate)
+    codes = check_applications(domain, [a.code for a in body.applications])
+    channel.applications = [ChannelApplication(code=c, preferred=False) for c in codes]
+    return channel
+
+
+def _set_ssh_key(channel: SenderChannel, text: str) -> None:
+    key = parse_public_key(text)
+    channel.ssh_public_key, channel.ssh_fingerprint = key.openssh, key.fingerprint
+
+
+def _add_certificate(channel: SenderChannel, text: str) -> None:
+    cert = load_certificate(text)
+    info = describe(cert)
+    if any(c.fingerprint == info.fingerprint_sha256 for c in channel.certificates):
+        return
+    channel.certificates.append(ChannelCertificate(pem=pem(cert), fingerprint=info.fingerprint_sha256,
+                                                   not_after=info.expires))
+
+
+def _requests(channels: list[ChannelIn]) -> dict[str, set[str]]:
+    """Per application code, the channel types asked to be its preferred one."""
+    return _preferred_asked([(c.type, c.applications) for c in channels])
+
+
+def _preferred_asked(items: list[tuple[str, list[ChannelApplicationIn]]]) -> dict[str, set[str]]:
+    asked: dict[str, set[str]] = {}
+    for channel_type, apps in items:
+        for a in apps:
+            if a.preferred:
+                asked.setdefault(a.code.upper(), set()).add(channel_type)
+    return asked
+
+
+def settle_preferred(sender: Sender, asked: dict[str, set[str]], move: bool) -> None:
+    """Exactly one preferred channel per application among the channels that carry it (canal préférentiel).
+
+    An explicit request wins; otherwise the current preferred channel stays; otherwise the only carrier is
+    preferred; with several carriers and no choice, ``move`` picks the first in SFTP, FTP, WS order (a removed
+    channel's applications) or the request is refused.
+    """
+    carriers: dict[str, list[SenderChannel]] = {}
+    for channel in sender.channels:
+        for app in channel.applications:
+            carriers.setdefault(app.code, []).append(channel)
+    problems = {}
+    for code, channels in carriers.items():
+        chosen = _choose(code, channels, asked.get(code, set()), move)
+        if chosen is None:
+            problems[code] = sorted(c.type for c in channels)
+            continue
+        for channel in channels:
+            for app in channel.applications:
+                if app.code == code:
+                    app.preferred = channel is chosen
+    stray = {code: sorted(types) for code, types in asked.items() if code not in carriers}
+    if problems or stray:
+        raise GGAError(ErrorCode.PREFERRED_CHANNEL_INVALID, details={"applications": problems | stray})
+
+
+def _choose(code: str, channels: list[SenderChannel], asked: set[str], move: bool) -> SenderChannel | None:
+    if asked:
+        picked = [c for c in channels if c.type in asked]
+        return picked[0] if len(asked) == 1 and picked else None
+    current = [c for c in channels if any(a.code == code and a.preferred for a in c.applications)]
+    if len(current) == 1:
+        return current[0]
+    if len(channels) == 1 or move:
+        return sorted(channels, key=lambda c: CHANNEL_ORDER.index(c.type))[0]
+    return None
+
+
+def update(session: Session, caller: Caller, domain_id: int, body: SenderPatch, passwords: Passwords) -> dict:
+    domain, _ = authorize_domain(session, caller, Action.MANAGE_SENDER, domain_id)
+    sender = _require_sender(session, domain.id)
+    before = _audit_view(sender)
+    if body.contact is not None:
+        sender.contact = body.contact.model_dump(mode="json")
+    if body.password is not None:
+        _check_password(body.password)
+        sender.password_hash = passwords.hash(body.password)
+    if body.status is not None:
+        sender.status = body.status
+    if body.technical_user_status is not None:
+        sender.technical_user_status = body.technical_user_status
+    sender.updated_at = utcnow()
+    audit.record(session, caller, "sender.updated", f"sender:{sender.number}", domain.enterprise_number, before,
+                 _audit_view(sender) | {"password_changed": body.password is not None})
+    return sender_view(sender)
+
+
+def delete(session: Session, caller: Caller, domain_id: int) -> None:
+    """The sender stops; its number and technical user name stay reserved (the transfer log refers to them)."""
+    domain, _ = authorize_domain(session, caller, Action.MANAGE_SENDER, domain_id)
+    sender = _require_sender(session, domain.id)
+    before = _audit_view(sender)
+    sender.status, sender.updated_at = "deleted", utcnow()
+    audit.record(session, caller, "sender.deleted", f"sender:{sender.number}", domain.enterprise_number, before)
+
+
+def add_channel(session: Session, caller: Caller, domain_id: int, body: ChannelIn) -> dict:
+    """Ajout d'un canal."""
+    domain, _ = authorize_domain(session, caller, Action.MANAGE_SENDER, domain_id)
+    sender = _require_sender(session, domain.id)
+    if any(c.type == body.type for c in sender.channels):
+        raise GGAError(ErrorCode.CHANNEL_EXISTS, details={"type": body.type})
+    sender.channels.append(_new_channel(domain, body))
+    settle_preferred(sender, _requests([body]), move=False)
+    session.flush()
+    audit.record(session, caller, "sender.channel.added", f"sender:{sender.number}:{body.type}",
+                 domain.enterprise_number, after=_audit_view(sender))
+    return sender_view(sender)
+
+
+def _channel(sender: Sender, channel_type: str) -> SenderChannel:
+    channel = next((c for c in sender.channels if c.type == channel_type), None)
+    if channel is None:
+        raise GGAError(ErrorCode.CHANNEL_UNKNOWN, details={"type": channel_type})
+    return channel
+
+
+def update_channel(session: Session, caller: Caller, domain_id: int, channel_type: str, body: ChannelPatch) -> dict:
+    domain, _ = authorize_domain(session, caller, Action.MANAGE_SENDER, domain_id)
+    sender = _require_sender(session, domain.id)
+    channel = _channel(sender, channel_type)
+    before = _audit_view(sender)
+    if body.add_certificate:
+        _add_certificate(channel, body.add_certificate)
+    if body.remove_certificate:
+        _remove_certificate(channel, body.remove_certificate.lower())
+    if body.ssh_public_key is not None:
+        if channel.type != "SFTP":
+            raise GGAError(ErrorCode.SSH_KEY_INVALID, "Only the SFTP channel has an SSH key.")
+        _set_ssh_key(channel, body.ssh_public_key)
+    if body.plain_ftp is not None:
+        channel.plain_ftp = body.plain_ftp and channel.type == "FTP"
+    asked: dict[str, set[str]] = {}
+    if body.applications is not None:
+        codes = check_applications(domain, [a.code for a in body.applications])
+        kept = {a.code: a for a in channel.applications if a.code in codes}
+        channel.applications = [kept.get(c) or ChannelApplication(code=c, preferred=False) for c in codes]
+        asked = _preferred_asked([(channel.type, body.applications)])
+    settle_preferred(sender, asked, move=True)
+    session.flush()
+    audit.record(session, caller, "sender.channel.updated", f"sender:{sender.number}:{channel.type}",
+                 domain.enterprise_number, before, _audit_view(sender))
+    return sender_view(sender)
+
+
+def _remove_certificate(channel: SenderChannel, fingerprint: str) -> None:
+    cert = next((c for c in channel.certificates if c.fingerprint == fingerprint), None)
+    if cert is None:
+        raise GGAError(ErrorCode.NOT_FOUND, "No certificate with this fingerprint on the channel.",
+                       {"fingerprint": fingerprint})
+    if len(channel.certificates) == 1:
+        raise GGAError(ErrorCode.CERTIFICATE_MALFORMED, "A channel keeps at least one certificate: add the new one "
+                       "first.", {"fingerprint": fingerprint})
+    channel.certificates.remove(cert)
+
+
+def remove_channel(session: Session, caller: Caller, domain_id: int, channel_type: str) -> dict:
+    """Applications preferred on the removed channel move to another channel carrying them; an application
+    that only this channel carries is refused (add it to another channel first)."""
+    domain, _ = authorize_domain(session, caller, Action.MANAGE_SENDER, domain_id)
+    sender = _require_sender(session, domain.id)
+    channel = _channel(sender, channel_type)
+    if len(sender.channels) == 1:
+        raise GGAError(ErrorCode.CHANNEL_REQUIRED, "A sender keeps at least one channel; delete the sender instead.")
+    others = {a.code for c in sender.channels if c is not channel for a in c.applications}
+    orphans = sorted(a.code for a in channel.applications if a.code not in others)
+    if orphans:
+        raise GGAError(ErrorCode.PREFERRED_CHANNEL_INVALID, f"Only the {channel_type} channel carries "
+                       f"{', '.join(orphans)}: authorise them on another channel first.", {"applications": orphans})
+    before = _audit_view(sender)
+    sender.channels.remove(channel)
+    settle_preferred(sender, {}, move=True)
+    session.flush()
+    audit.record(session, caller, "sender.channel.removed", f"sender:{sender.number}:{channel_type}",
+                 domain.enterprise_number, before, _audit_view(sender))
+    return sender_view(sender)
+
+
+def _audit_view(s: Sender) -> dict[str, Any]:
+    return {"number": s.number, "status": s.status, "technical_user": s.technical_user,
+            "technical_user_status": s.technical_user_status,
+            "channels": {c.type: {"applications": [f"{a.code}{'*' if a.preferred else ''}" for a in c.applications],
+                                  "certificates": [x.fingerprint for x in c.certificates],
+                                  "ssh": c.ssh_fingerprint} for c in s.channels}}
+
+
+def _certificate_view(c: ChannelCertificate) -> dict[str, str]:
+    return describe(load_certificate(c.pem)).as_json()
+
+
+def channel_view(c: SenderChannel) -> dict[str, Any]:
+    certificates = [_certificate_view(x) for x in c.certificates]
+    return {"type": c.type, "connection_type": c.connection_type, "plain_ftp": c.plain_ftp,
+            "ssh_public_key": {"loaded": True, "fingerprint": c.ssh_fingerprint,
+                               "key": c.ssh_public_key} if c.ssh_public_key else None,
+            "certificate": max(certificates, key=lambda x: x["expires"]) if certificates else None,
+            "certificates": certificates,
+            "applications": [{"code": a.code, "name": APPLICATIONS[a.code].name_fr, "preferred": a.preferred}
+                             for a in c.applications]}
+
+
+def sender_view(s: Sender) -> dict[str, Any]:
+    apps: dict[str, dict[str, Any]] = {}
+    for c in s.channels:
+        for a in c.applications:
+            entry = apps.setdefault(a.code, {"code": a.code, "name": APPLICATIONS[a.code].name_fr, "channels": [],
+                                             "preferred_channel": None})
+            entry["channels"].append(c.type)
+            if a.preferred:
+                entry["preferred_channel"] = c.type
+    return {"sender_number": s.number, "domain_id": s.domain_id, "status": s.status, "contact": s.contact,
+            "technical_user": {"name": s.technical_user, "status": s.technical_user_status},
+            "channels": [channel_view(c) for c in s.channels],
+            "applications": sorted(apps.values(), key=lambda a: a["code"]),
+            "created_at": s.created_at.isoformat()}

@@ -1,0 +1,28 @@
+import json
+from pathlib import Path
+
+from cryptography import x509
+
+from gga.demo import seed
+
+
+def test_demo_seed_is_idempotent_and_writes_sender_json(services, data_dir):
+    first = seed(services)
+    second = seed(services)
+    assert first == second
+    info = json.loads((data_dir / "demo" / "sender.json").read_text())
+    assert set(info) == {"enterprise_number", "domain_id", "sender_number", "technical_user", "password",
+                         "ssh_private_key", "certificate", "certificate_key", "gap_niss"}
+    for key in ("ssh_private_key", "certificate", "certificate_key"):
+        assert Path(info[key]).is_absolute() and Path(info[key]).exists()
+    assert info["technical_user"].startswith("EXP") and len(info["sender_number"]) == 6
+    with services.db.session() as session:
+        from admin_api.identity import Caller
+        from admin_api.sender.service import read
+
+        sender = read(session, Caller(info["gap_niss"], "eid"), info["domain_id"])
+    assert {c["type"] for c in sender["channels"]} == {"FTP", "SFTP", "WS"}
+    assert all(a["preferred_channel"] == "SFTP" and len(a["channels"]) == 3 for a in sender["applications"])
+    cert = x509.load_pem_x509_certificate(Path(info["certificate"]).read_bytes())
+    assert all(c["certificate"]["serial_decimal"] == str(cert.serial_number) for c in sender["channels"])
+    assert "sftp -i id_ed25519" in (data_dir / "demo" / "README.txt").read_text()
