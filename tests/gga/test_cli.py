@@ -72,7 +72,7 @@ def test_serve_demo_starts_prints_endpoints_and_stops_cleanly(tmp_path, db, data
                 break
         assert any(f"127.0.0.1:{port}" in line for line in lines), "".join(lines)
         token = run("token", "--niss", "85073003328", env=env).stdout.strip()
-        demo = json.loads((tmp_path / "demo" / "enterprise.json").read_text())
+        demo = json.loads((tmp_path / "demo" / "sender.json").read_text())
         response = httpx.get(f"http://127.0.0.1:{port}/api/v1/enterprises/{demo['enterprise_number']}",
                              headers={"Authorization": f"Bearer {token}"}, timeout=10)
         assert response.status_code == 200 and response.json()["registered"]
