@@ -6,6 +6,7 @@ import logging
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -31,6 +32,7 @@ class Services:
     db: Database
     verifier: TokenVerifier
     passwords: Passwords
+    gateway: Any = None  # gateway.core.gateway.Gateway once the file gateway runs in the process
 
 
 def services(request: Request) -> Services:

@@ -39,9 +39,22 @@ class Settings(BaseSettings):
     # Event bus for accepted submissions: in process unless an AMQP URL is set.
     amqp_url: str | None = None
 
+    # Gateway
+    max_file_age_days: int = 30  # oldest creation date accepted in a file name
+    max_file_mb: int | None = None  # overrides every application's own limit when set
+    sftp_allow_ssh_rsa: bool = False  # legacy clients that only sign with ssh-rsa (SHA-1)
+    allow_sha1_signatures: bool = False
+    trust_store: Path | None = None  # PEM bundle of CAs sender certificates must chain to
+    crl_files: list[Path] = []
+    return_zip_threshold_mb: int = 50  # return files above this go out zipped as CO
+
     @property
     def resolved_data_dir(self) -> Path:
         return self.data_dir.expanduser().resolve()
+
+    @property
+    def spool_dir(self) -> Path:
+        return self.resolved_data_dir / "spool"
 
     @property
     def resolved_database_url(self) -> str:

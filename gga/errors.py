@@ -65,6 +65,27 @@ class ErrorCode(StrEnum):
     CHAIN_UNTRUSTED = "CHAIN_UNTRUSTED"
     CERTIFICATE_REVOKED = "CERTIFICATE_REVOKED"
     SIGNATURE_MISSING = "SIGNATURE_MISSING"
+    # batch files (gateway)
+    FILE_NAME_INVALID = "FILE_NAME_INVALID"
+    PATH_NOT_ALLOWED = "PATH_NOT_ALLOWED"
+    FILE_ALREADY_RECEIVED = "FILE_ALREADY_RECEIVED"
+    FILE_NOT_FOUND = "FILE_NOT_FOUND"
+    UPLOAD_INCOMPLETE = "UPLOAD_INCOMPLETE"
+    LOGIN_FAILED = "LOGIN_FAILED"
+    SENDER_BLOCKED = "SENDER_BLOCKED"
+    CHANNEL_NOT_REGISTERED = "CHANNEL_NOT_REGISTERED"
+    SENDER_NUMBER_MISMATCH = "SENDER_NUMBER_MISMATCH"
+    ENVIRONMENT_INVALID = "ENVIRONMENT_INVALID"
+    PRODUCTION_FILE_IN_TEST_FOLDER = "PRODUCTION_FILE_IN_TEST_FOLDER"
+    TEST_FILE_IN_WRONG_FOLDER = "TEST_FILE_IN_WRONG_FOLDER"
+    APPLICATION_CONTENT_MISMATCH = "APPLICATION_CONTENT_MISMATCH"
+    GO_MISSING = "GO_MISSING"
+    APPLICATION_NOT_AUTHORISED = "APPLICATION_NOT_AUTHORISED"
+    FILE_TOO_LARGE = "FILE_TOO_LARGE"
+    PARTS_INCOMPLETE = "PARTS_INCOMPLETE"
+    FILE_DATE_INVALID = "FILE_DATE_INVALID"
+    NAME_ALREADY_ACCEPTED = "NAME_ALREADY_ACCEPTED"
+    XML_UNSAFE = "XML_UNSAFE"
 
 
 @dataclass(frozen=True)
@@ -119,16 +140,45 @@ _SPECS: dict[ErrorCode, ErrorSpec] = {
     ErrorCode.CERTIFICATE_MALFORMED: ErrorSpec(422, "The certificate is not a readable X.509 certificate."),
     ErrorCode.SSH_KEY_INVALID: ErrorSpec(422, "The SSH public key is not a readable OpenSSH public key."),
     ErrorCode.SSH_KEY_TOO_WEAK: ErrorSpec(422, "RSA SSH keys need at least 2048 bits; DSA is refused."),
-    ErrorCode.SIGNATURE_MALFORMED: ErrorSpec(400, "The FS file is not a readable CMS signature.", "ACRF-150"),
-    ErrorCode.SIGNATURE_INVALID: ErrorSpec(400, "The signature does not match the file content.", "ACRF-151"),
+    ErrorCode.SIGNATURE_MALFORMED: ErrorSpec(400, "The FS file is not a readable CMS signature."),
+    ErrorCode.SIGNATURE_INVALID: ErrorSpec(400, "The signature does not match the file content."),
     ErrorCode.SIGNER_NOT_REGISTERED: ErrorSpec(
         400, "The signing certificate is not one registered for this sender's channel.", "ACRF-153"),
-    ErrorCode.CERTIFICATE_EXPIRED: ErrorSpec(400, "The signing certificate has expired.", "ACRF-155"),
-    ErrorCode.CERTIFICATE_NOT_YET_VALID: ErrorSpec(400, "The signing certificate is not valid yet.", "ACRF-155"),
-    ErrorCode.DIGEST_TOO_WEAK: ErrorSpec(400, "The signature uses SHA-1 or weaker; use SHA-256.", "ACRF-152"),
-    ErrorCode.CHAIN_UNTRUSTED: ErrorSpec(400, "The signing certificate does not chain to a trusted CA.", "ACRF-156"),
-    ErrorCode.CERTIFICATE_REVOKED: ErrorSpec(400, "The signing certificate is revoked.", "ACRF-157"),
-    ErrorCode.SIGNATURE_MISSING: ErrorSpec(400, "The FI file has no FS signature file.", "ACRF-158"),
+    ErrorCode.CERTIFICATE_EXPIRED: ErrorSpec(400, "The signing certificate has expired."),
+    ErrorCode.CERTIFICATE_NOT_YET_VALID: ErrorSpec(400, "The signing certificate is not valid yet."),
+    ErrorCode.DIGEST_TOO_WEAK: ErrorSpec(400, "The signature uses SHA-1 or weaker; use SHA-256."),
+    ErrorCode.CHAIN_UNTRUSTED: ErrorSpec(400, "The signing certificate does not chain to a trusted CA."),
+    ErrorCode.CERTIFICATE_REVOKED: ErrorSpec(400, "The signing certificate is revoked."),
+    ErrorCode.SIGNATURE_MISSING: ErrorSpec(400, "The FI file has no FS signature file (required outside S)."),
+    ErrorCode.FILE_NAME_INVALID: ErrorSpec(
+        400, "The file name does not follow PP.AAAA.SSSSSS.YYYYMMDD.NNNNN.E[.T[.n]]."),
+    ErrorCode.PATH_NOT_ALLOWED: ErrorSpec(
+        403, "Upload only into IN, INTEST, INTEST-S; read and delete only in OUT, OUTTEST, OUTTEST-S."),
+    ErrorCode.FILE_ALREADY_RECEIVED: ErrorSpec(409, "A file with this name is already received and not processed."),
+    ErrorCode.FILE_NOT_FOUND: ErrorSpec(404, "No such file."),
+    ErrorCode.UPLOAD_INCOMPLETE: ErrorSpec(400, "The upload was interrupted; nothing was kept."),
+    ErrorCode.LOGIN_FAILED: ErrorSpec(401, "Unknown technical user or wrong credentials."),
+    ErrorCode.SENDER_BLOCKED: ErrorSpec(403, "The sender or its technical user is blocked."),
+    ErrorCode.CHANNEL_NOT_REGISTERED: ErrorSpec(403, "The sender has no such channel."),
+    ErrorCode.SENDER_NUMBER_MISMATCH: ErrorSpec(
+        400, "The sender number in the file name is not the logged-in sender's.", "ACRF-108"),
+    ErrorCode.ENVIRONMENT_INVALID: ErrorSpec(400, "The environment letter must be R, T or S.", "ACRF-117"),
+    ErrorCode.PRODUCTION_FILE_IN_TEST_FOLDER: ErrorSpec(
+        400, "A production (R) file must be put in IN.", "ACRF-118"),
+    ErrorCode.TEST_FILE_IN_WRONG_FOLDER: ErrorSpec(
+        400, "A test (T) file goes in INTEST, a simulation (S) file in INTEST-S.", "ACRF-119"),
+    ErrorCode.APPLICATION_CONTENT_MISMATCH: ErrorSpec(
+        400, "Form/Identification in the XML does not name the file's application.", "ACRF-129"),
+    ErrorCode.GO_MISSING: ErrorSpec(400, "Parts were received but no GO followed in time.", "ACRF-130"),
+    ErrorCode.APPLICATION_NOT_AUTHORISED: ErrorSpec(
+        403, "The sender may not send this application on this channel.", "ACRF-154"),
+    ErrorCode.FILE_TOO_LARGE: ErrorSpec(413, "The file is larger than the application allows.", "ACRF-184"),
+    ErrorCode.PARTS_INCOMPLETE: ErrorSpec(400, "The GO names parts that are missing or numbered wrongly."),
+    ErrorCode.FILE_DATE_INVALID: ErrorSpec(
+        400, "The date in the name is not a real date, is in the future or is too old."),
+    ErrorCode.NAME_ALREADY_ACCEPTED: ErrorSpec(
+        409, "A submission with this name was already accepted for this sender, date and environment."),
+    ErrorCode.XML_UNSAFE: ErrorSpec(400, "The XML declares entities or a DTD; they are refused."),
 }
 
 

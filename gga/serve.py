@@ -14,6 +14,8 @@ from admin_api.database import upgrade
 from admin_api.http import Services
 from admin_api.mail import deliver_pending
 from admin_api.settings import Settings, host_port
+from gateway.core.gateway import Gateway
+from gateway.sftp.server import SFTPFrontEnd
 
 log = logging.getLogger("gga")
 
@@ -29,6 +31,8 @@ class Runtime:
         self.tasks: list[asyncio.Task] = []
         self.endpoints: dict[str, str] = {}
         self.stopping = asyncio.Event()
+        self.gateway: Gateway | None = None
+        self.sftp: SFTPFrontEnd | None = None
 
     async def start(self) -> None:
         s = self.settings
@@ -39,6 +43,10 @@ class Runtime:
             from gga.demo import seed
 
             await asyncio.to_thread(seed, self.services)
+        self.gateway = Gateway.build(s, self.services.db, self.services.passwords)
+        self.services.gateway = self.gateway
+        self.sftp = SFTPFrontEnd(self.gateway)
+        self.endpoints["sftp"] = "sftp://" + await self.sftp.start()
         app = create_app(self.services)
         host, port = host_port(s.http_bind)
         config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off",
@@ -53,6 +61,9 @@ class Runtime:
         bound = self.http.servers[0].sockets[0].getsockname()
         self.endpoints["http"] = f"http://{bound[0]}:{bound[1]}"
         self.tasks.append(asyncio.create_task(self._mail_pump(), name="mail"))
+        recovered = await asyncio.to_thread(self.gateway.pipeline.recover)
+        if recovered:
+            log.info("gga: taking up %d submissions interrupted by the last stop", recovered)
 
     async def _mail_pump(self) -> None:
         assert self.services is not None
@@ -62,12 +73,16 @@ class Runtime:
             await asyncio.sleep(1.0)
 
     async def stop(self) -> None:
+        if self.sftp is not None:
+            await self.sftp.stop()
         if self.http is not None:
             self.http.should_exit = True
         for task in reversed(self.tasks):
             if task.get_name() != "http":
                 task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
+        if self.gateway is not None:
+            await asyncio.to_thread(self.gateway.close)
         if self.services is not None:
             self.services.db.dispose()
 
@@ -89,4 +104,5 @@ async def serve_forever(settings: Settings, demo: bool) -> None:
 
 def run(settings: Settings, demo: bool = False) -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("asyncssh").setLevel(logging.WARNING)
     asyncio.run(serve_forever(settings, demo))

@@ -14,6 +14,7 @@ from admin_api.models.people import (
 )
 from admin_api.models.records import AuditRecord, OutboxMail
 from admin_api.models.senders import ChannelApplication, ChannelCertificate, Sender, SenderChannel
+from admin_api.models.transfers import ReceivedFile, Submission, TransferEvent
 
 __all__ = [
     "AuditRecord",
@@ -27,9 +28,12 @@ __all__ = [
     "LegalFunction",
     "OutboxMail",
     "Person",
+    "ReceivedFile",
     "RegistrationRequest",
     "Sender",
     "SenderChannel",
+    "Submission",
+    "TransferEvent",
     "User",
     "UserApplication",
 ]

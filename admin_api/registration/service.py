@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-import string
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
@@ -22,14 +20,9 @@ from admin_api.registration.schemas import (
 )
 from admin_api.registry import is_current_legal_representative, person_name
 from gga.errors import ErrorCode, GGAError
+from gga.tickets import new_ticket
 
-TICKET_ALPHABET = string.digits + string.ascii_uppercase
 POSTAL_ADDRESS = ("Centre de Contact Eranova", "Smals", "Avenue Fonsny 20", "1060 Bruxelles")
-
-
-def new_ticket() -> str:
-    """13 characters of [0-9A-Z] from the OS's CSPRNG (about 67 bits: not guessable)."""
-    return "".join(secrets.choice(TICKET_ALPHABET) for _ in range(13))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,80 @@
+"""What the gateway keeps: files received, submissions with their acknowledgement, and the transfer log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from admin_api.models.base import Base, utcnow
+
+
+class ReceivedFile(Base):
+    """A file durably received in an upload folder (or refused while streaming, with its code)."""
+
+    __tablename__ = "received_files"
+    __table_args__ = (Index("ix_received_sender_base", "sender_id", "base", "status"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sender_id: Mapped[int] = mapped_column(ForeignKey("senders.id"))
+    channel: Mapped[str] = mapped_column(String(4))
+    folder: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(2))
+    base: Mapped[str] = mapped_column(String(40))
+    total: Mapped[int | None]
+    part: Mapped[int | None]
+    path: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(10), default="received")  # received|submitted|cancelled|refused
+    error_code: Mapped[str | None] = mapped_column(String(40))
+    submission_id: Mapped[int | None] = mapped_column(index=True)  # no FK: submissions already refer here
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Submission(Base):
+    """One GO and the parts it closes; processed exactly once, acknowledged by one ACRF."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (Index("ix_submissions_sender_base", "sender_id", "base", "status"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sender_id: Mapped[int] = mapped_column(ForeignKey("senders.id"))
+    go_file_id: Mapped[int] = mapped_column(ForeignKey("received_files.id"), unique=True)
+    base: Mapped[str] = mapped_column(String(40))
+    go_name: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(4))
+    application: Mapped[str] = mapped_column(String(4))
+    environment: Mapped[str] = mapped_column(String(1))
+    ticket: Mapped[str] = mapped_column(String(13), unique=True)
+    # received | processing | accepted | rejected
+    status: Mapped[str] = mapped_column(String(10), default="received", index=True)
+    errors: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    acrf_name: Mapped[str | None] = mapped_column(String(64))
+    delivered_channel: Mapped[str | None] = mapped_column(String(4))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    processed_at: Mapped[datetime | None]
+
+
+class TransferEvent(Base):
+    """The transfer log (contract section 8): every login, upload, download, deletion, result and delivery."""
+
+    __tablename__ = "transfer_log"
+    __table_args__ = (Index("ix_transfer_at", "at"), Index("ix_transfer_sender_at", "sender_number", "at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    event: Mapped[str] = mapped_column(String(12))  # login|upload|download|delete|submission|delivery|cancel
+    protocol: Mapped[str] = mapped_column(String(6))  # SFTP|FTP|FTPS|WS|API|-
+    sender_number: Mapped[str | None] = mapped_column(String(6))
+    technical_user: Mapped[str | None] = mapped_column(String(64))
+    remote_address: Mapped[str | None] = mapped_column(String(64))
+    file_name: Mapped[str | None] = mapped_column(String(128))
+    application: Mapped[str | None] = mapped_column(String(4))
+    environment: Mapped[str | None] = mapped_column(String(1))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    duration_ms: Mapped[int | None]
+    result: Mapped[str] = mapped_column(String(10))  # ok|refused|failed|incomplete|accepted|rejected
+    error_code: Mapped[str | None] = mapped_column(String(40))
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -1,0 +1,70 @@
+"""The gateway's one window on senders: read-only snapshots of what a login, a check or a delivery needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cryptography import x509
+from sqlalchemy import select
+
+from admin_api.database import Database
+from admin_api.models import Sender
+from keys.certificates import load_certificate
+
+
+@dataclass(frozen=True)
+class ChannelInfo:
+    type: str
+    ssh_public_key: str | None
+    certificates: tuple[x509.Certificate, ...]
+    applications: frozenset[str]
+    preferred: frozenset[str]
+    plain_ftp: bool
+
+
+@dataclass(frozen=True)
+class SenderInfo:
+    id: int
+    number: str
+    domain_id: int
+    technical_user: str
+    password_hash: str
+    active: bool  # neither the sender nor its technical user is blocked
+    channels: dict[str, ChannelInfo]
+
+    def preferred_channel(self, application: str) -> str | None:
+        return next((t for t, c in self.channels.items() if application in c.preferred), None)
+
+    def may_send(self, channel: str, application: str) -> bool:
+        info = self.channels.get(channel)
+        return info is not None and application in info.applications
+
+
+class SenderDirectory:
+    def __init__(self, db: Database):
+        self.db = db
+
+    def by_technical_user(self, name: str) -> SenderInfo | None:
+        return self._one(Sender.technical_user_key == name.lower())
+
+    def by_number(self, number: str) -> SenderInfo | None:
+        return self._one(Sender.number == number)
+
+    def by_id(self, sender_id: int) -> SenderInfo | None:
+        return self._one(Sender.id == sender_id)
+
+    def _one(self, condition) -> SenderInfo | None:  # type: ignore[no-untyped-def]
+        with self.db.session() as session:
+            sender = session.scalar(select(Sender).where(condition, Sender.status != "deleted"))
+            return _snapshot(sender) if sender else None
+
+
+def _snapshot(s: Sender) -> SenderInfo:
+    channels = {c.type: ChannelInfo(
+        type=c.type, ssh_public_key=c.ssh_public_key,
+        certificates=tuple(load_certificate(x.pem) for x in c.certificates),
+        applications=frozenset(a.code for a in c.applications),
+        preferred=frozenset(a.code for a in c.applications if a.preferred), plain_ftp=c.plain_ftp)
+        for c in s.channels}
+    return SenderInfo(s.id, s.number, s.domain_id, s.technical_user, s.password_hash,
+                      s.status == "active" and s.technical_user_status == "active", channels)

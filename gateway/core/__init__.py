@@ -1,0 +1,1 @@
+"""What every protocol front end shares: sessions, transfers, the spool, the intake pipeline, returns, the log."""

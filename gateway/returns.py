@@ -1,0 +1,68 @@
+"""Return files (ACRF, NOTI...): named by the gateway, zipped above the threshold, signed, delivered with their GO
+in the return folder of the application's preferred channel."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from admin_api.sender.directory import SenderInfo
+from gateway.core.spool import Spool, sequence, write_durably
+from gateway.core.translog import TransferLog
+from gateway.naming import BatchName
+from keys.cms import fs_file, sign_detached
+from keys.issuing import Issued
+
+GATEWAY_SENDER = "999999"
+
+
+@dataclass(frozen=True)
+class Delivered:
+    name: str  # the FO (or CO) name
+    channel: str
+    files: tuple[str, ...]
+
+
+class ReturnDelivery:
+    def __init__(self, spool: Spool, identity: Issued, translog: TransferLog, zip_threshold: int):
+        self.spool, self.identity, self.translog, self.zip_threshold = spool, identity, translog, zip_threshold
+
+    def channel_for(self, sender: SenderInfo, application: str, fallback: str) -> str:
+        """The application's preferred channel; the channel the files came on when it has none."""
+        return sender.preferred_channel(application) or fallback
+
+    def deliver(self, sender: SenderInfo, code: str, environment: str, content: bytes, channel: str,
+                application: str | None = None, name: BatchName | None = None) -> Delivered:
+        """Write FO (or CO), FS, then GO. With ``name`` given, delivering twice rewrites the same files."""
+        folder = self.spool.return_folder(sender.number, channel, environment)
+        fo = name or self._free_name(folder, code, environment)
+        out, payload = fo, content
+        if len(content) > self.zip_threshold:
+            out, payload = fo.with_kind("CO"), _zip(str(fo), content)
+        signature = fs_file(sign_detached(payload, self.identity.certificate, self.identity.key))
+        go = out.with_kind("GO")
+        write_durably(folder / str(out), payload)
+        write_durably(folder / str(out.with_kind("FS")), signature)
+        write_durably(folder / str(go), b"")  # last: a GO says the set is complete
+        self.translog.record("delivery", "ok", protocol=channel, sender_number=sender.number,
+                             technical_user=sender.technical_user, file_name=str(out), size=len(payload),
+                             application=application or code, environment=environment, channel=channel)
+        return Delivered(str(out), channel, (str(out), str(out.with_kind("FS")), str(go)))
+
+
+    @staticmethod
+    def _free_name(folder, code: str, environment: str) -> BatchName:  # type: ignore[no-untyped-def]
+        day = datetime.now(UTC).strftime("%Y%m%d")
+        while True:
+            fo = BatchName("FO", code, GATEWAY_SENDER, day, sequence(), environment)
+            if not (folder / str(fo)).exists() and not (folder / str(fo.with_kind("CO"))).exists():
+                return fo
+
+
+def _zip(inner_name: str, content: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(inner_name, content)
+    return buffer.getvalue()

@@ -1,0 +1,98 @@
+"""The SFTP listener: authentication through the shared entry point, then the jailed mailbox server."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import asyncssh
+
+from admin_api.settings import host_port
+from gateway.core.gateway import Gateway
+from gateway.core.session import GatewaySession
+from gateway.sftp.handler import MailboxSFTPServer
+from gga.errors import ErrorCode
+from keys.ssh import ensure_host_keys
+
+log = logging.getLogger("gga.sftp")
+LEGACY_RSA = b"ssh-rsa"
+
+
+class GatewaySSHServer(asyncssh.SSHServer):
+    def __init__(self, gateway: Gateway):
+        self.gateway = gateway
+        self.conn: asyncssh.SSHServerConnection | None = None
+        self.remote = "-"
+        self.user = ""
+        self.key_sender = None
+        self.session: GatewaySession | None = None
+        self.key_tried = False
+
+    def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
+        self.conn = conn
+        peer = conn.get_extra_info("peername")
+        self.remote = f"{peer[0]}:{peer[1]}" if peer else "-"
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.session is None and self.key_tried:  # only keys were offered, none was the registered one
+            self.gateway.auth.refused(self.user, "SFTP", self.remote, "publickey", ErrorCode.LOGIN_FAILED)
+
+    def begin_auth(self, username: str) -> bool:
+        self.user = username
+        return True
+
+    def password_auth_supported(self) -> bool:
+        return True
+
+    async def validate_password(self, username: str, password: str) -> bool:
+        session = await asyncio.to_thread(self.gateway.auth.password, username, password, "SFTP", "SFTP",
+                                          self.remote)
+        self._attach(session)
+        return session is not None
+
+    def public_key_auth_supported(self) -> bool:
+        return True
+
+    async def validate_public_key(self, username: str, key: asyncssh.SSHKey) -> bool:
+        self.key_tried = True
+        sender = await asyncio.to_thread(self.gateway.auth.public_key, username, key.public_data, "SFTP")
+        if sender is None:
+            return False
+        if LEGACY_RSA in key.all_sig_algorithms and not self.gateway.settings.sftp_allow_ssh_rsa:
+            # asyncssh would accept SHA-1 "ssh-rsa" signatures from this key: only when configured
+            key.all_sig_algorithms = key.all_sig_algorithms - {LEGACY_RSA}  # type: ignore[misc]
+        self.key_sender = sender
+        return True
+
+    def auth_completed(self) -> None:
+        if self.session is None and self.key_sender is not None:
+            self._attach(self.gateway.auth.accepted(self.key_sender, "SFTP", "SFTP", self.remote, "publickey"))
+
+    def _attach(self, session: GatewaySession | None) -> None:
+        if session is not None and self.conn is not None:
+            self.session = session
+            self.conn.set_extra_info(gga_session=session)
+
+
+class SFTPFrontEnd:
+    def __init__(self, gateway: Gateway):
+        self.gateway = gateway
+        self.server: asyncssh.SSHAcceptor | None = None
+        self.address = ""
+
+    async def start(self) -> str:
+        settings = self.gateway.settings
+        host, port = host_port(settings.sftp_bind)
+        keys = [str(p) for p in ensure_host_keys(settings.resolved_data_dir)]
+        self.server = await asyncssh.create_server(
+            lambda: GatewaySSHServer(self.gateway), host, port, server_host_keys=keys,
+            sftp_factory=lambda chan: MailboxSFTPServer(chan, self.gateway), allow_scp=False,
+            login_timeout=60, keepalive_interval=60)
+        bound = self.server.sockets[0].getsockname()
+        self.address = f"{bound[0]}:{bound[1]}"
+        return self.address
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
