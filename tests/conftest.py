@@ -4,6 +4,7 @@ GGA_DATABASE_URL points at a server), emptied between tests; the app with the de
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -67,9 +68,23 @@ def db(migrated: Database) -> Database:
     return migrated
 
 
+@pytest.fixture(scope="session")
+def key_material(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The gateway's signing identity and SSH host keys, made once per run (RSA generation is slow)."""
+    from keys.issuing import gateway_signing_identity
+    from keys.ssh import ensure_host_keys
+
+    folder = tmp_path_factory.mktemp("keys")
+    gateway_signing_identity(folder)
+    ensure_host_keys(folder)
+    return folder / "keys"
+
+
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "data"
+def data_dir(tmp_path: Path, key_material: Path) -> Path:
+    data = tmp_path / "data"
+    shutil.copytree(key_material, data / "keys")
+    return data
 
 
 @pytest.fixture
@@ -79,8 +94,13 @@ def settings(data_dir: Path, database_url: str) -> Settings:
 
 
 @pytest.fixture
-def services(settings: Settings, db: Database) -> Services:
-    return build_services(settings, db=db, dev_issuer=True)
+def services(settings: Settings, db: Database) -> Iterator[Services]:
+    from gateway.core.gateway import Gateway
+
+    built = build_services(settings, db=db, dev_issuer=True)
+    built.gateway = gateway = Gateway.build(settings, db, built.passwords)
+    yield built
+    gateway.close()
 
 
 @pytest.fixture

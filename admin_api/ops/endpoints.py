@@ -2,14 +2,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 
 from admin_api import audit
-from admin_api.http import caller, db_session
+from admin_api.http import caller, db_session, services
 from admin_api.identity import Caller
+from admin_api.ops import transfers
 from admin_api.paging import PageRequest, page_request
 from admin_api.policy import Action, authorize
+from gga.errors import ErrorCode, GGAError
 
 router = APIRouter(tags=["ops"])
 
@@ -21,3 +23,48 @@ def read_audit(enterprise_number: str | None = None, actor: str | None = None, a
                session: Session = Depends(db_session)) -> dict:
     authorize(session, who, Action.READ_AUDIT)
     return audit.search(session, paging, enterprise_number, actor, action, since, until).model_dump()
+
+
+@router.get("/transfers")
+def list_transfers(sender: str | None = Query(None, pattern=r"^\d{6}$"),
+                   application: str | None = Query(None, pattern="^[A-Z]{4}$"),
+                   environment: str | None = Query(None, pattern="^[RTS]$"),
+                   result: str | None = Query(None, max_length=10), event: str | None = Query(None, max_length=12),
+                   since: datetime | None = None, until: datetime | None = None,
+                   paging: PageRequest = Depends(page_request), who: Caller = Depends(caller),
+                   session: Session = Depends(db_session)) -> dict:
+    authorize(session, who, Action.READ_TRANSFERS)
+    return transfers.search(session, paging, sender=sender, application=application, environment=environment,
+                            result=result, event=event, since=since, until=until).model_dump()
+
+
+@router.get("/transfers/{transfer_id}")
+def read_transfer(transfer_id: int, who: Caller = Depends(caller), session: Session = Depends(db_session)) -> dict:
+    authorize(session, who, Action.READ_TRANSFERS)
+    return transfers.get(session, transfer_id)
+
+
+@router.post("/returns", status_code=201)
+async def post_return(request: Request, sender_number: str = Query(pattern=r"^\d{6}$"),
+                      application: str = Query(pattern="^[A-Z]{4}$"), environment: str = Query(pattern="^[RTS]$"),
+                      type: str = Query("NOTI", pattern="^[A-Z]{4}$"), who: Caller = Depends(caller)) -> dict:
+    """An application returns a file (body: its bytes) to a sender: named, zipped above the threshold, signed
+    and delivered on the application's preferred channel."""
+    import asyncio
+
+    gateway = services(request).gateway
+    with services(request).db.session() as session:
+        authorize(session, who, Action.POST_RETURN)
+    if gateway is None:
+        raise GGAError(ErrorCode.INTERNAL_ERROR, "The file gateway does not run in this process.")
+    sender = await asyncio.to_thread(gateway.directory.by_number, sender_number)
+    if sender is None:
+        raise GGAError(ErrorCode.NOT_FOUND, f"No sender {sender_number}.", {"sender_number": sender_number})
+    channel = sender.preferred_channel(application)
+    if channel is None:
+        raise GGAError(ErrorCode.APPLICATION_NOT_AUTHORISED, f"Sender {sender_number} has no channel for "
+                       f"{application}.", {"application": application})
+    content = await request.body()
+    delivered = await asyncio.to_thread(gateway.returns.deliver, sender, type, environment, content, channel,
+                                        application)
+    return {"name": delivered.name, "channel": delivered.channel, "files": list(delivered.files)}

@@ -35,7 +35,8 @@ class GatewaySSHServer(asyncssh.SSHServer):
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self.session is None and self.key_tried:  # only keys were offered, none was the registered one
-            self.gateway.auth.refused(self.user, "SFTP", self.remote, "publickey", ErrorCode.LOGIN_FAILED)
+            asyncio.get_running_loop().run_in_executor(None, self.gateway.auth.refused, self.user, "SFTP",
+                                                       self.remote, "publickey", ErrorCode.LOGIN_FAILED)
 
     def begin_auth(self, username: str) -> bool:
         self.user = username

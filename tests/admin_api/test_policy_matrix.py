@@ -79,6 +79,9 @@ MATRIX: list[tuple[str, str, str, object, set[str]]] = [
      None, MANAGERS),
     ("GET", "/applications", "/applications", None, PUBLIC),
     ("GET", "/audit", "/audit", None, {"ops"}),
+    ("GET", "/transfers", "/transfers", None, {"ops"}),
+    ("GET", "/transfers/{transfer_id}", "/transfers/1", None, {"ops"}),
+    ("POST", "/returns", "/returns?sender_number={w.sender}&application=DMFA&environment=T", None, {"ops"}),
 ]
 
 

@@ -1,0 +1,198 @@
+"""A running gateway for tests: real SFTP listener on 127.0.0.1 (own event loop thread), a real sender created
+through the admin service, and builders for signed submissions."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import asyncssh
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from defusedxml.ElementTree import fromstring as defused_fromstring
+
+from admin_api.http import Services
+from admin_api.identity import Caller
+from admin_api.sender import service as senders
+from admin_api.sender.schemas import SenderIn
+from gateway.core.gateway import Gateway
+from gateway.sftp.server import SFTPFrontEnd
+from keys.cms import fs_file, sign_detached
+from keys.issuing import Issued
+from tests.admin_api.senders import CONTACT, PASSWORD
+from tests.keys import pki
+
+TECHNICAL_USER = "EXPgate001"
+DMFA_XML = b"<?xml version='1.0'?><DmfAOriginal><Form><Identification>DMFA</Identification></Form></DmfAOriginal>"
+
+
+@dataclass
+class SenderKit:
+    number: str
+    technical_user: str
+    password: str
+    ssh_key_path: Path
+    ssh_key: ed25519.Ed25519PrivateKey
+    certificate: Issued
+    expired: Issued
+    stranger: Issued  # a certificate the gateway does not know
+    domain_id: int
+
+
+@dataclass
+class Submission:
+    files: list[tuple[str, str, bytes]] = field(default_factory=list)  # (folder, name, content)
+
+    @property
+    def go(self) -> str:
+        return next(n for _, n, _ in self.files if n.startswith("GO."))
+
+
+def today() -> str:
+    return datetime.now(UTC).strftime("%Y%m%d")
+
+
+def build(kit: SenderKit, *, app: str = "DMFA", env: str = "T", seq: str = "00001", parts: int = 1,
+          content: bytes = DMFA_XML, signer: Issued | None = None, folder: str | None = None, day: str | None = None,
+          sender: str | None = None, sign: bool = True, digest: hashes.HashAlgorithm | None = None) -> Submission:
+    folder = folder or {"R": "IN", "T": "INTEST", "S": "INTEST-S"}.get(env, "INTEST")
+    base = f"{app}.{sender or kit.number}.{day or today()}.{seq}.{env}"
+    sub = Submission()
+    for n in range(1, parts + 1):
+        data = content if parts == 1 else content + f"<!-- part {n} -->".encode()
+        sub.files.append((folder, f"FI.{base}.{parts}.{n}", data))
+        if sign:
+            der = sign_detached(data, (signer or kit.certificate).certificate, (signer or kit.certificate).key,
+                                digest)
+            sub.files.append((folder, f"FS.{base}.{parts}.{n}", fs_file(der)))
+    sub.files.append((folder, f"GO.{base}.{parts}", b""))
+    return sub
+
+
+class GatewayHarness:
+    def __init__(self, services: Services):
+        self.services = services
+        self.settings = services.settings.model_copy(update={"sftp_bind": "127.0.0.1:0"})
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.thread: threading.Thread | None = None
+        self.gateway: Gateway | None = None
+        self.port = 0
+
+    def start(self) -> GatewayHarness:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.gateway = Gateway.build(self.settings, self.services.db, self.services.passwords)
+        self.services.gateway = self.gateway
+        self.sftp = SFTPFrontEnd(self.gateway)
+        address = asyncio.run_coroutine_threadsafe(self.sftp.start(), self.loop).result(15)
+        self.port = int(address.rsplit(":", 1)[1])
+        self.gateway.pipeline.recover()
+        return self
+
+    def stop(self) -> None:
+        assert self.loop is not None and self.thread is not None and self.gateway is not None
+        asyncio.run_coroutine_threadsafe(self.sftp.stop(), self.loop).result(15)
+        self.gateway.close()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+
+    # -- the sender ------------------------------------------------------------------------------------------
+    def make_sender(self, domain_id: int, gap_niss: str, folder: Path) -> SenderKit:
+        key = ed25519.Ed25519PrivateKey.generate()
+        key_path = folder / "id_ed25519"
+        key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
+                                               serialization.NoEncryption()))
+        key_path.chmod(0o600)
+        public = key.public_key().public_bytes(serialization.Encoding.OpenSSH,
+                                               serialization.PublicFormat.OpenSSH).decode()
+        ca = pki.ca("Gateway test CA")
+        cert = pki.sender("EXPgate001 signing", issuer=ca)
+        now = datetime.now(UTC)
+        expired = pki.sender("EXPgate001 old", issuer=ca, not_before=now - timedelta(days=800),
+                             not_after=now - timedelta(days=1))
+        pem = cert.cert_pem().decode()
+        channels = [
+            {"type": "SFTP", "certificate": pem, "ssh_public_key": public,
+             "applications": [{"code": "DMFA", "preferred": True}, {"code": "DIMN"}]},
+            {"type": "FTP", "certificate": pem,
+             "applications": [{"code": "DIMN", "preferred": True}, {"code": "CHTP"}]},
+            {"type": "WS", "certificate": pem, "applications": [{"code": "DMFA"}]},
+        ]
+        with self.services.db.session() as session:
+            view = senders.create(session, Caller(gap_niss, "eid"), domain_id, SenderIn.model_validate({
+                "contact": CONTACT, "technical_user": TECHNICAL_USER, "password": PASSWORD, "channels": channels}),
+                self.services.passwords)
+        with self.services.db.session() as session:
+            from admin_api.sender.schemas import ChannelPatch
+
+            senders.update_channel(session, Caller(gap_niss, "eid"), domain_id, "SFTP",
+                                   ChannelPatch(add_certificate=expired.cert_pem().decode()))
+        return SenderKit(view["sender_number"], TECHNICAL_USER, PASSWORD, key_path, key, cert, expired,
+                         pki.sender("stranger", issuer=ca), domain_id)
+
+    # -- files on disk -----------------------------------------------------------------------------------------
+    def home(self, kit: SenderKit, channel: str = "SFTP") -> Path:
+        assert self.gateway is not None
+        return self.gateway.spool.home(kit.number, channel)
+
+    def acrfs(self, kit: SenderKit, channel: str = "SFTP", folder: str = "OUTTEST") -> list[Path]:
+        return sorted((self.home(kit, channel) / folder).glob("FO.ACRF.*"))
+
+    def wait_acrf(self, kit: SenderKit, channel: str = "SFTP", folder: str = "OUTTEST", count: int = 1,
+                  timeout: float = 15) -> ET.Element:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            done = sorted((self.home(kit, channel) / folder).glob("GO.ACRF.*"), key=lambda p: p.stat().st_mtime)
+            if len(done) >= count:
+                return defused_fromstring((done[-1].parent / ("FO" + done[-1].name[2:])).read_bytes())
+            time.sleep(0.05)
+        raise AssertionError(f"no ACRF #{count} in {channel}/{folder} within {timeout}s")
+
+
+def error_ids(acrf: ET.Element) -> list[str]:
+    return [e.findtext("ErrorID") or "" for e in acrf.findall("Error")]
+
+
+# -- an asyncssh client ------------------------------------------------------------------------------------------
+async def _connect(port: int, kit: SenderKit, password: str | None = None, key: bool = True):  # type: ignore[no-untyped-def]
+    options = {"known_hosts": None, "username": kit.technical_user}
+    if password is not None:
+        options |= {"password": password, "client_keys": None}
+    elif key:
+        options |= {"client_keys": [asyncssh.import_private_key(kit.ssh_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()))]}
+    return await asyncssh.connect("127.0.0.1", port, **options)
+
+
+def put(port: int, kit: SenderKit, sub: Submission, password: str | None = None) -> list[str]:
+    """Upload every file of ``sub``; returns the SFTP errors met (empty when all went in)."""
+
+    async def run() -> list[str]:
+        errors = []
+        async with await _connect(port, kit, password) as conn, conn.start_sftp_client() as sftp:
+            for folder, name, data in sub.files:
+                try:
+                    async with sftp.open(f"/{folder}/{name}", "wb") as f:
+                        await f.write(data)
+                except asyncssh.SFTPError as err:
+                    errors.append(f"{name}: {err.reason}")
+        return errors
+
+    return asyncio.run(run())
+
+
+def sftp_call(port: int, kit: SenderKit, action, password: str | None = None):  # type: ignore[no-untyped-def]
+    """Run ``action(sftp)`` (a coroutine function) in a fresh client session."""
+
+    async def run():  # type: ignore[no-untyped-def]
+        async with await _connect(port, kit, password) as conn, conn.start_sftp_client() as sftp:
+            return await action(sftp)
+
+    return asyncio.run(run())

@@ -1,0 +1,124 @@
+"""Nothing accepted is lost, nothing is processed twice: interruptions, restarts, crashes, cancellations."""
+
+import asyncio
+import io
+import time
+
+import paramiko
+from sqlalchemy import select, update
+
+from admin_api.models import Submission, TransferEvent
+from tests.gateway.harness import GatewayHarness, _connect, build, error_ids, put
+
+
+def log_rows(db, event):
+    with db.session() as session:
+        return [(e.result, e.error_code, e.file_name) for e in session.scalars(
+            select(TransferEvent).where(TransferEvent.event == event).order_by(TransferEvent.id))]
+
+
+def wait_for(predicate, timeout=10):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_a_dropped_connection_keeps_no_half_file(harness, kit, db):
+    name = f"FI.DMFA.{kit.number}.20261127.00001.T.1.1"
+
+    async def drop_mid_upload():
+        conn = await _connect(harness.port, kit)
+        sftp = await conn.start_sftp_client()
+        f = await sftp.open(f"/INTEST/{name}", "wb")
+        await f.write(b"x" * 200_000)
+        conn.abort()  # the payroll server loses its network
+
+    asyncio.run(drop_mid_upload())
+    wait_for(lambda: ("incomplete", "UPLOAD_INCOMPLETE", name) in log_rows(db, "upload"))
+    assert list((harness.home(kit) / "INTEST").iterdir()) == []
+    assert list((harness.home(kit) / ".partial").iterdir()) == []
+
+
+def test_restart_between_parts_and_go_gives_exactly_one_acrf(services, harness, kit):
+    sub = build(kit, parts=2)
+    go = sub.files.pop()
+    assert put(harness.port, kit, sub) == []
+    harness.stop()
+    restarted = GatewayHarness(services).start()
+    try:
+        sub.files = [go]
+        assert put(restarted.port, kit, sub) == []
+        acrf = restarted.wait_acrf(kit)
+        assert acrf.findtext("ResultCode") == "1" and len(acrf.find("Files")) == 2
+        time.sleep(0.5)
+        assert len(restarted.acrfs(kit)) == 1
+    finally:
+        restarted.stop()
+        harness.start()  # the fixture stops it again
+
+
+def test_a_stop_before_processing_is_taken_up_at_start(services, harness, kit, db):
+    harness.gateway.pipeline.schedule = lambda _id: None  # the process dies right after recording the GO
+    put(harness.port, kit, build(kit))
+    with db.session() as session:
+        assert session.scalar(select(Submission.status)) == "received"
+    harness.stop()
+    harness.start()
+    assert harness.wait_acrf(kit).findtext("ResultCode") == "1"
+    time.sleep(0.3)
+    assert len(harness.acrfs(kit)) == 1
+
+
+def test_a_crash_after_the_decision_delivers_the_same_single_acrf(services, harness, kit, db):
+    harness.gateway.pipeline.schedule = lambda _id: None
+    put(harness.port, kit, build(kit))
+    with db.session() as session:
+        submission_id = session.scalar(select(Submission.id))
+    pipeline = harness.gateway.pipeline
+    with db.session() as session:
+        session.execute(update(Submission).values(status="processing"))
+    pipeline._decide(submission_id)  # decided, then the process dies before any side effect
+    harness.stop()
+    harness.start()
+    acrf = harness.wait_acrf(kit)
+    with db.session() as session:
+        sub = session.get(Submission, submission_id)
+        assert sub.status == "accepted" and acrf.findtext("ReferenceNbr") == sub.ticket
+    assert harness.gateway.pipeline.recover() == 0
+    time.sleep(0.3)
+    assert len(harness.acrfs(kit)) == 1
+
+
+def test_td_cancels_a_submission_not_yet_processed(harness, kit, db):
+    sub = build(kit)
+    go = sub.files.pop()
+    put(harness.port, kit, sub)
+    td = build(kit)
+    td.files = [("INTEST", go[1].replace("GO.", "TD.", 1), b"")]
+    put(harness.port, kit, td)
+    wait_for(lambda: any(r[0] == "ok" for r in log_rows(db, "cancel")))
+    assert list((harness.home(kit) / "INTEST").iterdir()) == []
+    sub.files = [go]
+    put(harness.port, kit, sub)
+    assert error_ids(harness.wait_acrf(kit)) == ["PARTS_INCOMPLETE"]
+
+
+def test_acknowledgement_goes_to_the_preferred_channel(harness, kit):
+    put(harness.port, kit, build(kit, app="DIMN", content=b"DIMONA flat file"))  # DIMN prefers FTP
+    acrf = harness.wait_acrf(kit, channel="FTP")
+    assert acrf.findtext("ResultCode") == "1"
+    assert harness.acrfs(kit, channel="SFTP") == []
+
+
+def test_paramiko_client_with_password(harness, kit):
+    transport = paramiko.Transport(("127.0.0.1", harness.port))
+    transport.connect(username=kit.technical_user, password=kit.password)
+    sftp = paramiko.SFTPClient.from_transport(transport)
+    try:
+        for folder, name, data in build(kit).files:
+            sftp.putfo(io.BytesIO(data), f"/{folder}/{name}", confirm=False)
+    finally:
+        sftp.close()
+        transport.close()
+    assert harness.wait_acrf(kit).findtext("ResultCode") == "1"

@@ -1,0 +1,75 @@
+"""Signed submissions over SFTP, from upload to ACRF, with real clients (asyncssh and OpenSSH sftp)."""
+
+import re
+import subprocess
+
+from keys.certificates import load_certificate
+from keys.cms import verify_detached
+from tests.gateway.harness import build, error_ids, put
+from tests.keys import pki
+
+
+def test_accepted_submission_gets_a_signed_acrf_on_the_preferred_channel(harness, kit):
+    sub = build(kit)
+    assert put(harness.port, kit, sub) == []
+    acrf = harness.wait_acrf(kit)
+    assert acrf.findtext("FileName") == sub.go
+    assert acrf.findtext("ResultCode") == "1" and error_ids(acrf) == []
+    assert re.fullmatch(r"[0-9A-Z]{13}", acrf.findtext("ReferenceNbr"))
+    (fo,) = harness.acrfs(kit)
+    assert re.fullmatch(r"FO\.ACRF\.999999\.\d{8}\.[0-9A-Z]{5}\.T", fo.name)
+    fs = fo.parent / ("FS" + fo.name[2:])
+    gateway_cert = harness.gateway.identity.certificate
+    assert verify_detached(fs.read_bytes(), pki.digest_of(fo.read_bytes()), [gateway_cert],
+                           at=gateway_cert.not_valid_before_utc.replace(year=gateway_cert.not_valid_before_utc.year + 1)
+                           ) == gateway_cert
+    # the application got the files and a manifest; the upload folder is empty again
+    ticket = acrf.findtext("ReferenceNbr")
+    spool = harness.gateway.spool.application_folder("DMFA", "T", ticket)
+    assert sorted(p.name for p in spool.iterdir()) == sorted([n for _, n, _ in sub.files] + ["manifest.json"])
+    assert list((harness.home(kit) / "INTEST").iterdir()) == []
+    assert harness.gateway.bus.recent[-1][0] == "submission.accepted"
+
+
+def test_multi_part_submission(harness, kit):
+    sub = build(kit, parts=3, seq="0000A")
+    assert put(harness.port, kit, sub) == []
+    acrf = harness.wait_acrf(kit)
+    assert acrf.findtext("ResultCode") == "1"
+    assert len(acrf.find("Files")) == 3
+
+
+def test_openssh_sftp_client_with_openssl_signature(harness, kit, tmp_path):
+    sub = build(kit, sign=False, seq="00SSH")
+    fi_name, fi_data = sub.files[0][1], sub.files[0][2]
+    (tmp_path / fi_name).write_bytes(fi_data)
+    der = pki.openssl_sign(fi_data, kit.certificate, tmp_path)
+    (tmp_path / ("FS" + fi_name[2:])).write_text(__import__("base64").encodebytes(der).decode())  # wrapped base64
+    (tmp_path / sub.go).write_bytes(b"")
+    batch = f"cd INTEST\nput {fi_name}\nput FS{fi_name[2:]}\nput {sub.go}\n"
+    ssh = ["sftp", "-q", "-b", "-", "-i", str(kit.ssh_key_path), "-P", str(harness.port), "-o",
+           "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
+           f"{kit.technical_user}@127.0.0.1"]
+    result = subprocess.run(ssh, input=batch, text=True, capture_output=True, cwd=tmp_path, timeout=60)
+    assert result.returncode == 0, result.stderr
+    harness.wait_acrf(kit)
+    get = subprocess.run(ssh, input="cd OUTTEST\nls -l\nget FO.ACRF.*\n", text=True, capture_output=True,
+                         cwd=tmp_path, timeout=60)
+    assert get.returncode == 0, get.stderr
+    (fo,) = tmp_path.glob("FO.ACRF.*")
+    assert "<ResultCode>1</ResultCode>" in fo.read_text()
+    assert "GO.ACRF." in get.stdout  # ls -l lists the set: FO, FS, GO
+
+
+def test_gateway_signature_checks_with_openssl(harness, kit, tmp_path):
+    put(harness.port, kit, build(kit))
+    harness.wait_acrf(kit)
+    (fo,) = harness.acrfs(kit)
+    fs = fo.parent / ("FS" + fo.name[2:])
+    (tmp_path / "sig.der").write_bytes(__import__("base64").b64decode(fs.read_bytes()))
+    (tmp_path / "gw.pem").write_bytes(harness.gateway.identity.cert_pem())
+    verified = subprocess.run(["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in",
+                               str(tmp_path / "sig.der"), "-content", str(fo), "-CAfile", str(tmp_path / "gw.pem"),
+                               "-purpose", "any", "-out", "/dev/null"], capture_output=True)
+    assert verified.returncode == 0, verified.stderr
+    assert load_certificate(harness.gateway.identity.cert_pem()).subject == harness.gateway.identity.certificate.subject

@@ -1,0 +1,63 @@
+"""The transfer log for ops, and return files posted by applications."""
+
+import zipfile
+
+from tests import factories
+from tests.gateway.harness import build, put
+
+OPS = factories.niss(1960, 6, 6, 6)
+
+
+def test_transfer_log_lists_every_step_with_filters(harness, kit, client, auth):
+    put(harness.port, kit, build(kit))
+    harness.wait_acrf(kit)
+    ops = auth(OPS, roles=["ops"])
+    everything = client.get("/api/v1/transfers", headers=ops, params={"sender": kit.number, "page_size": 100}).json()
+    kinds = {(e["event"], e["result"]) for e in everything["items"]}
+    assert {("login", "ok"), ("upload", "ok"), ("submission", "accepted"), ("delivery", "ok")} <= kinds
+    upload = next(e for e in everything["items"] if e["event"] == "upload" and e["file_name"].startswith("FI."))
+    assert upload["protocol"] == "SFTP" and upload["technical_user"] == kit.technical_user
+    assert len(upload["sha256"]) == 64 and upload["size"] > 0 and upload["remote_address"].startswith("127.0.0.1")
+    assert upload["application"] == "DMFA" and upload["environment"] == "T" and upload["duration_ms"] is not None
+    accepted = client.get("/api/v1/transfers", headers=ops, params={"result": "accepted"}).json()
+    assert accepted["total"] == 1 and accepted["items"][0]["details"]["ticket"]
+    assert client.get(f"/api/v1/transfers/{upload['id']}", headers=ops).json()["sha256"] == upload["sha256"]
+    assert client.get("/api/v1/transfers", headers=ops, params={"environment": "R"}).json()["total"] == 0
+    assert client.get("/api/v1/transfers", headers=ops, params={"sender": "12"}).status_code == 422
+    assert client.get("/api/v1/transfers", headers=auth(OPS, roles=["operator"])).status_code == 403
+    assert client.get("/api/v1/transfers/999999", headers=ops).status_code == 404
+
+
+def test_application_return_is_signed_and_delivered_on_the_preferred_channel(harness, kit, client, auth):
+    ops = auth(OPS, roles=["ops"])
+    response = client.post("/api/v1/returns", headers=ops, content=b"<Notification>ok</Notification>",
+                           params={"sender_number": kit.number, "application": "DIMN", "environment": "T"})
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["channel"] == "FTP" and body["name"].startswith("FO.NOTI.999999.")
+    folder = harness.home(kit, "FTP") / "OUTTEST"
+    assert (folder / body["name"]).read_bytes() == b"<Notification>ok</Notification>"
+    assert {p.name[:2] for p in folder.iterdir()} == {"FO", "FS", "GO"}
+
+
+def test_large_returns_go_out_zipped_as_co(harness, kit, client, auth):
+    harness.gateway.returns.zip_threshold = 1000
+    client.app.state.services.gateway = harness.gateway
+    response = client.post("/api/v1/returns", headers=auth(OPS, roles=["ops"]), content=b"n" * 5000,
+                           params={"sender_number": kit.number, "application": "DMFA", "environment": "R",
+                                   "type": "NOTI"})
+    name = response.json()["name"]
+    assert name.startswith("CO.NOTI.999999.")
+    with zipfile.ZipFile(harness.home(kit, "SFTP") / "OUT" / name) as archive:
+        (inner,) = archive.namelist()
+        assert inner == "FO" + name[2:] and archive.read(inner) == b"n" * 5000
+
+
+def test_return_refusals(harness, kit, client, auth):
+    ops = auth(OPS, roles=["ops"])
+    unknown = client.post("/api/v1/returns", headers=ops, content=b"x",
+                          params={"sender_number": "000001", "application": "DMFA", "environment": "T"})
+    assert unknown.status_code == 404
+    outside = client.post("/api/v1/returns", headers=ops, content=b"x",
+                          params={"sender_number": kit.number, "application": "ZIMA", "environment": "T"})
+    assert outside.json()["error"]["code"] == "APPLICATION_NOT_AUTHORISED"
