@@ -38,4 +38,7 @@ def create_app(services: Services, extra_routers: list[APIRouter] | None = None)
     for router in extra_routers or []:
         api.include_router(router)
     app.include_router(api)
+    from gateway.webservice import endpoints as webservice  # the web-service channel shares the HTTP server
+
+    app.include_router(webservice.router)
     return app

@@ -26,7 +26,7 @@ from gateway.acrf import Finding, PartSummary
 from gateway.checks import CheckContext, SubmissionFiles, check, now
 from gateway.core.events import EventBus
 from gateway.core.session import GatewaySession
-from gateway.core.spool import Spool, move_durably, sequence, write_durably
+from gateway.core.spool import Spool, move_all, sequence, write_durably
 from gateway.core.transfer import ReceivedUpload
 from gateway.core.translog import TransferLog
 from gateway.naming import ENVIRONMENTS, BatchName
@@ -160,9 +160,10 @@ class IntakePipeline:
             accepted = not findings
             target = (self.spool.application_folder(sub.application, sub.environment, sub.ticket) if accepted
                       else self.spool.rejected_folder(sender.number, sub.ticket))
+            pending = [p for p in parts if p.path and p.status != "submitted"]
+            for p, moved in zip(pending, move_all([Path(p.path) for p in pending], target), strict=True):
+                p.path = str(moved)
             for p in parts:
-                if p.path and p.status != "submitted":
-                    p.path = str(_move(Path(p.path), target))
                 p.status = "submitted"
             manifest = _manifest(sub, sender, parts)
             write_durably(target / "manifest.json", json.dumps(manifest, indent=2).encode())
@@ -182,9 +183,10 @@ class IntakePipeline:
                 ReceivedFile.sender_id == s.sender.id, ReceivedFile.base == td.base,
                 ReceivedFile.status == "received")).all()
             target = self.spool.cancelled_folder(s.sender.number)
+            with_files = [r for r in rows if r.path]
+            for row, moved in zip(with_files, move_all([Path(r.path) for r in with_files], target), strict=True):
+                row.path = str(moved)
             for row in rows:
-                if row.path:
-                    row.path = str(_move(Path(row.path), target))
                 row.status = "cancelled"
             names = [r.name for r in rows if r.kind != "TD"]
         result = "ok" if names else "refused"
@@ -208,12 +210,6 @@ class IntakePipeline:
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=False)
-
-
-def _move(path: Path, target: Path) -> Path:
-    if path.exists():
-        return move_durably(path, target)
-    return target / path.name  # moved before a crash: already there
 
 
 def _fields(name: str) -> tuple:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from admin_api.sender.directory import SenderInfo
-from gateway.core.spool import Spool, sequence, write_durably
+from gateway.core.spool import Spool, sequence, write_set
 from gateway.core.translog import TransferLog
 from gateway.naming import BatchName
 from keys.cms import fs_file, sign_detached
@@ -43,9 +43,8 @@ class ReturnDelivery:
             out, payload = fo.with_kind("CO"), _zip(str(fo), content)
         signature = fs_file(sign_detached(payload, self.identity.certificate, self.identity.key))
         go = out.with_kind("GO")
-        write_durably(folder / str(out), payload)
-        write_durably(folder / str(out.with_kind("FS")), signature)
-        write_durably(folder / str(go), b"")  # last: a GO says the set is complete
+        # the GO last: a client that sees it finds the whole set
+        write_set(folder, [(str(out), payload), (str(out.with_kind("FS")), signature), (str(go), b"")])
         self.translog.record("delivery", "ok", protocol=channel, sender_number=sender.number,
                              technical_user=sender.technical_user, file_name=str(out), size=len(payload),
                              application=application or code, environment=environment, channel=channel)

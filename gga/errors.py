@@ -86,6 +86,10 @@ class ErrorCode(StrEnum):
     FILE_DATE_INVALID = "FILE_DATE_INVALID"
     NAME_ALREADY_ACCEPTED = "NAME_ALREADY_ACCEPTED"
     XML_UNSAFE = "XML_UNSAFE"
+    # web service
+    ASSERTION_INVALID = "ASSERTION_INVALID"
+    ASSERTION_REPLAYED = "ASSERTION_REPLAYED"
+    TOKEN_INVALID = "TOKEN_INVALID"  # noqa: S105 (a code)
 
 
 @dataclass(frozen=True)
@@ -179,6 +183,10 @@ _SPECS: dict[ErrorCode, ErrorSpec] = {
     ErrorCode.NAME_ALREADY_ACCEPTED: ErrorSpec(
         409, "A submission with this name was already accepted for this sender, date and environment."),
     ErrorCode.XML_UNSAFE: ErrorSpec(400, "The XML declares entities or a DTD; they are refused."),
+    ErrorCode.ASSERTION_INVALID: ErrorSpec(
+        401, "The client assertion is not a valid private_key_jwt for a sender's registered WS certificate."),
+    ErrorCode.ASSERTION_REPLAYED: ErrorSpec(401, "This client assertion (jti) was already used."),
+    ErrorCode.TOKEN_INVALID: ErrorSpec(401, "Unknown or expired web-service token."),
 }
 
 

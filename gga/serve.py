@@ -15,6 +15,7 @@ from admin_api.http import Services
 from admin_api.mail import deliver_pending
 from admin_api.settings import Settings, host_port
 from gateway.core.gateway import Gateway
+from gateway.ftp.server import FTPFrontEnd
 from gateway.sftp.server import SFTPFrontEnd
 
 log = logging.getLogger("gga")
@@ -33,6 +34,7 @@ class Runtime:
         self.stopping = asyncio.Event()
         self.gateway: Gateway | None = None
         self.sftp: SFTPFrontEnd | None = None
+        self.ftp: FTPFrontEnd | None = None
 
     async def start(self) -> None:
         s = self.settings
@@ -47,6 +49,8 @@ class Runtime:
         self.services.gateway = self.gateway
         self.sftp = SFTPFrontEnd(self.gateway)
         self.endpoints["sftp"] = "sftp://" + await self.sftp.start()
+        self.ftp = FTPFrontEnd(self.gateway)
+        self.endpoints["ftp"] = "ftp://" + await asyncio.to_thread(self.ftp.start) + " (AUTH TLS)"
         app = create_app(self.services)
         host, port = host_port(s.http_bind)
         config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off",
@@ -75,6 +79,8 @@ class Runtime:
     async def stop(self) -> None:
         if self.sftp is not None:
             await self.sftp.stop()
+        if self.ftp is not None:
+            await asyncio.to_thread(self.ftp.stop)
         if self.http is not None:
             self.http.should_exit = True
         for task in reversed(self.tasks):

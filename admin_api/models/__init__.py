@@ -14,7 +14,7 @@ from admin_api.models.people import (
 )
 from admin_api.models.records import AuditRecord, OutboxMail
 from admin_api.models.senders import ChannelApplication, ChannelCertificate, Sender, SenderChannel
-from admin_api.models.transfers import ReceivedFile, Submission, TransferEvent
+from admin_api.models.transfers import ReceivedFile, ServiceToken, Submission, TransferEvent, UsedAssertion
 
 __all__ = [
     "AuditRecord",
@@ -32,8 +32,10 @@ __all__ = [
     "RegistrationRequest",
     "Sender",
     "SenderChannel",
+    "ServiceToken",
     "Submission",
     "TransferEvent",
+    "UsedAssertion",
     "User",
     "UserApplication",
 ]

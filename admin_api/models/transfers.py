@@ -78,3 +78,20 @@ class TransferEvent(Base):
     result: Mapped[str] = mapped_column(String(10))  # ok|refused|failed|incomplete|accepted|rejected
     error_code: Mapped[str | None] = mapped_column(String(40))
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class ServiceToken(Base):
+    """A web-service bearer token (only its SHA-256 is kept), valid on every instance until it expires."""
+
+    __tablename__ = "service_tokens"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sender_id: Mapped[int] = mapped_column(ForeignKey("senders.id"))
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class UsedAssertion(Base):
+    """A client assertion's ``jti`` once used: a replay is refused until the assertion would have expired."""
+
+    __tablename__ = "used_assertions"
+    jti: Mapped[str] = mapped_column(String(200), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -46,21 +46,35 @@ def fsync_dir(path: Path) -> None:
 
 def write_durably(path: Path, data: bytes) -> None:
     """Temp file, fsync, rename, fsync the folder: the file is there whole or not at all."""
-    tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    fsync_dir(path.parent)
+    write_set(path.parent, [(path.name, data)])
 
 
-def move_durably(source: Path, target_dir: Path) -> Path:
+def write_set(folder: Path, files: list[tuple[str, bytes]]) -> None:
+    """Several files made whole (each fsynced), renamed into place in order, then one fsync of the folder."""
+    staged = []
+    for name, data in files:
+        tmp = folder / f".{name}.{secrets.token_hex(4)}.tmp"
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        staged.append((tmp, folder / name))
+    for tmp, target in staged:
+        os.replace(tmp, target)
+    fsync_dir(folder)
+
+
+def move_all(sources: list[Path], target_dir: Path) -> list[Path]:
+    """Rename files into ``target_dir`` (already-moved ones are found there), then one fsync of it."""
     target_dir.mkdir(parents=True, exist_ok=True)
-    target = target_dir / source.name
-    os.replace(source, target)
+    moved = []
+    for source in sources:
+        target = target_dir / source.name
+        if source.exists():
+            os.replace(source, target)
+        moved.append(target)
     fsync_dir(target_dir)
-    return target
+    return moved
 
 
 def sequence() -> str:

@@ -84,7 +84,9 @@ class SFTPFrontEnd:
     async def start(self) -> str:
         settings = self.gateway.settings
         host, port = host_port(settings.sftp_bind)
-        keys = [str(p) for p in ensure_host_keys(settings.resolved_data_dir)]
+        # key objects, not paths: asyncssh reloads its options at every login and would re-parse (and
+        # re-validate, ~0.1 s for RSA) key files each time
+        keys = [asyncssh.read_private_key(p) for p in ensure_host_keys(settings.resolved_data_dir)]
         self.server = await asyncssh.create_server(
             lambda: GatewaySSHServer(self.gateway), host, port, server_host_keys=keys,
             sftp_factory=lambda chan: MailboxSFTPServer(chan, self.gateway), allow_scp=False,

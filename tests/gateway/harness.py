@@ -12,15 +12,18 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import asyncssh
+import uvicorn
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from defusedxml.ElementTree import fromstring as defused_fromstring
 
+from admin_api.app import create_app
 from admin_api.http import Services
 from admin_api.identity import Caller
 from admin_api.sender import service as senders
 from admin_api.sender.schemas import SenderIn
 from gateway.core.gateway import Gateway
+from gateway.ftp.server import FTPFrontEnd
 from gateway.sftp.server import SFTPFrontEnd
 from keys.cms import fs_file, sign_detached
 from keys.issuing import Issued
@@ -53,6 +56,14 @@ class Submission:
         return next(n for _, n, _ in self.files if n.startswith("GO."))
 
 
+def _passive_ports() -> str:
+    """A free-looking range per test process (parallel runs must not share one)."""
+    import os
+
+    low = 40000 + (os.getpid() % 200) * 100
+    return f"{low}-{low + 99}"
+
+
 def today() -> str:
     return datetime.now(UTC).strftime("%Y%m%d")
 
@@ -77,7 +88,8 @@ def build(kit: SenderKit, *, app: str = "DMFA", env: str = "T", seq: str = "0000
 class GatewayHarness:
     def __init__(self, services: Services):
         self.services = services
-        self.settings = services.settings.model_copy(update={"sftp_bind": "127.0.0.1:0"})
+        self.settings = services.settings.model_copy(update={"sftp_bind": "127.0.0.1:0", "ftp_bind": "127.0.0.1:0",
+                                                             "ftp_passive_ports": _passive_ports()})
         self.loop: asyncio.AbstractEventLoop | None = None
         self.thread: threading.Thread | None = None
         self.gateway: Gateway | None = None
@@ -92,12 +104,26 @@ class GatewayHarness:
         self.sftp = SFTPFrontEnd(self.gateway)
         address = asyncio.run_coroutine_threadsafe(self.sftp.start(), self.loop).result(15)
         self.port = int(address.rsplit(":", 1)[1])
+        self.ftp = FTPFrontEnd(self.gateway)
+        self.ftp_port = int(self.ftp.start().rsplit(":", 1)[1])
+        self.http = uvicorn.Server(uvicorn.Config(create_app(self.services), host="127.0.0.1", port=0,
+                                                  log_level="warning", lifespan="off"))
+        self.http.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        self.http_task = asyncio.run_coroutine_threadsafe(self.http.serve(), self.loop)
+        deadline = time.monotonic() + 15
+        while not self.http.started:
+            assert time.monotonic() < deadline and not self.http_task.done(), "HTTP server did not start"
+            time.sleep(0.01)
+        self.http_url = f"http://127.0.0.1:{self.http.servers[0].sockets[0].getsockname()[1]}"
         self.gateway.pipeline.recover()
         return self
 
     def stop(self) -> None:
         assert self.loop is not None and self.thread is not None and self.gateway is not None
         asyncio.run_coroutine_threadsafe(self.sftp.stop(), self.loop).result(15)
+        self.ftp.stop()
+        self.http.should_exit = True
+        self.http_task.result(15)
         self.gateway.close()
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
@@ -119,11 +145,14 @@ class GatewayHarness:
                              not_after=now - timedelta(days=1))
         pem = cert.cert_pem().decode()
         channels = [
+            # DMFA, DIMN and ZIMA on every channel, preferred on SFTP, FTP and WS; CHTP only on FTP, WECH only on WS
             {"type": "SFTP", "certificate": pem, "ssh_public_key": public,
-             "applications": [{"code": "DMFA", "preferred": True}, {"code": "DIMN"}]},
+             "applications": [{"code": "DMFA", "preferred": True}, {"code": "DIMN"}, {"code": "ZIMA"}]},
             {"type": "FTP", "certificate": pem,
-             "applications": [{"code": "DIMN", "preferred": True}, {"code": "CHTP"}]},
-            {"type": "WS", "certificate": pem, "applications": [{"code": "DMFA"}]},
+             "applications": [{"code": "DIMN", "preferred": True}, {"code": "CHTP"}, {"code": "DMFA"},
+                              {"code": "ZIMA"}]},
+            {"type": "WS", "certificate": pem, "applications": [{"code": "DMFA"}, {"code": "ZIMA", "preferred": True},
+                                                                 {"code": "DIMN"}, {"code": "WECH"}]},
         ]
         with self.services.db.session() as session:
             view = senders.create(session, Caller(gap_niss, "eid"), domain_id, SenderIn.model_validate({
@@ -132,8 +161,9 @@ class GatewayHarness:
         with self.services.db.session() as session:
             from admin_api.sender.schemas import ChannelPatch
 
-            senders.update_channel(session, Caller(gap_niss, "eid"), domain_id, "SFTP",
-                                   ChannelPatch(add_certificate=expired.cert_pem().decode()))
+            for channel in ("SFTP", "FTP", "WS"):
+                senders.update_channel(session, Caller(gap_niss, "eid"), domain_id, channel,
+                                       ChannelPatch(add_certificate=expired.cert_pem().decode()))
         return SenderKit(view["sender_number"], TECHNICAL_USER, PASSWORD, key_path, key, cert, expired,
                          pki.sender("stranger", issuer=ca), domain_id)
 
@@ -154,6 +184,26 @@ class GatewayHarness:
                 return defused_fromstring((done[-1].parent / ("FO" + done[-1].name[2:])).read_bytes())
             time.sleep(0.05)
         raise AssertionError(f"no ACRF #{count} in {channel}/{folder} within {timeout}s")
+
+
+def all_acrfs(harness: GatewayHarness, kit: SenderKit) -> list[Path]:
+    """Every ACRF trigger (GO.ACRF...) in every channel's return folders, oldest first."""
+    found = [p for channel in ("SFTP", "FTP", "WS") for folder in ("OUT", "OUTTEST", "OUTTEST-S")
+             for p in (harness.home(kit, channel) / folder).glob("GO.ACRF.*")]
+    return sorted(found, key=lambda p: p.stat().st_mtime_ns)
+
+
+def wait_any_acrf(harness: GatewayHarness, kit: SenderKit, count: int = 1,
+                  timeout: float = 15) -> tuple[str, ET.Element]:
+    """The ``count``-th ACRF wherever the preferred channel put it: (channel, document)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done = all_acrfs(harness, kit)
+        if len(done) >= count:
+            go = done[count - 1]
+            return go.parent.parent.name, defused_fromstring((go.parent / ("FO" + go.name[2:])).read_bytes())
+        time.sleep(0.05)
+    raise AssertionError(f"no ACRF #{count} within {timeout}s")
 
 
 def error_ids(acrf: ET.Element) -> list[str]:

@@ -1,0 +1,1 @@
+"""FTP and explicit FTPS channel: pyftpdlib adapter (authorizer, filesystem, handlers, server thread)."""
