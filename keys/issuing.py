@@ -82,7 +82,8 @@ def load_or_issue(cert_path: Path, key_path: Path, common_name: str, **kwargs: o
     """Reuse the pair on disk, or make it once (first start) and keep it."""
     if cert_path.exists() and key_path.exists():
         certificate = x509.load_pem_x509_certificate(cert_path.read_bytes())
-        key = serialization.load_pem_private_key(key_path.read_bytes(), None)
+        # a key this module made and wrote owner-only: the slow RSA prime checks on loading are skipped
+        key = serialization.load_pem_private_key(key_path.read_bytes(), None, unsafe_skip_rsa_key_validation=True)
         assert isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey)
         return Issued(certificate, key)
     issued = issue(common_name, **kwargs)  # type: ignore[arg-type]

@@ -86,7 +86,9 @@ class SFTPFrontEnd:
         host, port = host_port(settings.sftp_bind)
         # key objects, not paths: asyncssh reloads its options at every login and would re-parse (and
         # re-validate, ~0.1 s for RSA) key files each time
-        keys = [asyncssh.read_private_key(p) for p in ensure_host_keys(settings.resolved_data_dir)]
+        # (our own keys, made by keys/ssh.py: the slow RSA prime checks on loading are skipped)
+        keys = [asyncssh.read_private_key(p, unsafe_skip_rsa_key_validation=True)
+                for p in ensure_host_keys(settings.resolved_data_dir)]
         self.server = await asyncssh.create_server(
             lambda: GatewaySSHServer(self.gateway), host, port, server_host_keys=keys,
             sftp_factory=lambda chan: MailboxSFTPServer(chan, self.gateway), allow_scp=False,

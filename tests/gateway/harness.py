@@ -4,6 +4,7 @@ through the admin service, and builders for signed submissions."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 import time
 from dataclasses import dataclass, field
@@ -54,6 +55,17 @@ class Submission:
     @property
     def go(self) -> str:
         return next(n for _, n, _ in self.files if n.startswith("GO."))
+
+
+@functools.cache
+def _material() -> tuple[ed25519.Ed25519PrivateKey, Issued, Issued, Issued]:
+    """SSH key, signing certificate, an expired one and a foreign one: made once per run (RSA is slow)."""
+    ca = pki.ca("Gateway test CA")
+    now = datetime.now(UTC)
+    return (ed25519.Ed25519PrivateKey.generate(), pki.sender("EXPgate001 signing", issuer=ca),
+            pki.sender("EXPgate001 old", issuer=ca, not_before=now - timedelta(days=800),
+                       not_after=now - timedelta(days=1)),
+            pki.sender("stranger", issuer=ca))
 
 
 def _passive_ports() -> str:
@@ -131,18 +143,13 @@ class GatewayHarness:
 
     # -- the sender ------------------------------------------------------------------------------------------
     def make_sender(self, domain_id: int, gap_niss: str, folder: Path) -> SenderKit:
-        key = ed25519.Ed25519PrivateKey.generate()
+        key, cert, expired, stranger = _material()
         key_path = folder / "id_ed25519"
         key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
                                                serialization.NoEncryption()))
         key_path.chmod(0o600)
         public = key.public_key().public_bytes(serialization.Encoding.OpenSSH,
                                                serialization.PublicFormat.OpenSSH).decode()
-        ca = pki.ca("Gateway test CA")
-        cert = pki.sender("EXPgate001 signing", issuer=ca)
-        now = datetime.now(UTC)
-        expired = pki.sender("EXPgate001 old", issuer=ca, not_before=now - timedelta(days=800),
-                             not_after=now - timedelta(days=1))
         pem = cert.cert_pem().decode()
         channels = [
             # DMFA, DIMN and ZIMA on every channel, preferred on SFTP, FTP and WS; CHTP only on FTP, WECH only on WS
@@ -164,8 +171,8 @@ class GatewayHarness:
             for channel in ("SFTP", "FTP", "WS"):
                 senders.update_channel(session, Caller(gap_niss, "eid"), domain_id, channel,
                                        ChannelPatch(add_certificate=expired.cert_pem().decode()))
-        return SenderKit(view["sender_number"], TECHNICAL_USER, PASSWORD, key_path, key, cert, expired,
-                         pki.sender("stranger", issuer=ca), domain_id)
+        return SenderKit(view["sender_number"], TECHNICAL_USER, PASSWORD, key_path, key, cert, expired, stranger,
+                         domain_id)
 
     # -- files on disk -----------------------------------------------------------------------------------------
     def home(self, kit: SenderKit, channel: str = "SFTP") -> Path:

@@ -59,5 +59,5 @@ def test_return_refusals(harness, kit, client, auth):
                           params={"sender_number": "000001", "application": "DMFA", "environment": "T"})
     assert unknown.status_code == 404
     outside = client.post("/api/v1/returns", headers=ops, content=b"x",
-                          params={"sender_number": kit.number, "application": "ZIMA", "environment": "T"})
+                          params={"sender_number": kit.number, "application": "AOAT", "environment": "T"})
     assert outside.json()["error"]["code"] == "APPLICATION_NOT_AUTHORISED"
