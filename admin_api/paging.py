@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from fastapi import Query
 from pydantic import BaseModel
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
 
 
 class PageRequest(BaseModel):
@@ -27,3 +31,19 @@ class Page(BaseModel):
     total: int
     page: int
     page_size: int
+
+
+def newest_first(session: Session, query: Select, paging: PageRequest, view: Callable[[Any], Any], *,
+                 id_column: Any, at_column: Any, equals: dict[Any, Any] | None = None,
+                 since: datetime | None = None, until: datetime | None = None) -> Page:
+    """A log (audit trail, transfer log) filtered by exact values and a time window, newest first."""
+    for column, value in (equals or {}).items():
+        if value:
+            query = query.where(column == value)
+    if since:
+        query = query.where(at_column >= since)
+    if until:
+        query = query.where(at_column < until)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(id_column.desc()).offset(paging.offset).limit(paging.page_size))
+    return Page(items=[view(r) for r in rows], total=total, page=paging.page, page_size=paging.page_size)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admin_api.models import TransferEvent
-from admin_api.paging import Page, PageRequest
+from admin_api.paging import Page, PageRequest, newest_first
 from gga.errors import ErrorCode, GGAError
 
 
@@ -24,19 +24,11 @@ def view(e: TransferEvent) -> dict[str, Any]:
 def search(session: Session, paging: PageRequest, *, sender: str | None = None, application: str | None = None,
            environment: str | None = None, result: str | None = None, event: str | None = None,
            since: datetime | None = None, until: datetime | None = None) -> Page:
-    query = select(TransferEvent)
-    for column, value in ((TransferEvent.sender_number, sender), (TransferEvent.application, application),
-                          (TransferEvent.environment, environment), (TransferEvent.result, result),
-                          (TransferEvent.event, event)):
-        if value:
-            query = query.where(column == value)
-    if since:
-        query = query.where(TransferEvent.at >= since)
-    if until:
-        query = query.where(TransferEvent.at < until)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(TransferEvent.id.desc()).offset(paging.offset).limit(paging.page_size))
-    return Page(items=[view(e) for e in rows], total=total, page=paging.page, page_size=paging.page_size)
+    return newest_first(session, select(TransferEvent), paging, view, id_column=TransferEvent.id,
+                        at_column=TransferEvent.at, since=since, until=until,
+                        equals={TransferEvent.sender_number: sender, TransferEvent.application: application,
+                                TransferEvent.environment: environment, TransferEvent.result: result,
+                                TransferEvent.event: event})
 
 
 def get(session: Session, transfer_id: int) -> dict[str, Any]:

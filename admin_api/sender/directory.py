@@ -53,6 +53,13 @@ class SenderDirectory:
     def by_id(self, sender_id: int) -> SenderInfo | None:
         return self._one(Sender.id == sender_id)
 
+    def replace_password_hash(self, sender_id: int, password_hash: str) -> None:
+        """After a successful login with outdated argon2 parameters (the one write the gateway makes here)."""
+        with self.db.session() as session:
+            sender = session.get(Sender, sender_id)
+            if sender is not None:
+                sender.password_hash = password_hash
+
     def _one(self, condition) -> SenderInfo | None:  # type: ignore[no-untyped-def]
         with self.db.session() as session:
             sender = session.scalar(select(Sender).where(condition, Sender.status != "deleted"))

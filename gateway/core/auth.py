@@ -37,6 +37,8 @@ class Authenticator:
         sender = self.directory.by_technical_user(user)
         matches = self.passwords.verify(sender.password_hash if sender else None, password)
         refusal = self._refusal(sender, channel) or (None if matches else ErrorCode.LOGIN_FAILED)
+        if refusal is None and sender is not None and self.passwords.needs_rehash(sender.password_hash):
+            self.directory.replace_password_hash(sender.id, self.passwords.hash(password))
         return self._outcome(user, sender, channel, protocol, remote, refusal, "password")
 
     def public_key(self, user: str, key_blob: bytes, channel: str) -> SenderInfo | None:

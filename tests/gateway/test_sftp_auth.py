@@ -120,3 +120,18 @@ def test_legacy_ssh_rsa_clients_only_when_configured(harness, kit, db, allowed, 
     assert _openssh_login(harness.port, kit.technical_user, key_path, "ssh-rsa") is allowed
     # a current client with the same key (rsa-sha2-256) is always welcome
     assert _openssh_login(harness.port, kit.technical_user, key_path, "rsa-sha2-256")
+
+
+def test_password_hash_is_renewed_when_argon2_parameters_change(harness, kit, db, monkeypatch):
+    from admin_api.models import Sender
+    from keys.passwords import Passwords
+
+    with db.session() as session:
+        old = session.get(Sender, harness.gateway.directory.by_number(kit.number).id).password_hash
+    stronger = Passwords(time_cost=2, memory_cost=2048, parallelism=1)
+    monkeypatch.setattr(harness.gateway.auth, "passwords", stronger)
+    assert can_login(harness.port, kit.technical_user, password=kit.password)
+    with db.session() as session:
+        new = session.get(Sender, harness.gateway.directory.by_number(kit.number).id).password_hash
+    assert new != old and not stronger.needs_rehash(new) and stronger.verify(new, kit.password)
+    assert can_login(harness.port, kit.technical_user, password=kit.password)
