@@ -6,7 +6,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import queue
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -69,26 +71,35 @@ class Upload:
         self.failed: GGAError | None = None
 
     def write(self, offset: int, data: bytes) -> None:
+        self.check(offset, len(data))
+        self.store(data, self.size)
+        self.size += len(data)
+
+    def check(self, offset: int, length: int) -> None:
+        """In order, and within the limit; past the limit the upload is failed for good."""
         if self.failed:
             raise self.failed
         if offset != self.size:
             raise GGAError(ErrorCode.UPLOAD_INCOMPLETE, f"Uploads are written in order (offset {offset}, "
                            f"{self.size} bytes received).")
-        if self.size + len(data) > self.limit:
+        if self.size + length > self.limit:
             self.failed = GGAError(ErrorCode.FILE_TOO_LARGE, f"{self.name}: over {self.limit >> 20} MiB "
                                    f"({self.limit} bytes).", {"limit": self.limit})
             raise self.failed
+
+    def store(self, data: bytes, offset: int) -> None:
+        """Hash and write one chunk that starts at ``offset``."""
         self.sha256.update(data)
         written = os.write(self.fd, data)
         if written < len(data):  # rare short write: finish it
             view = memoryview(data)[written:]
             while view:
                 view = view[os.write(self.fd, view):]
-        self.size += len(data)
-        if self.size - self.written_back >= WRITEBACK_STEP:
+        end = offset + len(data)
+        if end - self.written_back >= WRITEBACK_STEP:
             # DONTNEED on dirty pages starts their writeback now (and frees them once clean)
-            os.posix_fadvise(self.fd, self.written_back, self.size - self.written_back, os.POSIX_FADV_DONTNEED)
-            self.written_back = self.size
+            os.posix_fadvise(self.fd, self.written_back, end - self.written_back, os.POSIX_FADV_DONTNEED)
+            self.written_back = end
 
     def finish(self) -> ReceivedUpload:
         """fsync, then rename into the folder: only now does the file exist (blocking: off the loop)."""
@@ -108,7 +119,58 @@ class Upload:
         self.tmp.unlink(missing_ok=True)
 
 
-def open_upload(session: GatewaySession, path: str, max_file_mb: int | None) -> Upload:
+class BackgroundUpload(Upload):
+    """An ``Upload`` whose hashing and writing run on a thread of their own (both release the GIL).
+
+    Worth it only where the protocol leaves a core idle (plain FTP: the client sends with sendfile); on SFTP the
+    client's encryption holds the other core and the hand-off costs more than it saves (docs/performance.md).
+    """
+
+    QUEUE_CHUNKS = 64  # at 1 MiB reads: the back-pressure bound on memory per upload
+
+    def __init__(self, session: GatewaySession, folder: str, name: BatchName, limit: int):
+        super().__init__(session, folder, name, limit)
+        self.queue: queue.Queue[bytes | None] = queue.Queue(self.QUEUE_CHUNKS)
+        self.disk_error: OSError | None = None
+        self.writer = threading.Thread(target=self._drain, name=f"upload-{name}", daemon=True)
+        self.writer.start()
+
+    def write(self, offset: int, data: bytes) -> None:
+        if self.disk_error is not None:
+            raise GGAError(ErrorCode.UPLOAD_INCOMPLETE, f"Not stored: {self.disk_error.strerror}.")
+        self.check(offset, len(data))
+        self.size += len(data)
+        self.queue.put(data)
+
+    def _drain(self) -> None:
+        size = 0
+        while (data := self.queue.get()) is not None:
+            if self.disk_error is None:
+                try:
+                    self.store(data, size)
+                except OSError as exc:  # disk full...: the upload fails, nothing half is kept
+                    self.disk_error = exc
+            size += len(data)
+
+    def finish(self) -> ReceivedUpload:
+        self._stop()
+        if self.disk_error is not None:
+            self.discard()
+            raise GGAError(ErrorCode.UPLOAD_INCOMPLETE, f"Not stored: {self.disk_error.strerror}.")
+        return super().finish()
+
+    def discard(self) -> None:
+        self._stop()
+        super().discard()
+
+    def _stop(self) -> None:
+        if self.writer.is_alive():
+            self.queue.put(None)
+            self.writer.join()
+
+
+def open_upload(session: GatewaySession, path: str, max_file_mb: int | None,
+                background: bool = False) -> Upload:
     folder, filename = split(path)
     if folder not in UPLOAD_FOLDERS:
         raise GGAError(ErrorCode.PATH_NOT_ALLOWED, f"{folder} is a return folder: upload into IN, INTEST or "
@@ -119,7 +181,7 @@ def open_upload(session: GatewaySession, path: str, max_file_mb: int | None) -> 
                        "or TD.", {"file_name": filename})
     if (session.home / folder / filename).exists():
         raise GGAError(ErrorCode.FILE_ALREADY_RECEIVED, details={"file_name": filename})
-    return Upload(session, folder, name, size_limit(name, max_file_mb))
+    return (BackgroundUpload if background else Upload)(session, folder, name, size_limit(name, max_file_mb))
 
 
 def return_file(session: GatewaySession, path: str) -> Path:

@@ -74,7 +74,8 @@ class MailboxFS(AbstractedFS):
                 if "a" in mode:
                     raise GGAError(ErrorCode.PATH_NOT_ALLOWED, "Appending (APPE/REST) is not supported: send the "
                                    "whole file again.")
-                return UploadFile(open_upload(self.session, path, self.cmd_channel.gateway.settings.max_file_mb))
+                return UploadFile(open_upload(self.session, path, self.cmd_channel.gateway.settings.max_file_mb,
+                                              background=True))
             return DownloadFile(return_file(self.session, path))
         except GGAError as err:
             self.cmd_channel.log_refusal("upload" if "w" in mode else "download", path, err)

@@ -65,6 +65,8 @@ class GatewayAuthorizer:
 class GatewayDTPHandler(TLS_DTPHandler):
     """Finish or discard the upload *before* pyftpdlib answers: 226 means durable and recorded."""
 
+    ac_in_buffer_size = 1 << 20  # read up to 1 MiB per call: fewer Python round trips per gigabyte
+
     def close(self) -> None:
         if not self._closed and isinstance(self.file_obj, UploadFile) and not self.file_obj.closed:
             self._settle(self.file_obj)
