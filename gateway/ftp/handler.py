@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from OpenSSL import SSL
 from pyftpdlib.authorizers import AuthenticationFailed
-from pyftpdlib.handlers import TLS_DTPHandler, TLS_FTPHandler
+from pyftpdlib.handlers import DTPHandler, TLS_DTPHandler, TLS_FTPHandler
 from pyftpdlib.log import logger
 
 from gateway.core.gateway import Gateway
@@ -66,6 +67,38 @@ class GatewayDTPHandler(TLS_DTPHandler):
     """Finish or discard the upload *before* pyftpdlib answers: 226 means durable and recorded."""
 
     ac_in_buffer_size = 1 << 20  # read up to 1 MiB per call: fewer Python round trips per gigabyte
+    _tls_end_seen = False
+
+    def recv(self, buffer_size: int) -> bytes:
+        """Under TLS one recv gives one 16 KiB record: drain what is ready, up to ``buffer_size``.
+
+        An end of stream met while draining is kept for the next call, so the bytes already read are written
+        before pyftpdlib's own end-of-transfer path runs.
+        """
+        data = super().recv(buffer_size)
+        if not self._ssl_established or self._tls_end_seen or not data:
+            return data
+        parts, total = [data], len(data)
+        while total < buffer_size:
+            try:
+                more = self.socket.recv(min(1 << 16, buffer_size - total))
+            except (SSL.WantReadError, SSL.WantWriteError):
+                break
+            except (SSL.ZeroReturnError, SSL.SysCallError):
+                self._tls_end_seen = True
+                break
+            if not more:
+                self._tls_end_seen = True
+                break
+            parts.append(more)
+            total += len(more)
+        return b"".join(parts)
+
+    def handle_read_event(self) -> None:
+        super().handle_read_event()  # TLS mixin -> DTPHandler.handle_read -> recv above -> file write
+        if self._tls_end_seen and not self._closed:
+            # the client's close_notify came with the last bytes; it now waits for our 226
+            DTPHandler.handle_close(self)
 
     def close(self) -> None:
         if not self._closed and isinstance(self.file_obj, UploadFile) and not self.file_obj.closed:
