@@ -38,23 +38,6 @@ def refuse(code: ErrorCode, message: str | None = None) -> GGAError:
     return GGAError(code, message)
 
 
-class Digests:
-    """Digests of content computed as it streams by (SHA-256 always, others on request)."""
-
-    def __init__(self, names: Sequence[str] = ("sha256",)):
-        self._h = {n: hashlib.new(n) for n in names}
-        self.size = 0
-
-    def update(self, chunk: bytes) -> None:
-        self.size += len(chunk)
-        for h in self._h.values():
-            h.update(chunk)
-
-    def get(self, name: str) -> bytes | None:
-        h = self._h.get(name)
-        return h.digest() if h else None
-
-
 def file_digest(path: Path, name: str) -> bytes:
     """Fallback for a digest algorithm that was not computed while streaming (rare: SHA-384/512 signers)."""
     with path.open("rb") as f:
