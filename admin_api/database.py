@@ -14,11 +14,16 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+def _sqlite_folder(url: str) -> None:
+    """SQLite makes the file, not its folder: a fresh data folder must exist first."""
+    path = url.split("///", 1)[-1]
+    if url.startswith("sqlite") and path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
 def make_engine(url: str) -> Engine:
+    _sqlite_folder(url)
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -42,6 +47,7 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str) -> None:
     """Apply every migration (``gga db upgrade``; ``serve`` does it too)."""
+    _sqlite_folder(url)
     command.upgrade(alembic_config(url), "head")
 
 

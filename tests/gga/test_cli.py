@@ -81,3 +81,10 @@ def test_serve_demo_starts_prints_endpoints_and_stops_cleanly(tmp_path, db, data
         out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0, out
     assert "gga: stopping" in out
+
+
+def test_db_upgrade_on_a_fresh_data_folder(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "GGA_DATABASE_URL"} | {"GGA_DATA_DIR": str(tmp_path / "new")}
+    result = run("db", "upgrade", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "database at head" in result.stdout and (tmp_path / "new" / "gga.db").exists()
