@@ -41,6 +41,7 @@ class Settings(BaseSettings):
 
     # Gateway
     max_file_age_days: int = 30  # oldest creation date accepted in a file name
+    go_wait_hours: float = 24  # parts waiting longer for their GO are refused with ACRF-130
     max_file_mb: int | None = None  # overrides every application's own limit when set
     sftp_allow_ssh_rsa: bool = False  # legacy clients that only sign with ssh-rsa (SHA-1)
     allow_sha1_signatures: bool = False

@@ -116,7 +116,11 @@ class IntakePipeline:
             already = session.scalar(select(Submission.id).where(
                 Submission.sender_id == sub.sender_id, Submission.base == sub.base, Submission.id != sub.id,
                 Submission.status == "accepted")) is not None
-            findings = check(CheckContext(sender, sub.channel, files, already, self.max_age_days, self.policy, now()))
+            if files.go.status == "missing":  # the sweeper's stand-in: the GO never came
+                findings = [Finding(ErrorCode.GO_MISSING, f.name, "no GO arrived") for f in files.data]
+            else:
+                findings = check(CheckContext(sender, sub.channel, files, already, self.max_age_days, self.policy,
+                                              now()))
             environment = sub.environment if sub.environment in ENVIRONMENTS else FOLDER_ENV.get(files.go.folder, "T")
             day = now().strftime("%Y%m%d")
             sub.errors = [f.as_json() for f in findings]
@@ -193,6 +197,36 @@ class IntakePipeline:
         self.translog.record("cancel", result, protocol=s.protocol, file_name=str(td), application=td.application,
                              environment=td.environment, cancelled=names or None,
                              error_code=None if names else str(ErrorCode.FILE_NOT_FOUND), **s.log_fields())
+
+    def sweep_orphans(self, wait: timedelta) -> int:
+        """Parts left waiting longer than ``wait`` for a GO: one rejecting ACRF (ACRF-130) per submission name.
+
+        A stand-in GO row (status ``missing``) carries the submission through the same decide/deliver path.
+        """
+        cutoff = utcnow() - wait
+        with self.db.session() as session:
+            waiting = session.scalars(select(ReceivedFile).where(
+                ReceivedFile.status == "received", ReceivedFile.kind.in_(("FI", "FS")),
+                ReceivedFile.received_at < cutoff).order_by(ReceivedFile.id)).all()
+            groups: dict[tuple[int, str], ReceivedFile] = {}
+            for row in waiting:
+                groups.setdefault((row.sender_id, row.base), row)
+            opened = []
+            for row in groups.values():
+                go = ReceivedFile(sender_id=row.sender_id, channel=row.channel, folder=row.folder,
+                                  name=f"GO.{row.base}.{row.total or 1}", kind="GO", base=row.base, total=row.total,
+                                  path="", status="missing")
+                session.add(go)
+                session.flush()
+                submission = Submission(sender_id=row.sender_id, go_file_id=go.id, base=row.base, go_name=go.name,
+                                        channel=row.channel, application=row.base.split(".")[0],
+                                        environment=row.base.split(".")[-1], ticket=new_ticket())
+                session.add(submission)
+                session.flush()
+                opened.append(submission.id)
+        for submission_id in opened:
+            self.schedule(submission_id)
+        return len(opened)
 
     def recover(self) -> int:
         """At start: finish decided submissions, re-check the ones a stop interrupted."""

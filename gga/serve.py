@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from datetime import timedelta
 
 import uvicorn
 
@@ -65,6 +66,7 @@ class Runtime:
         bound = self.http.servers[0].sockets[0].getsockname()
         self.endpoints["http"] = f"http://{bound[0]}:{bound[1]}"
         self.tasks.append(asyncio.create_task(self._mail_pump(), name="mail"))
+        self.tasks.append(asyncio.create_task(self._orphan_sweeper(), name="sweeper"))
         recovered = await asyncio.to_thread(self.gateway.pipeline.recover)
         if recovered:
             log.info("gga: taking up %d submissions interrupted by the last stop", recovered)
@@ -75,6 +77,17 @@ class Runtime:
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(deliver_pending, self.services.db, self.settings)
             await asyncio.sleep(1.0)
+
+    async def _orphan_sweeper(self) -> None:
+        """Every minute: parts that waited too long for their GO get their ACRF-130."""
+        assert self.gateway is not None
+        wait = timedelta(hours=self.settings.go_wait_hours)
+        while True:
+            await asyncio.sleep(60)
+            try:
+                await asyncio.to_thread(self.gateway.pipeline.sweep_orphans, wait)
+            except Exception:
+                log.exception("orphan sweep failed; next try in a minute")
 
     async def stop(self) -> None:
         if self.sftp is not None:

@@ -122,3 +122,17 @@ def test_paramiko_client_with_password(harness, kit):
         sftp.close()
         transport.close()
     assert harness.wait_acrf(kit).findtext("ResultCode") == "1"
+
+
+def test_parts_without_a_go_get_acrf_130_after_the_wait(harness, kit, db):
+    from datetime import timedelta
+
+    sub = build(kit, parts=2)
+    sub.files.pop()  # the GO never comes
+    put(harness.port, kit, sub)
+    assert harness.gateway.pipeline.sweep_orphans(timedelta(hours=1)) == 0  # not waited long enough yet
+    assert harness.gateway.pipeline.sweep_orphans(timedelta(seconds=-1)) == 1
+    acrf = harness.wait_acrf(kit)
+    assert acrf.findtext("ResultCode") == "0" and error_ids(acrf) == ["ACRF-130", "ACRF-130"]
+    assert list((harness.home(kit) / "INTEST").iterdir()) == []
+    assert harness.gateway.pipeline.sweep_orphans(timedelta(seconds=-1)) == 0  # answered once
