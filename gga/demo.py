@@ -134,22 +134,17 @@ domain "Employeur ONSS" id {info['domain_id']}, sender {info['sender_number']}, 
 
 2. A first upload over SFTP (test environment T: folder /INTEST, acknowledgement in /OUTTEST)
    cd {folder}
-   printf '<DmfAOriginal><Form><Identification>DMFA</Identification></Form></DmfAOriginal>' > FI.{name}.1.1
-   openssl cms -sign -binary -in FI.{name}.1.1 -signer sender-cert.pem -inkey sender-cert.key \\
-       -outform DER | base64 -w0 > FS.{name}.1.1
-   : > GO.{name}.1
-   sftp -i id_ed25519 -P {sftp_port} -o StrictHostKeyChecking=no {info['technical_user']}@{sftp_host} <<EOF
-   cd INTEST
-   put FI.{name}.1.1
-   put FS.{name}.1.1
-   put GO.{name}.1
-   EOF
+   NAME={name}
+   printf '<DmfAOriginal><Form><Identification>DMFA</Identification></Form></DmfAOriginal>' > FI.$NAME.1.1
+   openssl cms -sign -binary -in FI.$NAME.1.1 -signer sender-cert.pem -inkey sender-cert.key -outform DER \\
+       | base64 -w0 > FS.$NAME.1.1
+   : > GO.$NAME.1
+   SFTP="sftp -b - -i id_ed25519 -P {sftp_port} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
+   printf 'cd INTEST\\nput FI.%s.1.1\\nput FS.%s.1.1\\nput GO.%s.1\\n' $NAME $NAME $NAME \\
+       | $SFTP {info['technical_user']}@{sftp_host}
    sleep 2
-   sftp -i id_ed25519 -P {sftp_port} -o StrictHostKeyChecking=no {info['technical_user']}@{sftp_host} <<EOF
-   cd OUTTEST
-   ls -l
-   get FO.ACRF.*
-   EOF
+   printf 'cd OUTTEST\\nls -l\\nget FO.ACRF.*\\n' | $SFTP {info['technical_user']}@{sftp_host}
+   cat FO.ACRF.*
    The FO.ACRF... file is the acknowledgement: ResultCode 1 = accepted, with a 13-character ReferenceNbr.
 
 3. FTPS: curl --ssl-reqd -k -u {info['technical_user']}:PASSWORD -T FI.<name> ftp://{ftp_host}:{ftp_port}/INTEST/

@@ -25,4 +25,5 @@ def test_demo_seed_is_idempotent_and_writes_sender_json(services, data_dir):
     assert all(a["preferred_channel"] == "SFTP" and len(a["channels"]) == 3 for a in sender["applications"])
     cert = x509.load_pem_x509_certificate(Path(info["certificate"]).read_bytes())
     assert all(c["certificate"]["serial_decimal"] == str(cert.serial_number) for c in sender["channels"])
-    assert "sftp -i id_ed25519" in (data_dir / "demo" / "README.txt").read_text()
+    howto = (data_dir / "demo" / "README.txt").read_text()
+    assert "-i id_ed25519" in howto and "openssl cms -sign" in howto and "<<EOF" not in howto
