@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 from admin_api.catalogue import APPLICATIONS
 from gateway.core.session import GatewaySession
 from gateway.core.spool import PARTIAL, fsync_dir
+from gateway.core.translog import TransferLog
 from gateway.naming import RETURN_FOLDERS, UPLOAD_FOLDERS, BatchName, parse
 from gga.errors import ErrorCode, GGAError
 
@@ -194,3 +195,17 @@ def return_file(session: GatewaySession, path: str) -> Path:
     if not target.is_file():
         raise GGAError(ErrorCode.FILE_NOT_FOUND, f"{path}: no such file.", {"path": path})
     return target
+
+
+def pick_up(session: GatewaySession, path: str, translog: TransferLog) -> None:
+    """Deleting a return file is picking it up: checked, removed, logged (the same on every protocol)."""
+    target = return_file(session, path)
+    size = target.stat().st_size
+    target.unlink()
+    translog.record("delete", "ok", protocol=session.protocol, file_name=target.name, size=size,
+                    **session.log_fields())
+
+
+def log_refusal(translog: TransferLog, session: GatewaySession, event: str, path: str, err: GGAError) -> None:
+    translog.record(event, "refused", protocol=session.protocol, error_code=str(err.code), file_name=path[:128],
+                    **session.log_fields())

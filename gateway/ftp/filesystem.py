@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -10,7 +9,7 @@ from pyftpdlib.exceptions import FilesystemError
 from pyftpdlib.filesystems import AbstractedFS
 
 from gateway.core.session import GatewaySession
-from gateway.core.transfer import Upload, open_upload, return_file
+from gateway.core.transfer import Upload, open_upload, pick_up, return_file
 from gga.errors import ErrorCode, GGAError
 
 
@@ -84,14 +83,10 @@ class MailboxFS(AbstractedFS):
     def remove(self, path: str) -> None:
         virtual = self._virtual(path)
         try:
-            target = return_file(self.session, virtual)
+            pick_up(self.session, virtual, self.cmd_channel.gateway.translog)
         except GGAError as err:
             self.cmd_channel.log_refusal("delete", virtual, err)
             raise ftp_error(err) from err
-        size = target.stat().st_size
-        os.remove(target)
-        self.cmd_channel.gateway.translog.record("delete", "ok", protocol=self.session.protocol,
-                                                 file_name=target.name, size=size, **self.session.log_fields())
 
     def listdir(self, path: str) -> list[str]:
         return [n for n in super().listdir(path) if not n.startswith(".")]

@@ -9,6 +9,7 @@ from pyftpdlib.log import logger
 
 from gateway.core.gateway import Gateway
 from gateway.core.session import GatewaySession
+from gateway.core.transfer import log_refusal
 from gateway.ftp.filesystem import MailboxFS, UploadFile
 from gga.errors import ErrorCode, GGAError
 
@@ -159,5 +160,4 @@ class GatewayFTPHandler(TLS_FTPHandler):
                                      **session.log_fields())
 
     def log_refusal(self, event: str, path: str, err: GGAError) -> None:
-        self.gateway.translog.record(event, "refused", protocol=self.gga_session.protocol, error_code=str(err.code),
-                                     file_name=path[:128], **self.gga_session.log_fields())
+        log_refusal(self.gateway.translog, self.gga_session, event, path, err)

@@ -13,7 +13,7 @@ from asyncssh import SFTPAttrs, SFTPName
 
 from gateway.core.gateway import Gateway
 from gateway.core.session import GatewaySession
-from gateway.core.transfer import Upload, open_upload, return_file
+from gateway.core.transfer import Upload, log_refusal, open_upload, pick_up, return_file
 from gga.errors import ErrorCode, GGAError
 
 
@@ -98,14 +98,10 @@ class MailboxSFTPServer(asyncssh.SFTPServer):
     async def remove(self, path: bytes) -> None:
         name = path.decode("utf-8", "replace")
         try:
-            target = return_file(self.session, name)
+            await asyncio.to_thread(pick_up, self.session, name, self.gateway.translog)
         except GGAError as err:
             await self._log_refusal("delete", name, err)
             raise sftp_error(err) from err
-        size = target.stat().st_size
-        target.unlink()
-        await asyncio.to_thread(self.gateway.translog.record, "delete", "ok", protocol="SFTP", file_name=target.name,
-                                size=size, **self.session.log_fields())
 
     async def scandir(self, path: bytes) -> AsyncIterator[SFTPName]:
         async for entry in super().scandir(path):
@@ -113,8 +109,7 @@ class MailboxSFTPServer(asyncssh.SFTPServer):
                 yield entry
 
     async def _log_refusal(self, event: str, name: str, err: GGAError) -> None:
-        await asyncio.to_thread(self.gateway.translog.record, event, "refused", protocol="SFTP",
-                                error_code=str(err.code), file_name=name[:128], **self.session.log_fields())
+        await asyncio.to_thread(log_refusal, self.gateway.translog, self.session, event, name, err)
 
     # A mailbox has a fixed shape: no folders made, renamed or linked; times and modes are not the sender's.
     def _refuse(self, *_args: object) -> None:

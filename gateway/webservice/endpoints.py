@@ -12,7 +12,7 @@ from starlette.requests import ClientDisconnect
 from admin_api.http import services
 from gateway.core.gateway import Gateway
 from gateway.core.session import GatewaySession
-from gateway.core.transfer import open_upload, return_file, size_limit
+from gateway.core.transfer import open_upload, pick_up, return_file, size_limit
 from gateway.naming import ENVIRONMENTS, RETURN_FOLDERS
 from gateway.webservice.tokens import TOKEN_LIFETIME, WebServiceTokens
 from gga.errors import ErrorCode, GGAError
@@ -121,9 +121,6 @@ async def get_return(environment: str, name: str, request: Request,
 @router.delete("/batch/v1/{environment}/returns/{name}", status_code=204)
 async def delete_return(environment: str, name: str, request: Request,
                         session: GatewaySession = Depends(ws_session)) -> Response:
-    path = return_file(session, f"/{_folder(environment, RETURN_FOLDERS)}/{name}")
-    size = path.stat().st_size
-    path.unlink()
-    await asyncio.to_thread(_gateway(request).translog.record, "delete", "ok", protocol="WS", file_name=path.name,
-                            size=size, **session.log_fields())
+    await asyncio.to_thread(pick_up, session, f"/{_folder(environment, RETURN_FOLDERS)}/{name}",
+                            _gateway(request).translog)
     return Response(status_code=204)
