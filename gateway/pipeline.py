@@ -29,7 +29,7 @@ from gateway.core.session import GatewaySession
 from gateway.core.spool import Spool, move_all, sequence, write_durably
 from gateway.core.transfer import ReceivedUpload
 from gateway.core.translog import TransferLog
-from gateway.naming import ENVIRONMENTS, BatchName
+from gateway.naming import ENVIRONMENTS, BatchName, parse
 from gateway.returns import GATEWAY_SENDER, ReturnDelivery
 from gga.errors import ErrorCode
 from gga.tickets import new_ticket
@@ -158,7 +158,7 @@ class IntakePipeline:
             findings = [Finding(ErrorCode(e["code"]), e["file_name"], e.get("detail", "")) for e in sub.errors or []]
             summaries = [PartSummary(p.name, p.size, p.sha256 or "") for p in parts if p.kind == "FI"]
             document = acrf.document(sub.go_name, sub.ticket, findings, go.received_at, summaries)
-            acrf_name = BatchName(*_fields(sub.acrf_name))
+            acrf_name = parse(sub.acrf_name)
             self.returns.deliver(sender, "ACRF", acrf_name.environment, document, sub.delivered_channel,
                                  application=sub.application, name=acrf_name)
             accepted = not findings
@@ -244,11 +244,6 @@ class IntakePipeline:
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=False)
-
-
-def _fields(name: str) -> tuple:
-    f = name.split(".")
-    return (f[0], f[1], f[2], f[3], f[4], f[5])
 
 
 def _manifest(sub: Submission, sender: SenderInfo, parts: list[ReceivedFile]) -> dict:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -50,8 +51,6 @@ async def post_return(request: Request, sender_number: str = Query(pattern=r"^\d
                       type: str = Query("NOTI", pattern="^[A-Z]{4}$"), who: Caller = Depends(caller)) -> dict:
     """An application returns a file (body: its bytes) to a sender: named, zipped above the threshold, signed
     and delivered on the application's preferred channel."""
-    import asyncio
-
     gateway = services(request).gateway
     with services(request).db.session() as session:
         authorize(session, who, Action.POST_RETURN)
