@@ -1,11 +1,10 @@
-"""The FastAPI application: admin API under /api/v1 (the web-service channel joins under /REST)."""
+"""The FastAPI application of the admin API under /api/v1 (``gga`` adds the web-service channel under /REST)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
 from admin_api import catalogue_endpoints
-from admin_api.database import Database
 from admin_api.domain import endpoints as domains
 from admin_api.enterprise import endpoints as enterprises
 from admin_api.http import Services, install_error_handlers
@@ -13,8 +12,9 @@ from admin_api.identity import build_verifier
 from admin_api.ops import endpoints as ops
 from admin_api.registration import endpoints as registrations
 from admin_api.sender import endpoints as senders
-from admin_api.settings import Settings
+from kernel.settings import Settings
 from keys.passwords import Passwords
+from store.database import Database
 
 API_PREFIX = "/api/v1"
 
@@ -27,7 +27,7 @@ def build_services(settings: Settings, db: Database | None = None, dev_issuer: b
                                         settings.argon2_parallelism))
 
 
-def create_app(services: Services, extra_routers: list[APIRouter] | None = None) -> FastAPI:
+def create_app(services: Services) -> FastAPI:
     app = FastAPI(title="gga-gateway admin API", version="1", openapi_url=f"{API_PREFIX}/openapi.json",
                   docs_url=f"{API_PREFIX}/docs", redoc_url=None)
     app.state.services = services
@@ -35,10 +35,5 @@ def create_app(services: Services, extra_routers: list[APIRouter] | None = None)
     api = APIRouter(prefix=API_PREFIX)
     for module in (registrations, enterprises, domains, senders, catalogue_endpoints, ops):
         api.include_router(module.router)
-    for router in extra_routers or []:
-        api.include_router(router)
     app.include_router(api)
-    from gateway.webservice import endpoints as webservice  # the web-service channel shares the HTTP server
-
-    app.include_router(webservice.router)
     return app

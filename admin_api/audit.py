@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admin_api.identity import Caller
-from admin_api.models import AuditRecord
 from admin_api.paging import Page, PageRequest, newest_first
+from store.models import AuditRecord
 
 
 def record(session: Session, actor: Caller | str, action: str, target: str, enterprise_number: str | None = None,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from admin_api.catalogue import APPLICATIONS, DOMAIN_KINDS
+from kernel.catalogue import APPLICATIONS, DOMAIN_KINDS
 
 router = APIRouter(tags=["catalogue"])
 

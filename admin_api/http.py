@@ -6,7 +6,6 @@ import logging
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -14,12 +13,13 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from admin_api.database import Database
 from admin_api.identity import ANONYMOUS, Caller, caller_from_claims
-from admin_api.settings import Settings
-from gga.errors import ErrorCode, GGAError
+from admin_api.ports import ReturnsPort
+from kernel.errors import ErrorCode, GGAError
+from kernel.settings import Settings
 from keys.passwords import Passwords
 from keys.tokens import TokenInvalid, TokenVerifier
+from store.database import Database
 
 log = logging.getLogger("gga.http")
 
@@ -32,7 +32,7 @@ class Services:
     db: Database
     verifier: TokenVerifier
     passwords: Passwords
-    gateway: Any = None  # gateway.core.gateway.Gateway once the file gateway runs in the process
+    returns: ReturnsPort | None = None  # the file gateway's return delivery, when it runs in the process
 
 
 def services(request: Request) -> Services:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from admin_api.settings import Settings
+from kernel.settings import Settings
 from keys.tokens import DevIssuer, TokenVerifier, TrustedIssuer, jwks_from_file
 
 

@@ -9,10 +9,10 @@ from email.message import EmailMessage
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from admin_api.database import Database
-from admin_api.models import OutboxMail
-from admin_api.models.base import utcnow
-from admin_api.settings import Settings
+from kernel.clock import utcnow
+from kernel.settings import Settings
+from store.database import Database
+from store.models import OutboxMail
 
 log = logging.getLogger("gga.mail")
 MAX_ATTEMPTS = 5

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admin_api.identity import Caller
-from admin_api.models import CoMainManager, Domain, Enterprise, User
 from admin_api.registry import is_current_legal_representative
-from gga.errors import ErrorCode, GGAError
+from kernel.errors import ErrorCode, GGAError
+from store.models import CoMainManager, Domain, Enterprise, User
 
 
 class Role(StrEnum):

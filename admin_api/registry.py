@@ -9,8 +9,8 @@ from pydantic import BaseModel
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from admin_api import identifiers
-from admin_api.models import Enterprise, LegalFunction, Person
+from kernel import identifiers
+from store.models import Enterprise, LegalFunction, Person
 
 
 class RegistryPerson(BaseModel):

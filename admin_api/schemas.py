@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, EmailStr, Field
 from pydantic_core import PydanticCustomError
 
-from admin_api import identifiers
-from gga.errors import GGAError
+from kernel import identifiers
+from kernel.errors import GGAError
 
 
 def _checked(check, code: str):  # type: ignore[no-untyped-def]

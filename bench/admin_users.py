@@ -26,10 +26,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, insert, make_url, text
 
 from admin_api.app import build_services, create_app
-from admin_api.database import Database, upgrade
-from admin_api.models import User, UserApplication
-from admin_api.settings import Settings
 from admin_api.user.queries import fold
+from kernel.settings import Settings
+from store.database import Database, upgrade
+from store.models import User, UserApplication
 from tests import factories
 from tests.admin_api.world import make_world
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
 
-from gga.errors import ErrorCode, spec
+from kernel.errors import ErrorCode, spec
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,13 @@ from pathlib import Path
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 
-from admin_api.catalogue import APPLICATIONS
-from admin_api.models import ReceivedFile
-from admin_api.sender.directory import SenderInfo
 from gateway.acrf import Finding
 from gateway.naming import ENVIRONMENTS, parse
-from gga.errors import ErrorCode, GGAError
+from kernel.catalogue import APPLICATIONS
+from kernel.errors import ErrorCode, GGAError
 from keys.cms import VerificationPolicy, file_digest, verify_detached
+from store.directory import SenderInfo
+from store.models import ReceivedFile
 
 
 @dataclass

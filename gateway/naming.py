@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from gga.errors import ErrorCode, GGAError
+from kernel.errors import ErrorCode, GGAError
 
 KINDS = ("FI", "FS", "GO", "TD", "FO", "CO")
 ENVIRONMENTS = {"R": "IN", "T": "INTEST", "S": "INTEST-S"}

@@ -17,23 +17,23 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from admin_api.database import Database
-from admin_api.models import ReceivedFile, Submission
-from admin_api.models.base import utcnow
-from admin_api.sender.directory import SenderDirectory, SenderInfo
 from gateway import acrf
 from gateway.acrf import Finding, PartSummary
 from gateway.checks import CheckContext, SubmissionFiles, check, now
 from gateway.core.events import EventBus
 from gateway.core.session import GatewaySession
-from gateway.core.spool import Spool, move_all, sequence, write_durably
-from gateway.core.transfer import ReceivedUpload
+from gateway.core.spool import Spool, move_all, write_durably
 from gateway.core.translog import TransferLog
+from gateway.core.upload import ReceivedUpload
 from gateway.naming import ENVIRONMENTS, BatchName, parse
 from gateway.returns import GATEWAY_SENDER, ReturnDelivery
-from gga.errors import ErrorCode
-from gga.tickets import new_ticket
+from kernel.clock import utcnow
+from kernel.errors import ErrorCode
+from kernel.tickets import new_sequence, new_ticket
 from keys.cms import VerificationPolicy
+from store.database import Database
+from store.directory import SenderDirectory, SenderInfo
+from store.models import ReceivedFile, Submission
 
 log = logging.getLogger("gga.pipeline")
 FOLDER_ENV = {folder: env for env, folder in ENVIRONMENTS.items()}
@@ -124,7 +124,7 @@ class IntakePipeline:
             environment = sub.environment if sub.environment in ENVIRONMENTS else FOLDER_ENV.get(files.go.folder, "T")
             day = now().strftime("%Y%m%d")
             sub.errors = [f.as_json() for f in findings]
-            sub.acrf_name = str(BatchName("FO", "ACRF", GATEWAY_SENDER, day, sequence(), environment))
+            sub.acrf_name = str(BatchName("FO", "ACRF", GATEWAY_SENDER, day, new_sequence(), environment))
             sub.delivered_channel = self.returns.channel_for(sender, sub.application, sub.channel)
             sub.status = "decided"
             for f in files.all():

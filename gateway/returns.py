@@ -8,12 +8,13 @@ import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from admin_api.sender.directory import SenderInfo
-from gateway.core.spool import Spool, sequence, write_set
+from gateway.core.spool import Spool, write_set
 from gateway.core.translog import TransferLog
 from gateway.naming import BatchName
+from kernel.tickets import new_sequence
 from keys.cms import fs_file, sign_detached
 from keys.issuing import Issued
+from store.directory import SenderInfo
 
 GATEWAY_SENDER = "999999"
 
@@ -55,7 +56,7 @@ class ReturnDelivery:
     def _free_name(folder, code: str, environment: str) -> BatchName:  # type: ignore[no-untyped-def]
         day = datetime.now(UTC).strftime("%Y%m%d")
         while True:
-            fo = BatchName("FO", code, GATEWAY_SENDER, day, sequence(), environment)
+            fo = BatchName("FO", code, GATEWAY_SENDER, day, new_sequence(), environment)
             if not (folder / str(fo)).exists() and not (folder / str(fo.with_kind("CO"))).exists():
                 return fo
 

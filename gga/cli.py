@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from admin_api.settings import Settings
+from kernel.settings import Settings
 
 app = typer.Typer(help="gga-gateway: social-security batch file gateway and its admin API.",
                   no_args_is_help=True, add_completion=False)
@@ -48,7 +48,7 @@ def serve(
 @db_app.command("upgrade")
 def db_upgrade(data_dir: DataDir = None, database_url: DbUrl = None) -> None:
     """Apply the migrations."""
-    from admin_api.database import upgrade
+    from store.database import upgrade
 
     settings = settings_with(data_dir=data_dir, database_url=database_url)
     upgrade(settings.resolved_database_url)
@@ -58,9 +58,9 @@ def db_upgrade(data_dir: DataDir = None, database_url: DbUrl = None) -> None:
 @registry_app.command("import")
 def registry_import(file: Path, data_dir: DataDir = None, database_url: DbUrl = None) -> None:
     """Load enterprises, persons and legal functions from a JSON extract (idempotent)."""
-    from admin_api.database import Database, upgrade
     from admin_api.registry import import_extract
-    from gga.errors import GGAError
+    from kernel.errors import GGAError
+    from store.database import Database, upgrade
 
     settings = settings_with(data_dir=data_dir, database_url=database_url)
     upgrade(settings.resolved_database_url)
@@ -85,8 +85,8 @@ def token(
     data_dir: DataDir = None,
 ) -> None:
     """Mint an admin-API token with the development issuer (refused unless it is enabled)."""
-    from admin_api import identifiers
-    from gga.errors import GGAError
+    from kernel import identifiers
+    from kernel.errors import GGAError
     from keys.tokens import DevIssuer
 
     settings = settings_with(data_dir=data_dir)

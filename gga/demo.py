@@ -13,16 +13,16 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlalchemy import select
 
-from admin_api.catalogue import EMPLOYER_ONSS, applications_of_domain
 from admin_api.http import Services
 from admin_api.identity import Caller
-from admin_api.models import Domain, DomainApplication, Enterprise
 from admin_api.registration.service import Designation, designate
 from admin_api.registry import import_extract
 from admin_api.sender import service as senders
 from admin_api.sender.schemas import ChannelPatch, SenderIn, SenderPatch
+from kernel.catalogue import EMPLOYER_ONSS, applications_of_domain
 from keys.files import write_private, write_public
 from keys.issuing import Issued, load_or_issue
+from store.models import Domain, DomainApplication, Enterprise
 
 DEMO_ENTERPRISE = "0403019261"
 DEMO_GAP_NISS = "85073003328"

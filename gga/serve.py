@@ -10,14 +10,15 @@ from datetime import timedelta
 
 import uvicorn
 
-from admin_api.app import build_services, create_app
-from admin_api.database import upgrade
+from admin_api.app import build_services
 from admin_api.http import Services
 from admin_api.mail import deliver_pending
-from admin_api.settings import Settings, host_port
 from gateway.core.gateway import Gateway
 from gateway.ftp.server import FTPFrontEnd
 from gateway.sftp.server import SFTPFrontEnd
+from gga.wiring import build_gateway, http_app
+from kernel.settings import Settings, host_port
+from store.database import upgrade
 
 log = logging.getLogger("gga")
 
@@ -46,13 +47,12 @@ class Runtime:
             from gga.demo import seed
 
             await asyncio.to_thread(seed, self.services)
-        self.gateway = Gateway.build(s, self.services.db, self.services.passwords)
-        self.services.gateway = self.gateway
+        self.gateway = build_gateway(self.services)
         self.sftp = SFTPFrontEnd(self.gateway)
         self.endpoints["sftp"] = "sftp://" + await self.sftp.start()
         self.ftp = FTPFrontEnd(self.gateway)
         self.endpoints["ftp"] = "ftp://" + await asyncio.to_thread(self.ftp.start) + " (AUTH TLS)"
-        app = create_app(self.services)
+        app = http_app(self.services, self.gateway)
         host, port = host_port(s.http_bind)
         config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off",
                                 server_header=False)

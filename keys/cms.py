@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.verification import ExtensionPolicy, PolicyBuilder, Store, VerificationError
 
-from gga.errors import ErrorCode, GGAError
+from kernel.errors import ErrorCode, GGAError
 
 HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "md5": hashes.MD5, "sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from keys.files import write_private, write_public
@@ -106,8 +106,3 @@ def gateway_tls_identity(data_dir: Path) -> Issued:
     return load_or_issue(folder / "tls.pem", folder / "tls.key", "localhost", organization="gga-gateway",
                          not_after=datetime.now(UTC) + timedelta(days=3650), dns_names=["localhost"],
                          eku=[ExtendedKeyUsageOID.SERVER_AUTH])
-
-
-def ed25519_private_openssh(key: ed25519.Ed25519PrivateKey) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
-                             serialization.NoEncryption())

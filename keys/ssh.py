@@ -12,7 +12,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, rsa
 
-from gga.errors import ErrorCode, GGAError
+from kernel.errors import ErrorCode, GGAError
 from keys.files import write_private, write_public
 
 MIN_RSA_BITS = 2048
@@ -25,10 +25,6 @@ class SSHPublicKey:
     fingerprint: str  # SHA256:... as `ssh-keygen -l` prints it
     openssh: str  # "<algorithm> <base64>" without the comment
     comment: str
-
-    def as_json(self) -> dict[str, object]:
-        return {"algorithm": self.algorithm, "bits": self.bits, "fingerprint": self.fingerprint,
-                "comment": self.comment}
 
 
 def fingerprint(blob: bytes) -> str:

@@ -13,12 +13,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, make_url, text
 
-from admin_api.app import build_services, create_app
-from admin_api.database import Database, upgrade
+from admin_api.app import build_services
 from admin_api.http import Services
-from admin_api.models import Base
-from admin_api.settings import Settings
+from gga.wiring import build_gateway, http_app
+from kernel.settings import Settings
 from keys.tokens import DevIssuer
+from store.database import Database, upgrade
+from store.models import Base
 
 
 def _postgres_database(server_url: str) -> Iterator[str]:
@@ -95,17 +96,15 @@ def settings(data_dir: Path, database_url: str) -> Settings:
 
 @pytest.fixture
 def services(settings: Settings, db: Database) -> Iterator[Services]:
-    from gateway.core.gateway import Gateway
-
     built = build_services(settings, db=db, dev_issuer=True)
-    built.gateway = gateway = Gateway.build(settings, db, built.passwords)
+    gateway = build_gateway(built)
     yield built
     gateway.close()
 
 
 @pytest.fixture
 def client(services: Services) -> Iterator[TestClient]:
-    with TestClient(create_app(services), raise_server_exceptions=False) as c:
+    with TestClient(http_app(services, services.returns), raise_server_exceptions=False) as c:
         yield c
 
 

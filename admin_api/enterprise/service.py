@@ -4,14 +4,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from admin_api import audit, catalogue, identifiers
+from admin_api import audit
 from admin_api.identity import Caller
-from admin_api.models import CoMainManager, Domain, DomainApplication, Enterprise
 from admin_api.policy import MANAGERS_OF_DOMAIN, Action, Role, authorize, domain_ids_managed_by
 from admin_api.registration.service import manager_view
 from admin_api.registry import person_name
 from admin_api.schemas import ContactData
-from gga.errors import ErrorCode, GGAError
+from kernel import catalogue, identifiers
+from kernel.errors import ErrorCode, GGAError
+from store.models import CoMainManager, Domain, DomainApplication, Enterprise
 
 
 def get_enterprise(session: Session, number: str) -> Enterprise:

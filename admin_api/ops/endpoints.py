@@ -12,7 +12,8 @@ from admin_api.identity import Caller
 from admin_api.ops import transfers
 from admin_api.paging import PageRequest, page_request
 from admin_api.policy import Action, authorize
-from gga.errors import ErrorCode, GGAError
+from kernel.errors import ErrorCode, GGAError
+from store.database import Database
 
 router = APIRouter(tags=["ops"])
 
@@ -51,19 +52,16 @@ async def post_return(request: Request, sender_number: str = Query(pattern=r"^\d
                       type: str = Query("NOTI", pattern="^[A-Z]{4}$"), who: Caller = Depends(caller)) -> dict:
     """An application returns a file (body: its bytes) to a sender: named, zipped above the threshold, signed
     and delivered on the application's preferred channel."""
-    gateway = services(request).gateway
-    with services(request).db.session() as session:
-        authorize(session, who, Action.POST_RETURN)
-    if gateway is None:
+    svc = services(request)
+    await asyncio.to_thread(_authorize, svc.db, who, Action.POST_RETURN)
+    if svc.returns is None:
         raise GGAError(ErrorCode.INTERNAL_ERROR, "The file gateway does not run in this process.")
-    sender = await asyncio.to_thread(gateway.directory.by_number, sender_number)
-    if sender is None:
-        raise GGAError(ErrorCode.NOT_FOUND, f"No sender {sender_number}.", {"sender_number": sender_number})
-    channel = sender.preferred_channel(application)
-    if channel is None:
-        raise GGAError(ErrorCode.APPLICATION_NOT_AUTHORISED, f"Sender {sender_number} has no channel for "
-                       f"{application}.", {"application": application})
     content = await request.body()
-    delivered = await asyncio.to_thread(gateway.returns.deliver, sender, type, environment, content, channel,
-                                        application)
+    delivered = await asyncio.to_thread(svc.returns.deliver_return, sender_number, application, environment, type,
+                                        content)
     return {"name": delivered.name, "channel": delivered.channel, "files": list(delivered.files)}
+
+
+def _authorize(db: Database, who: Caller, action: Action) -> None:
+    with db.session() as session:
+        authorize(session, who, action)

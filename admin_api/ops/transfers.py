@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from admin_api.models import TransferEvent
 from admin_api.paging import Page, PageRequest, newest_first
-from gga.errors import ErrorCode, GGAError
+from kernel.errors import ErrorCode, GGAError
+from store.models import TransferEvent
 
 
 def view(e: TransferEvent) -> dict[str, Any]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from fpdf import FPDF
 from sqlalchemy.orm import Session
 
-from admin_api.identifiers import format_enterprise_number, format_niss
-from admin_api.models import Enterprise, RegistrationRequest
 from admin_api.registration.service import POSTAL_ADDRESS
 from admin_api.registry import person_name
+from kernel.identifiers import format_enterprise_number, format_niss
+from store.models import Enterprise, RegistrationRequest
 
 CONSENT = ("Je confirme que ces données sont complètes et correctes. En outre, je déclare par cette demande être "
            "informé(e) des dispositions de la loi du 8 décembre 1992 relative à la protection de la vie privée à "

@@ -10,8 +10,6 @@ from sqlalchemy.orm import Session
 
 from admin_api import audit, mail
 from admin_api.identity import Caller
-from admin_api.models import CoMainManager, Enterprise, Person, RegistrationRequest
-from admin_api.models.base import utcnow
 from admin_api.policy import Action, Role, authorize, roles_in
 from admin_api.registration.schemas import (
     ExceptionalRegistration,
@@ -19,8 +17,10 @@ from admin_api.registration.schemas import (
     StandardRegistration,
 )
 from admin_api.registry import is_current_legal_representative, person_name
-from gga.errors import ErrorCode, GGAError
-from gga.tickets import new_ticket
+from kernel.clock import utcnow
+from kernel.errors import ErrorCode, GGAError
+from kernel.tickets import new_ticket
+from store.models import CoMainManager, Enterprise, Person, RegistrationRequest
 
 POSTAL_ADDRESS = ("Centre de Contact Eranova", "Smals", "Avenue Fonsny 20", "1060 Bruxelles")
 

@@ -5,10 +5,10 @@ from sqlalchemy.orm import Session
 
 from admin_api.http import caller, db_session, services
 from admin_api.identity import Caller
-from admin_api.messages import language_of, message
 from admin_api.sender import service
 from admin_api.sender.schemas import ChannelIn, ChannelPatch, ChannelType, SenderIn, SenderPatch
-from gga.errors import ErrorCode, GGAError
+from kernel.errors import ErrorCode, GGAError
+from kernel.messages import language_of, message
 
 router = APIRouter(prefix="/domains/{domain_id}/sender", tags=["senders"])
 

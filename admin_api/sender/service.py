@@ -10,17 +10,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admin_api import audit
-from admin_api.catalogue import APPLICATIONS
 from admin_api.identity import Caller
-from admin_api.models import ChannelApplication, ChannelCertificate, Domain, Sender, SenderChannel
-from admin_api.models.base import utcnow
 from admin_api.policy import Action
 from admin_api.sender.schemas import ChannelApplicationIn, ChannelIn, ChannelPatch, SenderIn, SenderPatch
 from admin_api.user.service import PASSWORD_POLICY, authorize_domain, check_applications
-from gga.errors import ErrorCode, GGAError
+from kernel.catalogue import APPLICATIONS
+from kernel.clock import utcnow
+from kernel.errors import ErrorCode, GGAError
 from keys.certificates import describe, load_certificate, pem
 from keys.passwords import Passwords
 from keys.ssh import parse_public_key
+from store.models import ChannelApplication, ChannelCertificate, Domain, Sender, SenderChannel
 
 TECHNICAL_USER = re.compile(r"EXP[A-Za-z0-9_-]{3,27}")
 CHANNEL_ORDER = ("SFTP", "FTP", "WS")  # where a preferred channel moves when its channel goes

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Select, String, cast, exists, func, select
 from sqlalchemy.orm import Session
 
-from admin_api import identifiers
-from admin_api.models import User, UserApplication
 from admin_api.paging import PageRequest
 from admin_api.user.schemas import UserFilters
+from kernel import identifiers
+from store.models import User, UserApplication
 
 
 def fold(text: str) -> str:

@@ -9,13 +9,13 @@ from sqlalchemy.orm import Session
 
 from admin_api import audit
 from admin_api.identity import Caller
-from admin_api.models import Domain, User, UserApplication
-from admin_api.models.base import utcnow
 from admin_api.policy import Action, Role, authorize
 from admin_api.user.queries import fold
 from admin_api.user.schemas import ManagerIn, UserIn
-from gga.errors import ErrorCode, GGAError
+from kernel.clock import utcnow
+from kernel.errors import ErrorCode, GGAError
 from keys.passwords import PasswordPolicy, Passwords
+from store.models import Domain, User, UserApplication
 
 PASSWORD_POLICY = PasswordPolicy()
 BULK_MESSAGES = {

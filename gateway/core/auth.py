@@ -1,69 +1,126 @@
-"""One authentication entry point for every protocol: password, SSH key, or a certificate-signed token."""
+"""The one way in for every protocol: password, SSH key, or a certificate-signed assertion (web service).
+
+Each login is decided here with the same refusal rules and logged here exactly once. Everything is blocking
+(argon2, database, the mailbox folders): front ends call it from a worker thread.
+"""
 
 from __future__ import annotations
 
 import base64
 import hmac
+import time
 
-from admin_api.sender.directory import SenderDirectory, SenderInfo
 from gateway.core.session import GatewaySession
 from gateway.core.spool import Spool
+from gateway.core.tokens import ServiceTokens
 from gateway.core.translog import TransferLog
-from gga.errors import ErrorCode
+from kernel.errors import ErrorCode, GGAError
+from keys import assertions
 from keys.passwords import Passwords
+from store.directory import SenderDirectory, SenderInfo
+
+WS_SUBJECT_PREFIX = "self-service:expeditor:"  # iss = sub of a web-service client assertion, then the number
 
 
 class Authenticator:
-    def __init__(self, directory: SenderDirectory, passwords: Passwords, spool: Spool, translog: TransferLog):
-        self.directory = directory
-        self.passwords = passwords
-        self.spool = spool
-        self.translog = translog
+    def __init__(self, directory: SenderDirectory, passwords: Passwords, spool: Spool, translog: TransferLog,
+                 tokens: ServiceTokens):
+        self.directory, self.passwords, self.spool = directory, passwords, spool
+        self.translog, self.tokens = translog, tokens
 
-    def session(self, sender: SenderInfo, channel: str, protocol: str, remote: str) -> GatewaySession:
-        return GatewaySession(sender, channel, protocol, remote, self.spool.home(sender.number, channel))
-
-    def _refusal(self, sender: SenderInfo | None, channel: str) -> ErrorCode | None:
-        if sender is None:
-            return ErrorCode.LOGIN_FAILED
-        if not sender.active:
-            return ErrorCode.SENDER_BLOCKED
-        if channel not in sender.channels:
-            return ErrorCode.CHANNEL_NOT_REGISTERED
-        return None
-
-    def password(self, user: str, password: str, channel: str, protocol: str, remote: str) -> GatewaySession | None:
-        """Blocking (argon2): run it off the event loop. Unknown users cost the same as known ones."""
+    # -- the three ways to log in ----------------------------------------------------------------------------
+    def password(self, user: str, password: str, channel: str, protocol: str, remote: str, *,
+                 secure: bool = True) -> GatewaySession:
+        """Unknown users cost an argon2 check too. ``secure``: the connection is encrypted (plain FTP is not,
+        and is allowed only on channels marked ``plain_ftp``)."""
         sender = self.directory.by_technical_user(user)
         matches = self.passwords.verify(sender.password_hash if sender else None, password)
-        refusal = self._refusal(sender, channel) or (None if matches else ErrorCode.LOGIN_FAILED)
-        if refusal is None and sender is not None and self.passwords.needs_rehash(sender.password_hash):
+        refusal = _refusal(sender, channel) or (None if matches else ErrorCode.LOGIN_FAILED)
+        if refusal is None and sender is not None and not secure and not sender.channels[channel].plain_ftp:
+            refusal = ErrorCode.TLS_REQUIRED
+        if refusal is not None or sender is None:
+            raise self.refused(user, protocol, remote, "password", refusal or ErrorCode.LOGIN_FAILED)
+        if self.passwords.needs_rehash(sender.password_hash):
             self.directory.replace_password_hash(sender.id, self.passwords.hash(password))
-        return self._outcome(user, sender, channel, protocol, remote, refusal, "password")
+        return self.accepted(sender, channel, protocol, remote, "password")
 
     def public_key(self, user: str, key_blob: bytes, channel: str) -> SenderInfo | None:
-        """Is this SSH key the one registered for the user's channel (and may the user log in)?"""
+        """Is this SSH key the one registered for the user's channel, and may the user log in? Not logged: SSH
+        clients probe several keys; the front end logs the outcome with ``accepted`` or ``refused``."""
         sender = self.directory.by_technical_user(user)
         registered = sender.channels.get(channel) if sender else None
         blob = _ssh_blob(registered.ssh_public_key) if registered and registered.ssh_public_key else b"\0"
         matches = hmac.compare_digest(blob, key_blob)
-        return sender if matches and self._refusal(sender, channel) is None else None
+        return sender if matches and _refusal(sender, channel) is None else None
+
+    def assertion(self, assertion: str, audiences: list[str], remote: str) -> tuple[GatewaySession, str]:
+        """OAuth2 client credentials with a ``private_key_jwt`` assertion (RFC 7523) signed by a certificate of
+        the sender's Web Service channel -> (session, opaque bearer token)."""
+        issuer = "-"
+        try:
+            issuer = _issuer(assertion)
+            number = issuer.removeprefix(WS_SUBJECT_PREFIX)
+            sender = self.directory.by_number(number) if issuer.startswith(WS_SUBJECT_PREFIX) else None
+            refusal = _refusal(sender, "WS", unknown=ErrorCode.ASSERTION_INVALID)
+            if refusal is not None or sender is None:
+                raise GGAError(refusal or ErrorCode.ASSERTION_INVALID,
+                               f"iss must be {WS_SUBJECT_PREFIX}<sender number> of an active sender with a Web "
+                               "Service channel." if refusal == ErrorCode.ASSERTION_INVALID else None)
+            try:
+                claims = assertions.verify(assertion, sender.channels["WS"].certificates, audiences, issuer,
+                                           time.time())
+            except assertions.AssertionInvalid as exc:
+                raise GGAError(ErrorCode.ASSERTION_INVALID, f"Client assertion refused: {exc}.") from exc
+            self.tokens.use_once(str(claims["jti"]), int(claims["exp"]))
+        except GGAError as err:
+            raise self.refused(issuer[:64], "WS", remote, "private_key_jwt", err.code, err) from err
+        return self.accepted(sender, "WS", "WS", remote, "private_key_jwt"), self.tokens.issue(sender.id)
+
+    def bearer(self, token: str, remote: str) -> GatewaySession:
+        """A web-service request's token (issued by ``assertion``): its sender's session, not logged per call."""
+        sender_id = self.tokens.sender_id(token)
+        sender = self.directory.by_id(sender_id) if sender_id is not None else None
+        refusal = _refusal(sender, "WS", unknown=ErrorCode.TOKEN_INVALID)
+        if refusal is not None or sender is None:
+            raise GGAError(refusal or ErrorCode.TOKEN_INVALID)
+        return self.session(sender, "WS", "WS", remote)
+
+    # -- outcomes, logged once -------------------------------------------------------------------------------
+    def session(self, sender: SenderInfo, channel: str, protocol: str, remote: str) -> GatewaySession:
+        return GatewaySession(sender, channel, protocol, remote, self.spool.home(sender.number, channel))
 
     def accepted(self, sender: SenderInfo, channel: str, protocol: str, remote: str, method: str) -> GatewaySession:
         session = self.session(sender, channel, protocol, remote)
-        self.translog.record("login", "ok", protocol=protocol, method=method, **session.log_fields())
+        self.log_accepted(session, method)
         return session
 
-    def refused(self, user: str, protocol: str, remote: str, method: str, code: ErrorCode) -> None:
+    def log_accepted(self, session: GatewaySession, method: str) -> None:
+        self.translog.record("login", "ok", protocol=session.protocol, method=method, **session.log_fields())
+
+    def refused(self, user: str, protocol: str, remote: str, method: str, code: ErrorCode,
+                error: GGAError | None = None) -> GGAError:
+        """Log a refused login; returns the error for the front end to raise or translate."""
         self.translog.record("login", "refused", protocol=protocol, error_code=str(code), technical_user=user[:64],
                              remote_address=remote, method=method)
+        return error or GGAError(code)
 
-    def _outcome(self, user: str, sender: SenderInfo | None, channel: str, protocol: str, remote: str,
-                 refusal: ErrorCode | None, method: str) -> GatewaySession | None:
-        if refusal is not None or sender is None:
-            self.refused(user, protocol, remote, method, refusal or ErrorCode.LOGIN_FAILED)
-            return None
-        return self.accepted(sender, channel, protocol, remote, method)
+
+def _refusal(sender: SenderInfo | None, channel: str, unknown: ErrorCode = ErrorCode.LOGIN_FAILED) -> ErrorCode | None:
+    """The rules every login shares, whatever the credential."""
+    if sender is None:
+        return unknown
+    if not sender.active:
+        return ErrorCode.SENDER_BLOCKED
+    if channel not in sender.channels:
+        return ErrorCode.CHANNEL_NOT_REGISTERED
+    return None
+
+
+def _issuer(assertion: str) -> str:
+    try:
+        return assertions.unverified_issuer(assertion)
+    except assertions.AssertionInvalid as exc:
+        raise GGAError(ErrorCode.ASSERTION_INVALID, str(exc)) from exc
 
 
 def _ssh_blob(openssh_line: str) -> bytes:

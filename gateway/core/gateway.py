@@ -6,19 +6,22 @@ from dataclasses import dataclass
 
 from cryptography import x509
 
-from admin_api.database import Database
-from admin_api.sender.directory import SenderDirectory
-from admin_api.settings import Settings
 from gateway.core.auth import Authenticator
 from gateway.core.events import EventBus, InProcessBus
 from gateway.core.spool import Spool
+from gateway.core.tokens import ServiceTokens
+from gateway.core.transfer import Transfers
 from gateway.core.translog import TransferLog
 from gateway.pipeline import IntakePipeline
-from gateway.returns import ReturnDelivery
+from gateway.returns import Delivered, ReturnDelivery
+from kernel.errors import ErrorCode, GGAError
+from kernel.settings import Settings
 from keys.certificates import load_certificates
 from keys.cms import VerificationPolicy
 from keys.issuing import Issued, gateway_signing_identity
 from keys.passwords import Passwords
+from store.database import Database
+from store.directory import SenderDirectory
 
 
 @dataclass
@@ -28,6 +31,7 @@ class Gateway:
     spool: Spool
     translog: TransferLog
     auth: Authenticator
+    transfers: Transfers
     returns: ReturnDelivery
     pipeline: IntakePipeline
     identity: Issued
@@ -35,17 +39,30 @@ class Gateway:
 
     @classmethod
     def build(cls, settings: Settings, db: Database, passwords: Passwords, bus: EventBus | None = None) -> Gateway:
-        data = settings.resolved_data_dir
         directory = SenderDirectory(db)
         spool = Spool(settings.spool_dir)
         translog = TransferLog(db)
-        identity = gateway_signing_identity(data)
+        identity = gateway_signing_identity(settings.resolved_data_dir)
         returns = ReturnDelivery(spool, identity, translog, settings.return_zip_threshold_mb << 20)
         bus = bus or InProcessBus()
         pipeline = IntakePipeline(db, directory, spool, translog, returns, bus, verification_policy(settings),
                                   settings.max_file_age_days)
-        return cls(settings, directory, spool, translog, Authenticator(directory, passwords, spool, translog),
-                   returns, pipeline, identity, bus)
+        auth = Authenticator(directory, passwords, spool, translog, ServiceTokens(db))
+        return cls(settings, directory, spool, translog, auth, Transfers(pipeline, translog, settings), returns,
+                   pipeline, identity, bus)
+
+    def deliver_return(self, sender_number: str, application: str, environment: str, kind: str,
+                       content: bytes) -> Delivered:
+        """A file an application returns to a sender (the admin API's ``ReturnsPort``): on the application's
+        preferred channel. Blocking."""
+        sender = self.directory.by_number(sender_number)
+        if sender is None:
+            raise GGAError(ErrorCode.NOT_FOUND, f"No sender {sender_number}.", {"sender_number": sender_number})
+        channel = sender.preferred_channel(application)
+        if channel is None:
+            raise GGAError(ErrorCode.APPLICATION_NOT_AUTHORISED, f"Sender {sender_number} has no channel for "
+                           f"{application}.", {"application": application})
+        return self.returns.deliver(sender, kind, environment, content, channel, application)
 
     def close(self) -> None:
         self.pipeline.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from admin_api.sender.directory import SenderInfo
+from store.directory import SenderInfo
 
 
 @dataclass(frozen=True)

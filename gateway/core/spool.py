@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import string
 from pathlib import Path
 
 from gateway.naming import ALL_FOLDERS, RETURN_FOLDERS
@@ -76,11 +75,3 @@ def move_all(sources: list[Path], target_dir: Path) -> list[Path]:
     fsync_dir(target_dir)
     return moved
 
-
-def sequence() -> str:
-    """5 characters of 0-9A-Z, not all zeros, for names the gateway makes."""
-    alphabet = string.digits + string.ascii_uppercase
-    while True:
-        value = "".join(secrets.choice(alphabet) for _ in range(5))
-        if value != "00000":
-            return value

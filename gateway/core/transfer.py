@@ -1,28 +1,147 @@
-"""Transfers shared by every protocol: what may be uploaded where, streaming to disk with the digest, durable
-close; downloads and deletions of return files. Errors are GGAErrors; each front end maps them to its protocol."""
+"""Transfers, the same for every protocol: where files may go, the one end of an upload, downloads and pick-ups.
+
+Front ends say what the client asked and how an upload ended; the rules, the settling and the transfer log are
+here, once (as SFTPGo's one ``BaseTransfer``). Errors are ``GGAError``s each front end maps to its protocol.
+Everything here is blocking (disk, database): call it from a worker thread.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import os
-import queue
-import secrets
-import threading
 import time
-from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path, PurePosixPath
+from typing import Protocol
 
-from admin_api.catalogue import APPLICATIONS
 from gateway.core.session import GatewaySession
-from gateway.core.spool import PARTIAL, fsync_dir
 from gateway.core.translog import TransferLog
+from gateway.core.upload import BackgroundUpload, ReceivedUpload, Upload, size_limit
 from gateway.naming import RETURN_FOLDERS, UPLOAD_FOLDERS, BatchName, parse
-from gga.errors import ErrorCode, GGAError
+from kernel.errors import ErrorCode, GGAError
+from kernel.settings import Settings
 
-SMALL_FILE_LIMIT = 1 << 20  # FS signatures; GO and TD are empty triggers
-WRITEBACK_STEP = 8 << 20  # start writing received bytes to disk every 8 MiB, so the final fsync is short
 RETURN_SET = frozenset(RETURN_FOLDERS.values())
+
+
+class UploadEnd(StrEnum):
+    """How the protocol saw an upload end; only the core decides what that means for the file."""
+
+    COMPLETED = "completed"  # the client closed the file (FTP also says so for a dropped data connection)
+    CLIENT_GONE = "client_gone"  # the connection dropped, ABOR, or fewer bytes came than announced
+
+
+class Intake(Protocol):
+    """Where settled uploads go (the intake pipeline)."""
+
+    def received(self, upload: ReceivedUpload) -> None: ...
+
+    def refused(self, s: GatewaySession, folder: str, name: BatchName, code: ErrorCode, size: int) -> None: ...
+
+    def interrupted(self, s: GatewaySession, name: str, size: int) -> None: ...
+
+
+class Download:
+    """A return file being read; ``Transfers.end_download`` logs it once, after the last byte, with its size."""
+
+    def __init__(self, session: GatewaySession, path: Path):
+        self.session, self.path = session, path
+        self.fd = os.open(path, os.O_RDONLY)
+        self.size = os.fstat(self.fd).st_size
+        self.started = time.monotonic()
+        self.sent = 0  # the furthest byte handed to the client
+        self.position = 0  # for sequential readers (FTP, HTTP)
+        self.closed = False
+
+    def read(self, offset: int, size: int) -> bytes:
+        data = os.pread(self.fd, size, offset)
+        self.sent = max(self.sent, offset + len(data))
+        return data
+
+    def read_next(self, size: int) -> bytes:
+        data = self.read(self.position, size if size >= 0 else self.size)
+        self.position += len(data)
+        return data
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            os.close(self.fd)
+
+
+class Transfers:
+    def __init__(self, intake: Intake, translog: TransferLog, settings: Settings):
+        self.intake, self.translog, self.settings = intake, translog, settings
+
+    # -- uploads ---------------------------------------------------------------------------------------------
+    def open_upload(self, session: GatewaySession, path: str, *, background: bool = False) -> Upload:
+        """An upload into IN, INTEST or INTEST-S under a batch name; refusals are logged and raised."""
+        try:
+            folder, name = _upload_target(session, path)
+            limit = size_limit(name, self.settings.max_file_mb)
+            return (BackgroundUpload if background else Upload)(session, folder, name, limit)
+        except GGAError as err:
+            self.log_refusal(session, "upload", path, err)
+            raise
+
+    def settle(self, upload: Upload, end: UploadEnd) -> ReceivedUpload:
+        """The one end of every upload: kept and handed to the intake, or discarded and logged. Returns once
+        the file is durable and recorded (only then may the protocol say it is received); raises otherwise."""
+        s = upload.session
+        if upload.failed is not None:  # refused while streaming (too large): the GO's ACRF will name it
+            upload.discard()
+            self.intake.refused(s, upload.folder, upload.name, upload.failed.code, upload.size)
+            raise upload.failed
+        if end is UploadEnd.CLIENT_GONE:
+            upload.discard()
+            self.intake.interrupted(s, str(upload.name), upload.size)
+            raise GGAError(ErrorCode.UPLOAD_INCOMPLETE)
+        try:
+            received = upload.finish()
+        except (GGAError, OSError) as err:  # the disk failed us: nothing half is kept
+            upload.discard()
+            self.intake.interrupted(s, str(upload.name), upload.size)
+            raise GGAError(ErrorCode.UPLOAD_INCOMPLETE, f"Not stored: {getattr(err, 'message', err)}") from err
+        self.intake.received(received)
+        return received
+
+    # -- return files ----------------------------------------------------------------------------------------
+    def open_download(self, session: GatewaySession, path: str) -> Download:
+        try:
+            return Download(session, return_file(session, path))
+        except GGAError as err:
+            self.log_refusal(session, "download", path, err)
+            raise
+
+    def end_download(self, download: Download, *, complete: bool) -> None:
+        """Logged once for every protocol, after the last byte (or when the client went away)."""
+        download.close()
+        s = download.session
+        self.translog.record("download", "ok" if complete else "incomplete", protocol=s.protocol,
+                             file_name=download.path.name, size=download.sent,
+                             duration_ms=int((time.monotonic() - download.started) * 1000), **s.log_fields())
+
+    def pick_up(self, session: GatewaySession, path: str) -> None:
+        """Deleting a return file is picking it up: checked, removed, logged."""
+        try:
+            target = return_file(session, path)
+            size = target.stat().st_size
+            target.unlink()
+        except GGAError as err:
+            self.log_refusal(session, "delete", path, err)
+            raise
+        self.translog.record("delete", "ok", protocol=session.protocol, file_name=target.name, size=size,
+                             **session.log_fields())
+
+    def list_returns(self, session: GatewaySession, folder: str) -> list[tuple[str, int, float]]:
+        """(name, size, mtime) of the files waiting in a return folder, by name."""
+        if folder not in RETURN_SET:
+            raise GGAError(ErrorCode.PATH_NOT_ALLOWED, f"{folder} is not a return folder.")
+        entries = [e for e in os.scandir(session.home / folder) if e.is_file() and not e.name.startswith(".")]
+        return sorted(((e.name, e.stat().st_size, e.stat().st_mtime) for e in entries), key=lambda t: t[0])
+
+    def log_refusal(self, session: GatewaySession, event: str, path: str, err: GGAError) -> None:
+        self.translog.record(event, "refused", protocol=session.protocol, error_code=str(err.code),
+                             file_name=path[:128], **session.log_fields())
 
 
 def split(path: str) -> tuple[str, str]:
@@ -35,143 +154,7 @@ def split(path: str) -> tuple[str, str]:
     return parts[0], parts[1]
 
 
-def size_limit(name: BatchName, max_file_mb: int | None) -> int:
-    if name.kind in ("GO", "TD"):
-        return 1024
-    if name.kind == "FS":
-        return SMALL_FILE_LIMIT
-    app = APPLICATIONS.get(name.application)
-    mb = max_file_mb or (app.max_size_mb if app else 500)
-    return mb << 20
-
-
-@dataclass
-class ReceivedUpload:
-    """An upload made durable, handed to the intake pipeline."""
-
-    session: GatewaySession
-    folder: str
-    name: BatchName
-    path: Path
-    size: int
-    sha256: str
-    duration_ms: int
-
-
-class Upload:
-    """Bytes streaming into ``<home>/.partial``; ``finish`` makes them durable under their name."""
-
-    def __init__(self, session: GatewaySession, folder: str, name: BatchName, limit: int):
-        self.session, self.folder, self.name, self.limit = session, folder, name, limit
-        self.sha256 = hashlib.sha256()  # the digest the signature check uses: no second read of the file
-        self.started = time.monotonic()
-        self.tmp = session.home / PARTIAL / f"{secrets.token_hex(8)}.{name}"
-        self.fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        self.size = 0
-        self.written_back = 0
-        self.failed: GGAError | None = None
-
-    def write(self, offset: int, data: bytes) -> None:
-        self.check(offset, len(data))
-        self.store(data, self.size)
-        self.size += len(data)
-
-    def check(self, offset: int, length: int) -> None:
-        """In order, and within the limit; past the limit the upload is failed for good."""
-        if self.failed:
-            raise self.failed
-        if offset != self.size:
-            raise GGAError(ErrorCode.UPLOAD_INCOMPLETE, f"Uploads are written in order (offset {offset}, "
-                           f"{self.size} bytes received).")
-        if self.size + length > self.limit:
-            self.failed = GGAError(ErrorCode.FILE_TOO_LARGE, f"{self.name}: over {self.limit >> 20} MiB "
-                                   f"({self.limit} bytes).", {"limit": self.limit})
-            raise self.failed
-
-    def store(self, data: bytes, offset: int) -> None:
-        """Hash and write one chunk that starts at ``offset``."""
-        self.sha256.update(data)
-        written = os.write(self.fd, data)
-        if written < len(data):  # rare short write: finish it
-            view = memoryview(data)[written:]
-            while view:
-                view = view[os.write(self.fd, view):]
-        end = offset + len(data)
-        if end - self.written_back >= WRITEBACK_STEP:
-            # DONTNEED on dirty pages starts their writeback now (and frees them once clean)
-            os.posix_fadvise(self.fd, self.written_back, end - self.written_back, os.POSIX_FADV_DONTNEED)
-            self.written_back = end
-
-    def finish(self) -> ReceivedUpload:
-        """fsync, then rename into the folder: only now does the file exist (blocking: off the loop)."""
-        try:
-            os.fsync(self.fd)
-        finally:
-            os.close(self.fd)
-        target = self.session.home / self.folder / str(self.name)
-        os.replace(self.tmp, target)
-        fsync_dir(target.parent)
-        return ReceivedUpload(self.session, self.folder, self.name, target, self.size, self.sha256.hexdigest(),
-                              int((time.monotonic() - self.started) * 1000))
-
-    def discard(self) -> None:
-        with contextlib.suppress(OSError):
-            os.close(self.fd)
-        self.tmp.unlink(missing_ok=True)
-
-
-class BackgroundUpload(Upload):
-    """An ``Upload`` whose hashing and writing run on a thread of their own (both release the GIL).
-
-    Worth it only where the protocol leaves a core idle (plain FTP: the client sends with sendfile); on SFTP the
-    client's encryption holds the other core and the hand-off costs more than it saves (docs/performance.md).
-    """
-
-    QUEUE_CHUNKS = 64  # at 1 MiB reads: the back-pressure bound on memory per upload
-
-    def __init__(self, session: GatewaySession, folder: str, name: BatchName, limit: int):
-        super().__init__(session, folder, name, limit)
-        self.queue: queue.Queue[bytes | None] = queue.Queue(self.QUEUE_CHUNKS)
-        self.disk_error: OSError | None = None
-        self.writer = threading.Thread(target=self._drain, name=f"upload-{name}", daemon=True)
-        self.writer.start()
-
-    def write(self, offset: int, data: bytes) -> None:
-        if self.disk_error is not None:
-            raise GGAError(ErrorCode.UPLOAD_INCOMPLETE, f"Not stored: {self.disk_error.strerror}.")
-        self.check(offset, len(data))
-        self.size += len(data)
-        self.queue.put(data)
-
-    def _drain(self) -> None:
-        size = 0
-        while (data := self.queue.get()) is not None:
-            if self.disk_error is None:
-                try:
-                    self.store(data, size)
-                except OSError as exc:  # disk full...: the upload fails, nothing half is kept
-                    self.disk_error = exc
-            size += len(data)
-
-    def finish(self) -> ReceivedUpload:
-        self._stop()
-        if self.disk_error is not None:
-            self.discard()
-            raise GGAError(ErrorCode.UPLOAD_INCOMPLETE, f"Not stored: {self.disk_error.strerror}.")
-        return super().finish()
-
-    def discard(self) -> None:
-        self._stop()
-        super().discard()
-
-    def _stop(self) -> None:
-        if self.writer.is_alive():
-            self.queue.put(None)
-            self.writer.join()
-
-
-def open_upload(session: GatewaySession, path: str, max_file_mb: int | None,
-                background: bool = False) -> Upload:
+def _upload_target(session: GatewaySession, path: str) -> tuple[str, BatchName]:
     folder, filename = split(path)
     if folder not in UPLOAD_FOLDERS:
         raise GGAError(ErrorCode.PATH_NOT_ALLOWED, f"{folder} is a return folder: upload into IN, INTEST or "
@@ -182,11 +165,11 @@ def open_upload(session: GatewaySession, path: str, max_file_mb: int | None,
                        "or TD.", {"file_name": filename})
     if (session.home / folder / filename).exists():
         raise GGAError(ErrorCode.FILE_ALREADY_RECEIVED, details={"file_name": filename})
-    return (BackgroundUpload if background else Upload)(session, folder, name, size_limit(name, max_file_mb))
+    return folder, name
 
 
 def return_file(session: GatewaySession, path: str) -> Path:
-    """A file of a return folder, for reading or deleting (deleting = picked up)."""
+    """A file of a return folder, for reading or deleting."""
     folder, filename = split(path)
     if folder not in RETURN_SET:
         raise GGAError(ErrorCode.PATH_NOT_ALLOWED, f"{folder} is an upload folder: read and delete only in OUT, "
@@ -195,17 +178,3 @@ def return_file(session: GatewaySession, path: str) -> Path:
     if not target.is_file():
         raise GGAError(ErrorCode.FILE_NOT_FOUND, f"{path}: no such file.", {"path": path})
     return target
-
-
-def pick_up(session: GatewaySession, path: str, translog: TransferLog) -> None:
-    """Deleting a return file is picking it up: checked, removed, logged (the same on every protocol)."""
-    target = return_file(session, path)
-    size = target.stat().st_size
-    target.unlink()
-    translog.record("delete", "ok", protocol=session.protocol, file_name=target.name, size=size,
-                    **session.log_fields())
-
-
-def log_refusal(translog: TransferLog, session: GatewaySession, event: str, path: str, err: GGAError) -> None:
-    translog.record(event, "refused", protocol=session.protocol, error_code=str(err.code), file_name=path[:128],
-                    **session.log_fields())

@@ -6,8 +6,8 @@ import json
 import logging
 from typing import Any
 
-from admin_api.database import Database
-from admin_api.models import TransferEvent
+from store.database import Database
+from store.models import TransferEvent
 
 log = logging.getLogger("gga.transfers")
 

@@ -1,16 +1,14 @@
-"""The mailbox as pyftpdlib sees it: the shared transfer rules, each refusal a 550 with its code."""
+"""The mailbox as pyftpdlib sees it: calls go to the shared core; each refusal is a 550 with its code."""
 
 from __future__ import annotations
-
-import time
-from pathlib import Path
 
 from pyftpdlib.exceptions import FilesystemError
 from pyftpdlib.filesystems import AbstractedFS
 
 from gateway.core.session import GatewaySession
-from gateway.core.transfer import Upload, open_upload, pick_up, return_file
-from gga.errors import ErrorCode, GGAError
+from gateway.core.transfer import Download, Transfers
+from gateway.core.upload import Upload
+from kernel.errors import ErrorCode, GGAError
 
 
 def ftp_error(err: GGAError) -> FilesystemError:
@@ -30,32 +28,32 @@ class UploadFile:
         return len(data)
 
     def close(self) -> None:
-        self.closed = True  # finishing or discarding is the DTP handler's call: only it knows how it ended
+        self.closed = True  # settling is the DTP handler's call: only it knows how the transfer ended
 
 
 class DownloadFile:
-    def __init__(self, path: Path):
-        self._file = open(path, "rb")  # noqa: SIM115 (closed by pyftpdlib)
-        self.name, self.started = str(path), time.monotonic()
+    """What pyftpdlib's producer reads from: the shared ``Download``; the DTP handler ends it."""
+
+    def __init__(self, download: Download):
+        self.download = download
+        self.name = str(download.path)
 
     def read(self, size: int = -1) -> bytes:
-        return self._file.read(size)
+        return self.download.read_next(size)
 
-    def fileno(self) -> int:
-        return self._file.fileno()
-
-    def seek(self, *args: int) -> int:
-        return self._file.seek(*args)
+    def seek(self, offset: int, whence: int = 0) -> int:
+        self.download.position = offset if whence == 0 else self.download.position + offset
+        return self.download.position
 
     def tell(self) -> int:
-        return self._file.tell()
+        return self.download.position
 
     @property
     def closed(self) -> bool:
-        return self._file.closed
+        return self.download.closed
 
     def close(self) -> None:
-        self._file.close()
+        self.download.close()
 
 
 class MailboxFS(AbstractedFS):
@@ -63,29 +61,26 @@ class MailboxFS(AbstractedFS):
     def session(self) -> GatewaySession:
         return self.cmd_channel.gga_session
 
-    def _virtual(self, path: str) -> str:
-        return self.fs2ftp(path)
+    @property
+    def transfers(self) -> Transfers:
+        return self.cmd_channel.gateway.transfers
 
     def open(self, filename: str, mode: str):  # type: ignore[no-untyped-def]
-        path = self._virtual(filename)
+        path = self.fs2ftp(filename)
         try:
-            if "w" in mode or "a" in mode:
-                if "a" in mode:
-                    raise GGAError(ErrorCode.PATH_NOT_ALLOWED, "Appending (APPE/REST) is not supported: send the "
-                                   "whole file again.")
-                return UploadFile(open_upload(self.session, path, self.cmd_channel.gateway.settings.max_file_mb,
-                                              background=True))
-            return DownloadFile(return_file(self.session, path))
+            if "a" in mode:
+                raise GGAError(ErrorCode.PATH_NOT_ALLOWED, "Appending (APPE/REST) is not supported: send the "
+                               "whole file again.")
+            if "w" in mode:
+                return UploadFile(self.transfers.open_upload(self.session, path, background=True))
+            return DownloadFile(self.transfers.open_download(self.session, path))
         except GGAError as err:
-            self.cmd_channel.log_refusal("upload" if "w" in mode else "download", path, err)
             raise ftp_error(err) from err
 
     def remove(self, path: str) -> None:
-        virtual = self._virtual(path)
         try:
-            pick_up(self.session, virtual, self.cmd_channel.gateway.translog)
+            self.transfers.pick_up(self.session, self.fs2ftp(path))
         except GGAError as err:
-            self.cmd_channel.log_refusal("delete", virtual, err)
             raise ftp_error(err) from err
 
     def listdir(self, path: str) -> list[str]:

@@ -9,9 +9,9 @@ from pyftpdlib.log import logger
 
 from gateway.core.gateway import Gateway
 from gateway.core.session import GatewaySession
-from gateway.core.transfer import log_refusal
-from gateway.ftp.filesystem import MailboxFS, UploadFile
-from gga.errors import ErrorCode, GGAError
+from gateway.core.transfer import UploadEnd
+from gateway.ftp.filesystem import DownloadFile, MailboxFS, UploadFile
+from kernel.errors import ErrorCode, GGAError
 
 
 class GatewayAuthorizer:
@@ -24,14 +24,15 @@ class GatewayAuthorizer:
 
     def validate_authentication(self, username: str, password: str, handler: GatewayFTPHandler) -> None:
         tls = bool(handler._ssl_established)
-        protocol = "FTPS" if tls else "FTP"
-        session = self.gateway.auth.password(username, password, "FTP", protocol, handler.remote)
-        if session is None:
-            raise AuthenticationFailed(f"{ErrorCode.LOGIN_FAILED}: unknown user, wrong password, or blocked.")
-        if not tls and not session.sender.channels["FTP"].plain_ftp:
-            self.gateway.auth.refused(username, protocol, handler.remote, "password", ErrorCode.PATH_NOT_ALLOWED)
-            raise AuthenticationFailed("TLS required: send AUTH TLS first (plain FTP only for Router connections "
-                                       "the operator allows).")
+        try:
+            session = self.gateway.auth.password(username, password, "FTP", "FTPS" if tls else "FTP",
+                                                 handler.remote, secure=tls)
+        except GGAError as err:  # refused and logged by the authenticator; the reply names no more than needed
+            if err.code == ErrorCode.TLS_REQUIRED:
+                raise AuthenticationFailed(f"{err.code}: send AUTH TLS first (plain FTP only for Router "
+                                           "connections the operator allows).") from err
+            raise AuthenticationFailed(f"{ErrorCode.LOGIN_FAILED}: unknown user, wrong password, or blocked.") \
+                from err
         handler.gga_session = session
         self.homes[username] = str(session.home)
         handler.tls_data_required = tls  # once the control channel is protected, data must be too (PROT P)
@@ -102,31 +103,32 @@ class GatewayDTPHandler(TLS_DTPHandler):
             DTPHandler.handle_close(self)
 
     def close(self) -> None:
-        if not self._closed and isinstance(self.file_obj, UploadFile) and not self.file_obj.closed:
-            self._settle(self.file_obj)
+        if not self._closed:
+            self._end_transfer()
         super().close()
 
-    def _settle(self, file_obj: UploadFile) -> None:
-        upload, cmd = file_obj.upload, self.cmd_channel
-        pipeline = cmd.gateway.pipeline
-        if upload.failed is not None:
-            upload.discard()
-            pipeline.refused(cmd.gga_session, upload.folder, upload.name, upload.failed.code, upload.size)
-            self._resp = (f"552 {upload.failed.code}: {upload.failed.message}", logger.warning)
-        elif not self.transfer_finished:  # ABOR or a failure pyftpdlib noticed
-            upload.discard()
-            pipeline.interrupted(cmd.gga_session, str(upload.name), upload.size)
-        else:  # pyftpdlib also calls a dropped connection "finished": the signature check catches truncation
-            try:
-                pipeline.received(upload.finish())
-            except (GGAError, OSError) as err:
-                upload.discard()
-                self._resp = (f"451 {getattr(err, 'code', 'UPLOAD_INCOMPLETE')}: not stored.", logger.warning)
-        file_obj.closed = True
+    def _end_transfer(self) -> None:
+        """Settle the upload or end the download *before* pyftpdlib answers: 226 means durable and recorded."""
+        transfers = self.cmd_channel.gateway.transfers
+        if isinstance(self.file_obj, DownloadFile) and not self.file_obj.closed:
+            transfers.end_download(self.file_obj.download, complete=self.transfer_finished)
+        if not isinstance(self.file_obj, UploadFile) or self.file_obj.closed:
+            return
+        self.file_obj.closed = True
+        # pyftpdlib also calls a dropped connection "finished": the signature check catches truncation
+        end = UploadEnd.COMPLETED if self.transfer_finished else UploadEnd.CLIENT_GONE  # else ABOR
+        upload = self.file_obj.upload
+        failed = upload.failed is not None
+        try:
+            transfers.settle(upload, end)
+        except GGAError as err:
+            if end is UploadEnd.COMPLETED or failed:  # after ABOR pyftpdlib's own 426 stands
+                status = 552 if err.code == ErrorCode.FILE_TOO_LARGE else 451
+                self._resp = (f"{status} {err.code}: {err.message}", logger.warning)
 
     def handle_error(self) -> None:
         if isinstance(self.file_obj, UploadFile) and self.file_obj.upload.failed is not None:
-            self.close()  # _settle answers 552 with the code
+            self.close()  # _end_transfer answers 552 with the code
             return
         super().handle_error()
 
@@ -153,11 +155,3 @@ class GatewayFTPHandler(TLS_FTPHandler):
 
     def handle_auth_failed(self, msg: str, password: str) -> None:
         super().handle_auth_failed(_AsWritten(msg), password)
-
-    def on_file_sent(self, file: str) -> None:
-        session = self.gga_session
-        self.gateway.translog.record("download", "ok", protocol=session.protocol, file_name=file.rsplit("/", 1)[-1],
-                                     **session.log_fields())
-
-    def log_refusal(self, event: str, path: str, err: GGAError) -> None:
-        log_refusal(self.gateway.translog, self.gga_session, event, path, err)

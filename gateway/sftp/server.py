@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 import asyncssh
 
-from admin_api.settings import host_port
 from gateway.core.gateway import Gateway
 from gateway.core.session import GatewaySession
 from gateway.sftp.handler import MailboxSFTPServer
-from gga.errors import ErrorCode
+from kernel.errors import ErrorCode, GGAError
+from kernel.settings import host_port
 from keys.ssh import ensure_host_keys
 
 log = logging.getLogger("gga.sftp")
@@ -19,12 +20,14 @@ LEGACY_RSA = b"ssh-rsa"
 
 
 class GatewaySSHServer(asyncssh.SSHServer):
+    """asyncssh's authentication callbacks, answered by the shared authenticator on worker threads."""
+
     def __init__(self, gateway: Gateway):
         self.gateway = gateway
         self.conn: asyncssh.SSHServerConnection | None = None
         self.remote = "-"
         self.user = ""
-        self.key_sender = None
+        self.key_session: GatewaySession | None = None
         self.session: GatewaySession | None = None
         self.key_tried = False
 
@@ -35,8 +38,8 @@ class GatewaySSHServer(asyncssh.SSHServer):
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self.session is None and self.key_tried:  # only keys were offered, none was the registered one
-            asyncio.get_running_loop().run_in_executor(None, self.gateway.auth.refused, self.user, "SFTP",
-                                                       self.remote, "publickey", ErrorCode.LOGIN_FAILED)
+            _in_background(self.gateway.auth.refused, self.user, "SFTP", self.remote, "publickey",
+                           ErrorCode.LOGIN_FAILED)
 
     def begin_auth(self, username: str) -> bool:
         self.user = username
@@ -46,33 +49,52 @@ class GatewaySSHServer(asyncssh.SSHServer):
         return True
 
     async def validate_password(self, username: str, password: str) -> bool:
-        session = await asyncio.to_thread(self.gateway.auth.password, username, password, "SFTP", "SFTP",
-                                          self.remote)
+        try:
+            session = await asyncio.to_thread(self.gateway.auth.password, username, password, "SFTP", "SFTP",
+                                              self.remote)
+        except GGAError:
+            return False  # refused and logged by the authenticator
         self._attach(session)
-        return session is not None
+        return True
 
     def public_key_auth_supported(self) -> bool:
         return True
 
     async def validate_public_key(self, username: str, key: asyncssh.SSHKey) -> bool:
         self.key_tried = True
-        sender = await asyncio.to_thread(self.gateway.auth.public_key, username, key.public_data, "SFTP")
-        if sender is None:
+        session = await asyncio.to_thread(self._key_session, username, key.public_data)
+        if session is None:
             return False
         if LEGACY_RSA in key.all_sig_algorithms and not self.gateway.settings.sftp_allow_ssh_rsa:
             # asyncssh would accept SHA-1 "ssh-rsa" signatures from this key: only when configured
             key.all_sig_algorithms = key.all_sig_algorithms - {LEGACY_RSA}  # type: ignore[misc]
-        self.key_sender = sender
+        self.key_session = session
         return True
 
-    def auth_completed(self) -> None:
-        if self.session is None and self.key_sender is not None:
-            self._attach(self.gateway.auth.accepted(self.key_sender, "SFTP", "SFTP", self.remote, "publickey"))
+    def _key_session(self, username: str, key_data: bytes) -> GatewaySession | None:
+        sender = self.gateway.auth.public_key(username, key_data, "SFTP")
+        return self.gateway.auth.session(sender, "SFTP", "SFTP", self.remote) if sender else None
 
-    def _attach(self, session: GatewaySession | None) -> None:
-        if session is not None and self.conn is not None:
+    def auth_completed(self) -> None:
+        # asyncssh offers a key twice (query, then signature): the login is logged once it is complete
+        if self.session is None and self.key_session is not None:
+            self._attach(self.key_session)
+            _in_background(self.gateway.auth.log_accepted, self.key_session, "publickey")
+
+    def _attach(self, session: GatewaySession) -> None:
+        if self.conn is not None:
             self.session = session
             self.conn.set_extra_info(gga_session=session)
+
+
+_BACKGROUND: set[asyncio.Future] = set()
+
+
+def _in_background(call: Callable[..., object], *args: object) -> None:
+    """A database write from a synchronous asyncssh callback: on a worker thread, never on the loop."""
+    future = asyncio.get_running_loop().run_in_executor(None, call, *args)
+    _BACKGROUND.add(future)
+    future.add_done_callback(_BACKGROUND.discard)
 
 
 class SFTPFrontEnd:

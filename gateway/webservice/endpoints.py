@@ -1,36 +1,58 @@
-"""The web-service channel under /REST, on the admin API's HTTP server."""
+"""The web-service channel under /REST: a thin adapter over the shared core, on the admin API's HTTP server.
+
+The composition root puts the ``Gateway`` on ``app.state.gateway``. Logins, opens, settling and logging are the
+core's, on worker threads; only the body's bytes are handled on the loop.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, Form, Request, Response
-from fastapi.responses import FileResponse
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
 from starlette.requests import ClientDisconnect
 
-from admin_api.http import services
 from gateway.core.gateway import Gateway
 from gateway.core.session import GatewaySession
-from gateway.core.transfer import open_upload, pick_up, return_file, size_limit
+from gateway.core.tokens import TOKEN_LIFETIME
+from gateway.core.transfer import UploadEnd
 from gateway.naming import ENVIRONMENTS, RETURN_FOLDERS
-from gateway.webservice.tokens import TOKEN_LIFETIME, WebServiceTokens
-from gga.errors import ErrorCode, GGAError
+from kernel.errors import ErrorCode, GGAError
 
 router = APIRouter(prefix="/REST", tags=["web service channel"])
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+CHUNK = 1 << 20
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "Bearer"  # noqa: S105 (the OAuth2 token type, not a secret)
+    expires_in: int
+    scope: str
+
+
+class StoredFile(BaseModel):
+    name: str
+    environment: str
+    size: int
+    sha256: str
+
+
+class ReturnEntry(BaseModel):
+    name: str
+    size: int
+    created: datetime
+
+
+class ReturnList(BaseModel):
+    items: list[ReturnEntry]
 
 
 def _gateway(request: Request) -> Gateway:
-    gateway = services(request).gateway
-    if gateway is None:
-        raise GGAError(ErrorCode.INTERNAL_ERROR, "The file gateway does not run in this process.")
-    return gateway
-
-
-def _tokens(request: Request) -> WebServiceTokens:
-    gateway = _gateway(request)
-    return WebServiceTokens(gateway.directory.db, gateway.directory)
+    return request.app.state.gateway
 
 
 def _remote(request: Request) -> str:
@@ -39,28 +61,22 @@ def _remote(request: Request) -> str:
 
 @router.post("/oauth/v5/token")
 async def token(request: Request, grant_type: str = Form(), client_assertion_type: str = Form(),
-                client_assertion: str = Form(max_length=16384), scope: str | None = Form(None)) -> dict:
+                client_assertion: str = Form(max_length=16384), scope: str | None = Form(None)) -> TokenOut:
     """OAuth2 client credentials with a private_key_jwt client assertion (RFC 7523)."""
     if grant_type != "client_credentials" or client_assertion_type != JWT_BEARER:
         raise GGAError(ErrorCode.VALIDATION_ERROR, f"grant_type must be client_credentials and "
                        f"client_assertion_type {JWT_BEARER}.", {"field": "grant_type"})
-    gateway = _gateway(request)
     audiences = [str(request.url.replace(query=""))]
-    try:
-        sender, bearer = await asyncio.to_thread(_tokens(request).exchange, client_assertion, audiences)
-    except GGAError as err:
-        await asyncio.to_thread(gateway.auth.refused, "-", "WS", _remote(request), "private_key_jwt", err.code)
-        raise
-    await asyncio.to_thread(gateway.auth.accepted, sender, "WS", "WS", _remote(request), "private_key_jwt")
-    return {"access_token": bearer, "token_type": "Bearer", "expires_in": TOKEN_LIFETIME, "scope": scope or ""}
+    _, bearer = await asyncio.to_thread(_gateway(request).auth.assertion, client_assertion, audiences,
+                                        _remote(request))
+    return TokenOut(access_token=bearer, expires_in=TOKEN_LIFETIME, scope=scope or "")
 
 
 async def ws_session(request: Request) -> GatewaySession:
     scheme, _, bearer = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not bearer:
         raise GGAError(ErrorCode.TOKEN_INVALID, "Send 'Authorization: Bearer <token from /REST/oauth/v5/token>'.")
-    sender = await asyncio.to_thread(_tokens(request).sender_for, bearer.strip())
-    return _gateway(request).auth.session(sender, "WS", "WS", _remote(request))
+    return await asyncio.to_thread(_gateway(request).auth.bearer, bearer.strip(), _remote(request))
 
 
 def _folder(environment: str, folders: dict[str, str]) -> str:
@@ -71,56 +87,63 @@ def _folder(environment: str, folders: dict[str, str]) -> str:
 
 @router.put("/batch/v1/{environment}/files/{name}", status_code=201)
 async def put_file(environment: str, name: str, request: Request,
-                   session: GatewaySession = Depends(ws_session)) -> dict:
-    """One batch file, streamed to the spool (never held in memory), then handed to the intake pipeline."""
-    gateway = _gateway(request)
-    upload = open_upload(session, f"/{_folder(environment, ENVIRONMENTS)}/{name}", gateway.settings.max_file_mb)
+                   session: GatewaySession = Depends(ws_session)) -> StoredFile:
+    """One batch file, streamed to the spool (never held in memory), settled by the core before the 201."""
+    transfers = _gateway(request).transfers
+    path = f"/{_folder(environment, ENVIRONMENTS)}/{name}"
+    upload = await asyncio.to_thread(transfers.open_upload, session, path)
     declared = request.headers.get("content-length")
+    end = UploadEnd.COMPLETED
     try:
-        if declared is not None and int(declared) > size_limit(upload.name, gateway.settings.max_file_mb):
-            raise GGAError(ErrorCode.FILE_TOO_LARGE, f"{upload.name}: over {upload.limit >> 20} MiB.",
-                           {"limit": upload.limit})
+        if declared is not None:
+            upload.announce(int(declared))  # over the limit: refused before the body is read
         async for chunk in request.stream():
             upload.write(upload.size, chunk)
         if declared is not None and int(declared) != upload.size:
-            raise ClientDisconnect()
-    except ClientDisconnect as exc:
-        upload.discard()
-        await asyncio.to_thread(gateway.pipeline.interrupted, session, str(upload.name), upload.size)
-        raise GGAError(ErrorCode.UPLOAD_INCOMPLETE) from exc
-    except GGAError as err:
-        upload.discard()
-        if err.code == ErrorCode.FILE_TOO_LARGE:
-            await asyncio.to_thread(gateway.pipeline.refused, session, upload.folder, upload.name, err.code,
-                                    upload.size)
-        raise
-    received = await asyncio.to_thread(upload.finish)
-    await asyncio.to_thread(gateway.pipeline.received, received)
-    return {"name": str(received.name), "environment": environment, "size": received.size,
-            "sha256": received.sha256}
+            end = UploadEnd.CLIENT_GONE
+    except ClientDisconnect:
+        end = UploadEnd.CLIENT_GONE
+    except GGAError:
+        pass  # the upload is failed (too large): settle refuses it and says why
+    received = await asyncio.to_thread(transfers.settle, upload, end)
+    return StoredFile(name=str(received.name), environment=environment, size=received.size,
+                      sha256=received.sha256)
 
 
 @router.get("/batch/v1/{environment}/returns")
-async def list_returns(environment: str, session: GatewaySession = Depends(ws_session)) -> dict:
-    folder = session.home / _folder(environment, RETURN_FOLDERS)
-    files = sorted((p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")),
-                   key=lambda p: p.name)
-    return {"items": [{"name": p.name, "size": p.stat().st_size,
-                       "created": datetime.fromtimestamp(p.stat().st_mtime, UTC).isoformat()} for p in files]}
+async def list_returns(environment: str, request: Request,
+                       session: GatewaySession = Depends(ws_session)) -> ReturnList:
+    folder = _folder(environment, RETURN_FOLDERS)
+    entries = await asyncio.to_thread(_gateway(request).transfers.list_returns, session, folder)
+    return ReturnList(items=[ReturnEntry(name=n, size=size, created=datetime.fromtimestamp(mtime, UTC))
+                             for n, size, mtime in entries])
 
 
-@router.get("/batch/v1/{environment}/returns/{name}", response_class=FileResponse)
+@router.get("/batch/v1/{environment}/returns/{name}", response_class=StreamingResponse,
+            responses={200: {"content": {"application/octet-stream": {}}}})
 async def get_return(environment: str, name: str, request: Request,
-                     session: GatewaySession = Depends(ws_session)) -> FileResponse:
-    path = return_file(session, f"/{_folder(environment, RETURN_FOLDERS)}/{name}")
-    await asyncio.to_thread(_gateway(request).translog.record, "download", "ok", protocol="WS", file_name=path.name,
-                            size=path.stat().st_size, **session.log_fields())
-    return FileResponse(path, media_type="application/octet-stream", filename=path.name)
+                     session: GatewaySession = Depends(ws_session)) -> StreamingResponse:
+    transfers = _gateway(request).transfers
+    path = f"/{_folder(environment, RETURN_FOLDERS)}/{name}"
+    download = await asyncio.to_thread(transfers.open_download, session, path)
+
+    async def body() -> AsyncIterator[bytes]:
+        complete = False
+        try:
+            while chunk := await asyncio.to_thread(download.read_next, CHUNK):
+                yield chunk
+            complete = True
+        finally:  # logged once, after the last byte went out (or the client left)
+            await asyncio.to_thread(transfers.end_download, download, complete=complete)
+
+    return StreamingResponse(body(), media_type="application/octet-stream", headers={
+        "Content-Length": str(download.size), "Content-Disposition": f'attachment; filename="{download.path.name}"'})
 
 
 @router.delete("/batch/v1/{environment}/returns/{name}", status_code=204)
 async def delete_return(environment: str, name: str, request: Request,
                         session: GatewaySession = Depends(ws_session)) -> Response:
-    await asyncio.to_thread(pick_up, session, f"/{_folder(environment, RETURN_FOLDERS)}/{name}",
-                            _gateway(request).translog)
+    path = f"/{_folder(environment, RETURN_FOLDERS)}/{name}"
+    await asyncio.to_thread(_gateway(request).transfers.pick_up, session, path)
     return Response(status_code=204)
+

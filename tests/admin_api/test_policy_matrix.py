@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from admin_api.app import create_app
-from admin_api.models import Base
+from store.models import Base
 from tests import factories
 from tests.admin_api import senders
 from tests.admin_api.world import PASSWORD, World, make_world

@@ -2,8 +2,8 @@ import json
 
 from sqlalchemy import func, select
 
-from admin_api.models import Enterprise, LegalFunction
 from admin_api.registry import import_extract, is_current_legal_representative
+from store.models import Enterprise, LegalFunction
 from tests import factories
 
 

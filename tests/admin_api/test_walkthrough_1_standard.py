@@ -3,8 +3,8 @@
 import pytest
 from sqlalchemy import select
 
-from admin_api.models import OutboxMail
 from admin_api.registry import import_extract
+from store.models import OutboxMail
 from tests import factories
 
 CONTACT = {"email": "direction@acme.be", "phone": "+32 2 123 45 67"}

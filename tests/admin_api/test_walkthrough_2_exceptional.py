@@ -95,7 +95,7 @@ def test_a_refusals(client, acme):
 
 
 def test_tickets_are_unique_and_unguessable():
-    from gga.tickets import new_ticket
+    from kernel.tickets import new_ticket
 
     tickets = {new_ticket() for _ in range(5000)}
     assert len(tickets) == 5000

@@ -6,7 +6,7 @@ import io
 import pytest
 from sqlalchemy import select
 
-from admin_api.models import User
+from store.models import User
 from tests import factories
 from tests.admin_api.world import PASSWORD, make_world
 

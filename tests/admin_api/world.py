@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from admin_api.database import Database
 from admin_api.registry import import_extract
+from store.database import Database
 from tests import factories
 
 PASSWORD = "Secret-pass-2026"

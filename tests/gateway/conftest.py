@@ -1,10 +1,10 @@
 import pytest
 
-from admin_api.catalogue import EMPLOYER_ONSS, applications_of_domain
 from admin_api.identity import Caller
-from admin_api.models import Domain, DomainApplication, Enterprise
 from admin_api.registration.service import Designation, designate
 from admin_api.registry import import_extract
+from kernel.catalogue import EMPLOYER_ONSS, applications_of_domain
+from store.models import Domain, DomainApplication, Enterprise
 from tests import factories
 from tests.gateway.harness import GatewayHarness
 

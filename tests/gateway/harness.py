@@ -18,7 +18,6 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from defusedxml.ElementTree import fromstring as defused_fromstring
 
-from admin_api.app import create_app
 from admin_api.http import Services
 from admin_api.identity import Caller
 from admin_api.sender import service as senders
@@ -26,6 +25,7 @@ from admin_api.sender.schemas import SenderIn
 from gateway.core.gateway import Gateway
 from gateway.ftp.server import FTPFrontEnd
 from gateway.sftp.server import SFTPFrontEnd
+from gga.wiring import http_app
 from keys.cms import fs_file, sign_detached
 from keys.issuing import Issued
 from tests.admin_api.senders import CONTACT, PASSWORD
@@ -112,13 +112,13 @@ class GatewayHarness:
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         self.gateway = Gateway.build(self.settings, self.services.db, self.services.passwords)
-        self.services.gateway = self.gateway
+        self.services.returns = self.gateway
         self.sftp = SFTPFrontEnd(self.gateway)
         address = asyncio.run_coroutine_threadsafe(self.sftp.start(), self.loop).result(15)
         self.port = int(address.rsplit(":", 1)[1])
         self.ftp = FTPFrontEnd(self.gateway)
         self.ftp_port = int(self.ftp.start().rsplit(":", 1)[1])
-        self.http = uvicorn.Server(uvicorn.Config(create_app(self.services), host="127.0.0.1", port=0,
+        self.http = uvicorn.Server(uvicorn.Config(http_app(self.services, self.gateway), host="127.0.0.1", port=0,
                                                   log_level="warning", lifespan="off"))
         self.http.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         self.http_task = asyncio.run_coroutine_threadsafe(self.http.serve(), self.loop)

@@ -26,7 +26,7 @@ def tls_client(harness, kit) -> ftplib.FTP_TLS:
 
 
 def gap(db, kit):
-    from admin_api.models import Domain, Enterprise
+    from store.models import Domain, Enterprise
 
     with db.session() as session:
         return Caller(session.get(Enterprise, session.get(Domain, kit.domain_id).enterprise_number).main_manager_niss,
@@ -36,7 +36,7 @@ def gap(db, kit):
 def test_plain_ftp_only_where_the_router_connection_allows_it(harness, kit, db):
     plain = ftplib.FTP()
     plain.connect("127.0.0.1", harness.ftp_port, timeout=20)
-    with pytest.raises(ftplib.error_perm, match="530 TLS required"):
+    with pytest.raises(ftplib.error_perm, match="530 TLS_REQUIRED"):
         plain.login(kit.technical_user, kit.password)
     plain.close()
     with db.session() as session:

@@ -7,7 +7,7 @@ import time
 import paramiko
 from sqlalchemy import select, update
 
-from admin_api.models import Submission, TransferEvent
+from store.models import Submission, TransferEvent
 from tests.gateway.harness import GatewayHarness, _connect, build, error_ids, put
 
 

@@ -107,7 +107,7 @@ def test_wrong_credentials(harness, kit, channel):
 
 
 def test_blocked_sender(harness, kit, channel, db):
-    from admin_api.models import Domain, Enterprise
+    from store.models import Domain, Enterprise
 
     with db.session() as session:
         gap = session.get(Enterprise, session.get(Domain, kit.domain_id).enterprise_number).main_manager_niss

@@ -11,9 +11,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
 
 from admin_api.identity import Caller
-from admin_api.models import TransferEvent
 from admin_api.sender import service as senders
 from admin_api.sender.schemas import ChannelPatch, SenderPatch
+from store.models import TransferEvent
 from tests.gateway.harness import build, put
 
 
@@ -38,7 +38,7 @@ def can_login(port, user, password=None, key=None) -> bool:
 
 
 def gap_of(db, domain_id):
-    from admin_api.models import Domain, Enterprise
+    from store.models import Domain, Enterprise
 
     with db.session() as session:
         return session.get(Enterprise, session.get(Domain, domain_id).enterprise_number).main_manager_niss
@@ -123,8 +123,8 @@ def test_legacy_ssh_rsa_clients_only_when_configured(harness, kit, db, allowed, 
 
 
 def test_password_hash_is_renewed_when_argon2_parameters_change(harness, kit, db, monkeypatch):
-    from admin_api.models import Sender
     from keys.passwords import Passwords
+    from store.models import Sender
 
     with db.session() as session:
         old = session.get(Sender, harness.gateway.directory.by_number(kit.number).id).password_hash

@@ -4,7 +4,7 @@ import asyncssh
 import pytest
 from sqlalchemy import select
 
-from admin_api.models import TransferEvent
+from store.models import TransferEvent
 from tests.gateway.harness import build, put, sftp_call
 
 

@@ -42,7 +42,7 @@ def test_application_return_is_signed_and_delivered_on_the_preferred_channel(har
 
 def test_large_returns_go_out_zipped_as_co(harness, kit, client, auth):
     harness.gateway.returns.zip_threshold = 1000
-    client.app.state.services.gateway = harness.gateway
+    client.app.state.services.returns = harness.gateway
     response = client.post("/api/v1/returns", headers=auth(OPS, roles=["ops"]), content=b"n" * 5000,
                            params={"sender_number": kit.number, "application": "DMFA", "environment": "R",
                                    "type": "NOTI"})

@@ -138,7 +138,7 @@ def test_a_cut_body_keeps_nothing(harness, kit, db):
     deadline = time.monotonic() + 10
     from sqlalchemy import select
 
-    from admin_api.models import TransferEvent
+    from store.models import TransferEvent
 
     while True:
         with db.session() as session:

@@ -5,7 +5,7 @@ from cryptography.hazmat.primitives import serialization
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gga.errors import ErrorCode, GGAError
+from kernel.errors import ErrorCode, GGAError
 from keys.certificates import describe, load_certificate
 from tests.keys import pki
 

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gga.errors import ErrorCode, GGAError
+from kernel.errors import ErrorCode, GGAError
 from keys.cms import VerificationPolicy, fs_file, sign_detached, verify_detached
 from keys.issuing import new_key
 from tests.keys import pki

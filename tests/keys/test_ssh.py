@@ -4,7 +4,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, rsa
 
-from gga.errors import ErrorCode, GGAError
+from kernel.errors import ErrorCode, GGAError
 from keys.ssh import ensure_host_keys, parse_public_key
 
 

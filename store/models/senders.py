@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from admin_api.models.base import Base, utcnow
+from kernel.clock import utcnow
+from store.models.base import Base
 
 
 class Sender(Base):

@@ -1,9 +1,9 @@
-"""Alembic environment: the URL comes from the Config (see ``admin_api.database.alembic_config``)."""
+"""Alembic environment: the URL comes from the Config (see ``store.database.alembic_config``)."""
 
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from admin_api.models import Base
+from store.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from admin_api.models.base import Base, utcnow
+from kernel.clock import utcnow
+from store.models.base import Base
 
 
 class ReceivedFile(Base):

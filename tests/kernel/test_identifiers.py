@@ -1,7 +1,7 @@
 import pytest
 
-from admin_api import identifiers
-from gga.errors import ErrorCode, GGAError
+from kernel import identifiers
+from kernel.errors import ErrorCode, GGAError
 from tests import factories
 
 

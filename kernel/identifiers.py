@@ -7,7 +7,7 @@ import re
 from stdnum.be import ssn, vat
 from stdnum.exceptions import ValidationError
 
-from gga.errors import ErrorCode, GGAError
+from kernel.errors import ErrorCode, GGAError
 
 
 def niss(value: str, field: str = "niss") -> str:

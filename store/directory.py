@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from cryptography import x509
 from sqlalchemy import select
 
-from admin_api.database import Database
-from admin_api.models import Sender
 from keys.certificates import load_certificate
+from store.database import Database
+from store.models import Sender
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """SQLAlchemy models. Import this package to register every table on ``Base.metadata``."""
 
-from admin_api.models.base import Base
-from admin_api.models.people import (
+from store.models.base import Base
+from store.models.people import (
     CoMainManager,
     Domain,
     DomainApplication,
@@ -12,9 +12,9 @@ from admin_api.models.people import (
     User,
     UserApplication,
 )
-from admin_api.models.records import AuditRecord, OutboxMail
-from admin_api.models.senders import ChannelApplication, ChannelCertificate, Sender, SenderChannel
-from admin_api.models.transfers import ReceivedFile, ServiceToken, Submission, TransferEvent, UsedAssertion
+from store.models.records import AuditRecord, OutboxMail
+from store.models.senders import ChannelApplication, ChannelCertificate, Sender, SenderChannel
+from store.models.transfers import ReceivedFile, ServiceToken, Submission, TransferEvent, UsedAssertion
 
 __all__ = [
     "AuditRecord",

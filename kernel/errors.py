@@ -2,7 +2,7 @@
 
 The same code reaches the HTTP API (``{"error": {"code": ...}}``), the JSON log line and, for batch files, the
 ``Error/ErrorID`` of the ACRF acknowledgement (as the real channel's ``ACRF-nnn`` where it has one).
-``docs/errors.md`` is generated from this table (``python -m gga.errors``) and a test keeps them in sync.
+``docs/errors.md`` is generated from this table (``python -m kernel.errors``) and a test keeps them in sync.
 """
 
 from __future__ import annotations
@@ -72,6 +72,7 @@ class ErrorCode(StrEnum):
     FILE_NOT_FOUND = "FILE_NOT_FOUND"
     UPLOAD_INCOMPLETE = "UPLOAD_INCOMPLETE"
     LOGIN_FAILED = "LOGIN_FAILED"
+    TLS_REQUIRED = "TLS_REQUIRED"
     SENDER_BLOCKED = "SENDER_BLOCKED"
     CHANNEL_NOT_REGISTERED = "CHANNEL_NOT_REGISTERED"
     SENDER_NUMBER_MISMATCH = "SENDER_NUMBER_MISMATCH"
@@ -162,6 +163,8 @@ _SPECS: dict[ErrorCode, ErrorSpec] = {
     ErrorCode.FILE_NOT_FOUND: ErrorSpec(404, "No such file."),
     ErrorCode.UPLOAD_INCOMPLETE: ErrorSpec(400, "The upload was interrupted; nothing was kept."),
     ErrorCode.LOGIN_FAILED: ErrorSpec(401, "Unknown technical user or wrong credentials."),
+    ErrorCode.TLS_REQUIRED: ErrorSpec(
+        403, "This channel needs TLS: send AUTH TLS before logging in (plain FTP only where the operator allows it)."),
     ErrorCode.SENDER_BLOCKED: ErrorSpec(403, "The sender or its technical user is blocked."),
     ErrorCode.CHANNEL_NOT_REGISTERED: ErrorSpec(403, "The sender has no such channel."),
     ErrorCode.SENDER_NUMBER_MISMATCH: ErrorSpec(
@@ -225,9 +228,9 @@ class ErrorCatalogue:
         lines = [
             "# Error codes",
             "",
-            "Generated from `gga/errors.py` by `python -m gga.errors > docs/errors.md`. The same code appears in the",
-            "API error body, the transfer log and the ACRF acknowledgement (`ErrorID` is the ACRF number when the",
-            "real channel has one, else the code).",
+            "Generated from `kernel/errors.py` by `python -m kernel.errors > docs/errors.md`. The same code appears",
+            "in the API error body, the transfer log and the ACRF acknowledgement (`ErrorID` is the ACRF number when",
+            "the real channel has one, else the code).",
             "",
             "| code | HTTP | ACRF | meaning |",
             "|---|---|---|---|",

@@ -1,9 +1,13 @@
+"""The declarative base: constraint names Alembic can rely on, and every ``datetime`` column UTC-aware."""
+
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from kernel.clock import UtcDateTime
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -16,8 +20,4 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: DateTime(timezone=True)}  # noqa: RUF012 (SQLAlchemy reads it)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+    type_annotation_map = {datetime: UtcDateTime()}  # noqa: RUF012 (SQLAlchemy reads it)

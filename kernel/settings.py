@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field
@@ -65,8 +64,3 @@ class Settings(BaseSettings):
 def host_port(bind: str) -> tuple[str, int]:
     host, _, port = bind.rpartition(":")
     return host.strip("[]") or "127.0.0.1", int(port)
-
-
-@lru_cache
-def get_settings() -> Settings:
-    return Settings()

@@ -3,12 +3,12 @@ from pathlib import Path
 from fastapi import APIRouter
 
 from admin_api.app import create_app
-from gga.errors import ErrorCatalogue
+from kernel.errors import ErrorCatalogue
 
 
 def test_docs_list_every_error_code():
     documented = (Path(__file__).parents[2] / "docs" / "errors.md").read_text()
-    assert documented == ErrorCatalogue.build().markdown(), "run: python -m gga.errors > docs/errors.md"
+    assert documented == ErrorCatalogue.build().markdown(), "run: python -m kernel.errors > docs/errors.md"
 
 
 def test_an_unexpected_failure_never_shows_a_stack_trace(services):
@@ -20,7 +20,9 @@ def test_an_unexpected_failure_never_shows_a_stack_trace(services):
     def explode():
         raise RuntimeError("secret internals at /srv/app.py line 42")
 
-    with TestClient(create_app(services, [boom]), raise_server_exceptions=False) as client:
+    app = create_app(services)
+    app.include_router(boom, prefix="/api/v1")
+    with TestClient(app, raise_server_exceptions=False) as client:
         response = client.get("/api/v1/boom")
     assert response.status_code == 500
     error = response.json()["error"]

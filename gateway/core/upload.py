@@ -1,0 +1,164 @@
+"""An upload streaming to the spool: hashed as it arrives, within its size limit, made durable by ``finish``.
+
+Front ends never call ``finish`` or ``discard`` themselves: ``Transfers.settle`` does, once per upload.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import queue
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from gateway.core.session import GatewaySession
+from gateway.core.spool import PARTIAL, fsync_dir
+from gateway.naming import BatchName
+from kernel.catalogue import APPLICATIONS
+from kernel.errors import ErrorCode, GGAError
+
+SMALL_FILE_LIMIT = 1 << 20  # FS signatures; GO and TD are empty triggers
+WRITEBACK_STEP = 8 << 20  # start writing received bytes to disk every 8 MiB, so the final fsync is short
+
+
+def size_limit(name: BatchName, max_file_mb: int | None) -> int:
+    if name.kind in ("GO", "TD"):
+        return 1024
+    if name.kind == "FS":
+        return SMALL_FILE_LIMIT
+    app = APPLICATIONS.get(name.application)
+    mb = max_file_mb or (app.max_size_mb if app else 500)
+    return mb << 20
+
+
+@dataclass
+class ReceivedUpload:
+    """An upload made durable, handed to the intake pipeline."""
+
+    session: GatewaySession
+    folder: str
+    name: BatchName
+    path: Path
+    size: int
+    sha256: str
+    duration_ms: int
+
+
+class Upload:
+    """Bytes streaming into ``<home>/.partial``; ``finish`` makes them durable under their name."""
+
+    def __init__(self, session: GatewaySession, folder: str, name: BatchName, limit: int):
+        self.session, self.folder, self.name, self.limit = session, folder, name, limit
+        self.sha256 = hashlib.sha256()  # the digest the signature check uses: no second read of the file
+        self.started = time.monotonic()
+        self.tmp = session.home / PARTIAL / f"{secrets.token_hex(8)}.{name}"
+        self.fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        self.size = 0
+        self.written_back = 0
+        self.failed: GGAError | None = None
+
+    def write(self, offset: int, data: bytes) -> None:
+        self.check(offset, len(data))
+        self.store(data, self.size)
+        self.size += len(data)
+
+    def announce(self, length: int) -> None:
+        """The client said how many bytes will come (HTTP ``Content-Length``): over the limit fails it now."""
+        self.check(self.size, length)
+
+    def check(self, offset: int, length: int) -> None:
+        """In order, and within the limit; past the limit the upload is failed for good."""
+        if self.failed:
+            raise self.failed
+        if offset != self.size:
+            raise GGAError(ErrorCode.UPLOAD_INCOMPLETE, f"Uploads are written in order (offset {offset}, "
+                           f"{self.size} bytes received).")
+        if self.size + length > self.limit:
+            self.failed = GGAError(ErrorCode.FILE_TOO_LARGE, f"{self.name}: over {self.limit >> 20} MiB "
+                                   f"({self.limit} bytes).", {"limit": self.limit})
+            raise self.failed
+
+    def store(self, data: bytes, offset: int) -> None:
+        """Hash and write one chunk that starts at ``offset``."""
+        self.sha256.update(data)
+        written = os.write(self.fd, data)
+        if written < len(data):  # rare short write: finish it
+            view = memoryview(data)[written:]
+            while view:
+                view = view[os.write(self.fd, view):]
+        end = offset + len(data)
+        if end - self.written_back >= WRITEBACK_STEP:
+            # DONTNEED on dirty pages starts their writeback now (and frees them once clean)
+            os.posix_fadvise(self.fd, self.written_back, end - self.written_back, os.POSIX_FADV_DONTNEED)
+            self.written_back = end
+
+    def finish(self) -> ReceivedUpload:
+        """fsync, then rename into the folder: only now does the file exist (blocking: off the loop)."""
+        try:
+            os.fsync(self.fd)
+        finally:
+            os.close(self.fd)
+        target = self.session.home / self.folder / str(self.name)
+        os.replace(self.tmp, target)
+        fsync_dir(target.parent)
+        return ReceivedUpload(self.session, self.folder, self.name, target, self.size, self.sha256.hexdigest(),
+                              int((time.monotonic() - self.started) * 1000))
+
+    def discard(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+        self.tmp.unlink(missing_ok=True)
+
+
+class BackgroundUpload(Upload):
+    """An ``Upload`` whose hashing and writing run on a thread of their own (both release the GIL).
+
+    Worth it only where the protocol leaves a core idle (plain FTP: the client sends with sendfile); on SFTP the
+    client's encryption holds the other core and the hand-off costs more than it saves (docs/performance.md).
+    """
+
+    QUEUE_CHUNKS = 64  # at 1 MiB reads: the back-pressure bound on memory per upload
+
+    def __init__(self, session: GatewaySession, folder: str, name: BatchName, limit: int):
+        super().__init__(session, folder, name, limit)
+        self.queue: queue.Queue[bytes | None] = queue.Queue(self.QUEUE_CHUNKS)
+        self.disk_error: OSError | None = None
+        self.writer = threading.Thread(target=self._drain, name=f"upload-{name}", daemon=True)
+        self.writer.start()
+
+    def write(self, offset: int, data: bytes) -> None:
+        if self.disk_error is not None:
+            raise GGAError(ErrorCode.UPLOAD_INCOMPLETE, f"Not stored: {self.disk_error.strerror}.")
+        self.check(offset, len(data))
+        self.size += len(data)
+        self.queue.put(data)
+
+    def _drain(self) -> None:
+        size = 0
+        while (data := self.queue.get()) is not None:
+            if self.disk_error is None:
+                try:
+                    self.store(data, size)
+                except OSError as exc:  # disk full...: the upload fails, nothing half is kept
+                    self.disk_error = exc
+            size += len(data)
+
+    def finish(self) -> ReceivedUpload:
+        self._stop()
+        if self.disk_error is not None:
+            self.discard()
+            raise GGAError(ErrorCode.UPLOAD_INCOMPLETE, f"Not stored: {self.disk_error.strerror}.")
+        return super().finish()
+
+    def discard(self) -> None:
+        self._stop()
+        super().discard()
+
+    def _stop(self) -> None:
+        if self.writer.is_alive():
+            self.queue.put(None)
+            self.writer.join()
