@@ -97,9 +97,9 @@ def _parts(ctx: CheckContext, total: int, environment: str) -> list[Finding]:
         elif number not in by_part:
             findings.append(Finding(ErrorCode.PARTS_INCOMPLETE, files.go.name, f"FI part {number} of {total} "
                                     "is missing"))
-    signatures = {f.name[3:]: f for f in files.signatures}
+    signatures = {parse(f.name).with_kind("FI"): f for f in files.signatures}
     for part in by_part.values():
-        fs = signatures.get(part.name[3:])
+        fs = signatures.get(parse(part.name))
         if fs is None:
             # FTP reports a cut data connection as complete: there the signature is the proof, even in S
             if environment != "S" or ctx.channel == "FTP":
@@ -128,7 +128,7 @@ def _signature(ctx: CheckContext, data: ReceivedFile, fs: ReceivedFile) -> list[
 
 def _identification(data: ReceivedFile) -> list[Finding]:
     """When the FI is XML with Form/Identification, it must name the file's application."""
-    app = APPLICATIONS.get(data.name.split(".")[1])
+    app = APPLICATIONS.get(parse(data.name).application)
     path = Path(data.path)
     with path.open("rb") as f:
         head = f.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")

@@ -8,12 +8,11 @@ reported in the ACRF.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from kernel.errors import ErrorCode, GGAError
 
-KINDS = ("FI", "FS", "GO", "TD", "FO", "CO")
 ENVIRONMENTS = {"R": "IN", "T": "INTEST", "S": "INTEST-S"}
 RETURN_FOLDERS = {"R": "OUT", "T": "OUTTEST", "S": "OUTTEST-S"}
 UPLOAD_FOLDERS = frozenset(ENVIRONMENTS.values())
@@ -50,8 +49,11 @@ class BatchName:
         return f"{self.kind}.{self.base}{tail}"
 
     def with_kind(self, kind: str) -> BatchName:
-        return BatchName(kind, self.application, self.sender, self.day, self.sequence, self.environment,
-                         self.total, self.part)
+        return replace(self, kind=kind)
+
+    def closing_go(self) -> BatchName:
+        """The GO that closes this name's submission (``GO...T``)."""
+        return replace(self, kind="GO", total=self.total or 1, part=None)
 
     def creation_date(self) -> date | None:
         try:

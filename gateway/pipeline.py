@@ -213,14 +213,14 @@ class IntakePipeline:
                 groups.setdefault((row.sender_id, row.base), row)
             opened = []
             for row in groups.values():
-                go = ReceivedFile(sender_id=row.sender_id, channel=row.channel, folder=row.folder,
-                                  name=f"GO.{row.base}.{row.total or 1}", kind="GO", base=row.base, total=row.total,
-                                  path="", status="missing")
+                name = parse(row.name).closing_go()
+                go = ReceivedFile(sender_id=row.sender_id, channel=row.channel, folder=row.folder, name=str(name),
+                                  kind="GO", base=name.base, total=name.total, path="", status="missing")
                 session.add(go)
                 session.flush()
-                submission = Submission(sender_id=row.sender_id, go_file_id=go.id, base=row.base, go_name=go.name,
-                                        channel=row.channel, application=row.base.split(".")[0],
-                                        environment=row.base.split(".")[-1], ticket=new_ticket())
+                submission = Submission(sender_id=row.sender_id, go_file_id=go.id, base=name.base, go_name=go.name,
+                                        channel=row.channel, application=name.application,
+                                        environment=name.environment, ticket=new_ticket())
                 session.add(submission)
                 session.flush()
                 opened.append(submission.id)

@@ -1,1 +1,1 @@
-"""gga: command line and the pieces every package shares (error catalogue)."""
+"""gga: the command line and the composition root (builds and wires everything); nothing imports it."""

@@ -1,1 +1,1 @@
-"""Routes for the ops role: the audit trail (and, with the gateway, the transfer log)."""
+"""Routes for the ops role (and applications): the audit trail, the transfer log, return files."""

@@ -1,4 +1,4 @@
-"""The transfer log as the ops role reads it, and return files posted by applications."""
+"""The transfer log as the ops role reads it: filtered, newest first, one event by id."""
 
 from __future__ import annotations
 
