@@ -55,6 +55,18 @@ def db_upgrade(data_dir: DataDir = None, database_url: DbUrl = None) -> None:
     typer.echo("database at head")
 
 
+@db_app.command("heads")
+def db_heads() -> None:
+    """Print the migrations' head revision; fail when there is more than one (branches to merge)."""
+    from store.database import heads
+
+    found = heads()
+    typer.echo(" ".join(found))
+    if len(found) != 1:
+        typer.echo(f"refused: {len(found)} heads; merge them (alembic merge) into one", err=True)
+        raise typer.Exit(1)
+
+
 @registry_app.command("import")
 def registry_import(file: Path, data_dir: DataDir = None, database_url: DbUrl = None) -> None:
     """Load enterprises, persons and legal functions from a JSON extract (idempotent)."""

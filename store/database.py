@@ -8,6 +8,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -49,6 +50,11 @@ def upgrade(url: str) -> None:
     """Apply every migration (``gga db upgrade``; ``serve`` does it too)."""
     _sqlite_folder(url)
     command.upgrade(alembic_config(url), "head")
+
+
+def heads() -> list[str]:
+    """The migrations' head revisions: exactly one, or two branches would each think they are the schema."""
+    return list(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
 
 
 class Database:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from functools import partial
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import StreamingResponse
@@ -128,13 +129,19 @@ async def get_return(environment: str, name: str, request: Request,
     download = await asyncio.to_thread(transfers.open_download, session, path)
 
     async def body() -> AsyncIterator[bytes]:
-        complete = False
+        delivered = 0
         try:
             while chunk := await asyncio.to_thread(download.read_next, CHUNK):
                 yield chunk
-            complete = True
-        finally:  # logged once, after the last byte went out (or the client left)
-            await asyncio.to_thread(transfers.end_download, download, complete=complete)
+                delivered += len(chunk)  # resumed: the server has sent it
+        finally:
+            # logged once, after the last byte went out or the client left; not awaited, because a stream
+            # cancelled by the client's leaving can await nothing more
+            download.sent = delivered
+            loop.run_in_executor(None, partial(transfers.end_download, download,
+                                               complete=delivered == download.size))
+
+    loop = asyncio.get_running_loop()
 
     return StreamingResponse(body(), media_type="application/octet-stream", headers={
         "Content-Length": str(download.size), "Content-Disposition": f'attachment; filename="{download.path.name}"'})

@@ -1,0 +1,144 @@
+"""One login path and one end of a transfer for every protocol: what ops read in the transfer log is the same
+whether the sender used SFTP, FTPS or the web service."""
+
+import ftplib
+import io
+import ssl
+import time
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from admin_api.identity import Caller
+from admin_api.sender import service as senders
+from admin_api.sender.schemas import ChannelPatch, SenderPatch
+from store.models import Domain, Enterprise, TransferEvent
+from tests.gateway.harness import sftp_call
+from tests.gateway.test_webservice import assertion, bearer, token_call
+
+RETURN = b"<Notification>" + b"n" * 300_000 + b"</Notification>"  # several reads on every protocol
+
+
+def rows(db, event: str) -> list[TransferEvent]:
+    with db.session() as session:
+        return list(session.scalars(select(TransferEvent).where(TransferEvent.event == event)
+                                    .order_by(TransferEvent.id)))
+
+
+def wait_rows(db, event: str, timeout: float = 10) -> list[TransferEvent]:
+    """The log line comes after the last byte, so the client may have it all a moment before it is written."""
+    deadline = time.monotonic() + timeout
+    while not (found := rows(db, event)) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return found
+
+
+def gap_of(db, kit) -> Caller:
+    with db.session() as session:
+        number = session.get(Domain, kit.domain_id).enterprise_number
+        return Caller(session.get(Enterprise, number).main_manager_niss, "eid")
+
+
+def tls_ftp(harness, kit, password: str | None = None) -> ftplib.FTP_TLS:
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE  # the gateway's own test certificate
+    ftp = ftplib.FTP_TLS(context=context)
+    ftp.connect("127.0.0.1", harness.ftp_port, timeout=20)
+    ftp.auth()
+    ftp.login(kit.technical_user, password or kit.password)
+    ftp.prot_p()
+    return ftp
+
+
+def test_plain_ftp_login_is_refused_once_with_tls_required(harness, kit, db):
+    plain = ftplib.FTP()
+    plain.connect("127.0.0.1", harness.ftp_port, timeout=20)
+    with pytest.raises(ftplib.error_perm, match="530 TLS_REQUIRED: send AUTH TLS first"):
+        plain.login(kit.technical_user, kit.password)
+    plain.close()
+    logins = [(r.result, r.error_code, r.technical_user) for r in rows(db, "login")]
+    assert logins == [("refused", "TLS_REQUIRED", kit.technical_user)]
+
+
+def test_wrong_password_on_ftp_says_login_failed_and_logs_it_once(harness, kit, db):
+    with pytest.raises(ftplib.error_perm, match="530 LOGIN_FAILED"):
+        tls_ftp(harness, kit, "Not-the-password-1")
+    assert [(r.result, r.error_code) for r in rows(db, "login")] == [("refused", "LOGIN_FAILED")]
+
+
+def test_web_service_token_refusals_go_through_the_same_rules(harness, kit, db):
+    with db.session() as session:
+        senders.update(session, gap_of(db, kit), kit.domain_id, SenderPatch(status="blocked"),
+                       harness.services.passwords)
+    blocked = token_call(harness, assertion(harness, kit))
+    assert (blocked.status_code, blocked.json()["error"]["code"]) == (403, "SENDER_BLOCKED")
+    with db.session() as session:
+        senders.update(session, gap_of(db, kit), kit.domain_id, SenderPatch(status="active"),
+                       harness.services.passwords)
+        senders.update_channel(session, gap_of(db, kit), kit.domain_id, "FTP", ChannelPatch(applications=[
+            {"code": c} for c in ("DIMN", "CHTP", "DMFA", "ZIMA", "WECH")]))  # WECH was only on WS
+        senders.remove_channel(session, gap_of(db, kit), kit.domain_id, "WS")
+    without_channel = token_call(harness, assertion(harness, kit))
+    assert (without_channel.status_code, without_channel.json()["error"]["code"]) == (403, "CHANNEL_NOT_REGISTERED")
+    logins = [(r.result, r.error_code, r.protocol, (r.details or {}).get("method")) for r in rows(db, "login")]
+    assert logins == [("refused", "SENDER_BLOCKED", "WS", "private_key_jwt"),
+                      ("refused", "CHANNEL_NOT_REGISTERED", "WS", "private_key_jwt")]
+
+
+def _deliver(harness, kit, channel: str) -> str:
+    return harness.gateway.returns.deliver(harness.gateway.directory.by_number(kit.number), "NOTI", "T", RETURN,
+                                           channel).name
+
+
+def _download_sftp(harness, kit) -> bytes:
+    name = _deliver(harness, kit, "SFTP")
+
+    async def get(sftp):
+        async with sftp.open(f"/OUTTEST/{name}", "rb") as f:
+            return await f.read()
+    return sftp_call(harness.port, kit, get)
+
+
+def _download_ftps(harness, kit) -> bytes:
+    name = _deliver(harness, kit, "FTP")
+    ftp, out = tls_ftp(harness, kit), io.BytesIO()
+    ftp.retrbinary(f"RETR /OUTTEST/{name}", out.write)
+    ftp.quit()
+    return out.getvalue()
+
+
+def _download_ws(harness, kit) -> bytes:
+    name = _deliver(harness, kit, "WS")
+    response = httpx.get(f"{harness.http_url}/REST/batch/v1/T/returns/{name}", headers=bearer(harness, kit),
+                         timeout=20)
+    assert response.status_code == 200 and response.headers["content-length"] == str(len(RETURN))
+    return response.content
+
+
+@pytest.mark.parametrize("download", [_download_sftp, _download_ftps, _download_ws], ids=["SFTP", "FTPS", "WS"])
+def test_a_download_is_logged_once_after_the_last_byte_with_its_size(harness, kit, db, download):
+    assert download(harness, kit) == RETURN
+    logged = wait_rows(db, "download")
+    assert len(logged) == 1, [(r.protocol, r.result, r.size) for r in logged]
+    (row,) = logged
+    assert row.result == "ok" and row.size == len(RETURN) and row.duration_ms is not None
+    assert row.file_name.startswith("FO.NOTI.999999.") and row.technical_user == kit.technical_user
+
+
+def test_a_web_service_upload_refused_at_open_is_logged_like_on_every_protocol(harness, kit, db):
+    response = httpx.put(f"{harness.http_url}/REST/batch/v1/T/files/readme.txt", content=b"x",
+                         headers=bearer(harness, kit), timeout=20)
+    assert response.json()["error"]["code"] == "FILE_NAME_INVALID"
+    assert [(r.result, r.error_code, r.protocol) for r in rows(db, "upload")] == \
+        [("refused", "FILE_NAME_INVALID", "WS")]
+
+
+def test_plain_ftp_allowed_for_router_connections(harness, kit, db):
+    with db.session() as session:
+        senders.update_channel(session, gap_of(db, kit), kit.domain_id, "FTP", ChannelPatch(plain_ftp=True))
+    plain = ftplib.FTP()
+    plain.connect("127.0.0.1", harness.ftp_port, timeout=20)
+    plain.login(kit.technical_user, kit.password)
+    plain.quit()
+    assert [(r.result, r.protocol) for r in rows(db, "login")] == [("ok", "FTP")]
