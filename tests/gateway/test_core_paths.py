@@ -133,12 +133,3 @@ def test_a_web_service_upload_refused_at_open_is_logged_like_on_every_protocol(h
     assert [(r.result, r.error_code, r.protocol) for r in rows(db, "upload")] == \
         [("refused", "FILE_NAME_INVALID", "WS")]
 
-
-def test_plain_ftp_allowed_for_router_connections(harness, kit, db):
-    with db.session() as session:
-        senders.update_channel(session, gap_of(db, kit), kit.domain_id, "FTP", ChannelPatch(plain_ftp=True))
-    plain = ftplib.FTP()
-    plain.connect("127.0.0.1", harness.ftp_port, timeout=20)
-    plain.login(kit.technical_user, kit.password)
-    plain.quit()
-    assert [(r.result, r.protocol) for r in rows(db, "login")] == [("ok", "FTP")]
