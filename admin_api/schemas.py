@@ -1,9 +1,10 @@
-"""Request fields shared by several resources, validated with the identifiers' own error codes."""
+"""Request fields shared by several resources, validated with the identifiers' own error codes; answers shared
+by several routes (a page of a list) and the catalogue's."""
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Generic, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, EmailStr, Field
 from pydantic_core import PydanticCustomError
@@ -45,3 +46,29 @@ class DesignatedPerson(ContactData):
     """Another person designated as main access manager ("Autre personne")."""
 
     niss: Niss
+
+
+ItemT = TypeVar("ItemT")
+
+
+class PageOf(BaseModel, Generic[ItemT]):
+    """One page of a list: ``total`` rows match, ``page`` counts from 1."""
+
+    items: list[ItemT]
+    total: int
+    page: int
+    page_size: int
+
+
+class ApplicationView(BaseModel):
+    """Application sécurisée of the catalogue, with the domain kinds that offer it."""
+
+    code: str
+    name_fr: str
+    name_nl: str
+    domains: list[str]
+
+
+class CatalogueView(BaseModel):
+    items: list[ApplicationView]
+    domain_kinds: list[str]

@@ -5,14 +5,19 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
 from admin_api.enterprise.service import domain_view
+from admin_api.enterprise.views import DomainView
 from admin_api.http import caller, db_session, services
 from admin_api.identity import Caller
 from admin_api.paging import PageRequest, page_request
 from admin_api.policy import Action
+from admin_api.schemas import PageOf
 from admin_api.user import queries, service
 from admin_api.user.schemas import BulkIn, ManagerIn, UserFilters, UserIn
+from admin_api.user.views import BulkResult, ManagerView, UserView
 
 router = APIRouter(prefix="/domains", tags=["domains and users"])
+CSV = {200: {"description": "The filtered users: UTF-8 with a BOM, a header row",
+             "content": {"text/csv": {"schema": {"type": "string"}}}}}
 
 
 def user_filters(last_name: str | None = Query(None, max_length=100),
@@ -26,32 +31,33 @@ def user_filters(last_name: str | None = Query(None, max_length=100),
                        status=status, application=application)
 
 
-@router.get("/{domain_id}")
+@router.get("/{domain_id}", response_model=DomainView)
 def read_domain(domain_id: int, who: Caller = Depends(caller), session: Session = Depends(db_session)) -> dict:
     domain, _ = service.authorize_domain(session, who, Action.MANAGE_USERS, domain_id)
     return domain_view(domain)
 
 
-@router.put("/{domain_id}/local-manager")
+@router.put("/{domain_id}/local-manager", response_model=ManagerView)
 def set_local_manager(domain_id: int, body: ManagerIn, who: Caller = Depends(caller),
                       session: Session = Depends(db_session)) -> dict:
     return service.set_local_manager(session, who, domain_id, body)
 
 
-@router.post("/{domain_id}/co-local-managers", status_code=201)
+@router.post("/{domain_id}/co-local-managers", status_code=201, response_model=ManagerView)
 def add_co_local_manager(domain_id: int, body: ManagerIn, who: Caller = Depends(caller),
                          session: Session = Depends(db_session)) -> dict:
     return service.add_co_local_manager(session, who, domain_id, body)
 
 
-@router.delete("/{domain_id}/co-local-managers/{niss}", status_code=204)
+@router.delete("/{domain_id}/co-local-managers/{niss}", status_code=204, response_class=Response,
+               responses={204: {"description": "Removed"}})
 def remove_co_local_manager(domain_id: int, niss: str, who: Caller = Depends(caller),
                             session: Session = Depends(db_session)) -> Response:
     service.remove_co_local_manager(session, who, domain_id, niss)
     return Response(status_code=204)
 
 
-@router.get("/{domain_id}/users")
+@router.get("/{domain_id}/users", response_model=PageOf[UserView])
 def list_users(domain_id: int, filters: UserFilters = Depends(user_filters),
                paging: PageRequest = Depends(page_request), who: Caller = Depends(caller),
                session: Session = Depends(db_session)) -> dict:
@@ -61,7 +67,7 @@ def list_users(domain_id: int, filters: UserFilters = Depends(user_filters),
             "page_size": paging.page_size}
 
 
-@router.get("/{domain_id}/users.csv", response_class=StreamingResponse)
+@router.get("/{domain_id}/users.csv", response_class=StreamingResponse, responses=CSV)
 def export_users(domain_id: int, request: Request, filters: UserFilters = Depends(user_filters),
                  who: Caller = Depends(caller), session: Session = Depends(db_session)) -> StreamingResponse:
     domain, _ = service.authorize_domain(session, who, Action.MANAGE_USERS, domain_id)
@@ -76,12 +82,12 @@ def export_users(domain_id: int, request: Request, filters: UserFilters = Depend
         "Content-Disposition": f'attachment; filename="users-domain-{domain.id}.csv"'})
 
 
-@router.post("/{domain_id}/users", status_code=201)
+@router.post("/{domain_id}/users", status_code=201, response_model=UserView)
 def create_user(domain_id: int, body: UserIn, request: Request, who: Caller = Depends(caller),
                 session: Session = Depends(db_session)) -> dict:
     return service.create_user(session, who, domain_id, body, services(request).passwords)
 
 
-@router.post("/{domain_id}/users/bulk")
+@router.post("/{domain_id}/users/bulk", response_model=BulkResult)
 def bulk(domain_id: int, body: BulkIn, who: Caller = Depends(caller), session: Session = Depends(db_session)) -> dict:
     return service.bulk(session, who, domain_id, body.action, body.users, body.applications)

@@ -7,17 +7,20 @@ from admin_api.http import caller, db_session
 from admin_api.identity import Caller
 from admin_api.registration import document, service
 from admin_api.registration.schemas import ExceptionalRegistration, Rejection, StandardRegistration
+from admin_api.registration.views import ExceptionalRequestView, RegistrationResult, RequestView
 
 router = APIRouter(prefix="/registrations", tags=["registrations"])
+PDF = {200: {"description": "The form to print, sign and post",
+             "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=RegistrationResult)
 def register_standard(body: StandardRegistration, who: Caller = Depends(caller),
                       session: Session = Depends(db_session)) -> dict:
     return service.register_standard(session, who, body)
 
 
-@router.post("/exceptional", status_code=201)
+@router.post("/exceptional", status_code=201, response_model=ExceptionalRequestView)
 def register_exceptional(body: ExceptionalRegistration, session: Session = Depends(db_session)) -> dict:
     request = service.register_exceptional(session, body)
     view = service.request_view(request)
@@ -28,13 +31,13 @@ def register_exceptional(body: ExceptionalRegistration, session: Session = Depen
     return view
 
 
-@router.get("/{ticket}")
+@router.get("/{ticket}", response_model=RequestView)
 def read_request(ticket: str, session: Session = Depends(db_session)) -> dict:
     """Readable by whoever holds the (unguessable) ticket, as the guide's contact centre does."""
     return service.request_view(service.get_request(session, ticket))
 
 
-@router.get("/{ticket}/document", response_class=Response)
+@router.get("/{ticket}/document", response_class=Response, responses=PDF)
 def request_document(ticket: str, session: Session = Depends(db_session)) -> Response:
     request = service.get_request(session, ticket)
     pdf = document.render(session, request)
@@ -42,12 +45,12 @@ def request_document(ticket: str, session: Session = Depends(db_session)) -> Res
         "Content-Disposition": f'attachment; filename="CSAM-{request.ticket}.pdf"'})
 
 
-@router.post("/{ticket}/approve")
+@router.post("/{ticket}/approve", response_model=RequestView)
 def approve(ticket: str, who: Caller = Depends(caller), session: Session = Depends(db_session)) -> dict:
     return service.request_view(service.approve(session, who, ticket))
 
 
-@router.post("/{ticket}/reject")
+@router.post("/{ticket}/reject", response_model=RequestView)
 def reject(ticket: str, body: Rejection, who: Caller = Depends(caller),
            session: Session = Depends(db_session)) -> dict:
     return service.request_view(service.reject(session, who, ticket, body.reason))

@@ -7,6 +7,7 @@ from admin_api.http import caller, db_session, services
 from admin_api.identity import Caller
 from admin_api.sender import service
 from admin_api.sender.schemas import ChannelIn, ChannelPatch, ChannelType, SenderIn, SenderPatch
+from admin_api.sender.views import SenderChanged, SenderView
 from kernel.errors import ErrorCode, GGAError
 from kernel.messages import language_of, message
 
@@ -18,45 +19,45 @@ def _with_message(view: dict, key: str, accept_language: str | None) -> dict:
     return view | {"message": message(key, language)}
 
 
-@router.get("")
+@router.get("", response_model=SenderView)
 def read_sender(domain_id: int, who: Caller = Depends(caller), session: Session = Depends(db_session)) -> dict:
     return service.read(session, who, domain_id)
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=SenderChanged)
 def create_sender(domain_id: int, body: SenderIn, request: Request, who: Caller = Depends(caller),
                   session: Session = Depends(db_session), accept_language: str | None = Header(None)) -> dict:
     view = service.create(session, who, domain_id, body, services(request).passwords)
     return _with_message(view, "sender.created", accept_language)
 
 
-@router.patch("")
+@router.patch("", response_model=SenderChanged)
 def update_sender(domain_id: int, body: SenderPatch, request: Request, who: Caller = Depends(caller),
                   session: Session = Depends(db_session), accept_language: str | None = Header(None)) -> dict:
     view = service.update(session, who, domain_id, body, services(request).passwords)
     return _with_message(view, "sender.updated", accept_language)
 
 
-@router.delete("", status_code=204)
+@router.delete("", status_code=204, response_class=Response, responses={204: {"description": "Deleted"}})
 def delete_sender(domain_id: int, who: Caller = Depends(caller), session: Session = Depends(db_session)) -> Response:
     service.delete(session, who, domain_id)
     return Response(status_code=204)
 
 
-@router.post("/channels", status_code=201)
+@router.post("/channels", status_code=201, response_model=SenderChanged)
 def add_channel(domain_id: int, body: ChannelIn, who: Caller = Depends(caller),
                 session: Session = Depends(db_session), accept_language: str | None = Header(None)) -> dict:
     return _with_message(service.add_channel(session, who, domain_id, body), "channel.added", accept_language)
 
 
-@router.patch("/channels/{channel_type}")
+@router.patch("/channels/{channel_type}", response_model=SenderChanged)
 def update_channel(domain_id: int, channel_type: ChannelType, body: ChannelPatch, who: Caller = Depends(caller),
                    session: Session = Depends(db_session), accept_language: str | None = Header(None)) -> dict:
     view = service.update_channel(session, who, domain_id, channel_type, body)
     return _with_message(view, "channel.updated", accept_language)
 
 
-@router.patch("/channels")
+@router.patch("/channels", response_model=SenderChanged)
 def update_channel_named_in_body(domain_id: int, body: ChannelPatch, who: Caller = Depends(caller),
                                  session: Session = Depends(db_session),
                                  accept_language: str | None = Header(None)) -> dict:
@@ -66,7 +67,7 @@ def update_channel_named_in_body(domain_id: int, body: ChannelPatch, who: Caller
     return _with_message(view, "channel.updated", accept_language)
 
 
-@router.delete("/channels/{channel_type}")
+@router.delete("/channels/{channel_type}", response_model=SenderChanged)
 def remove_channel(domain_id: int, channel_type: ChannelType, who: Caller = Depends(caller),
                    session: Session = Depends(db_session), accept_language: str | None = Header(None)) -> dict:
     view = service.remove_channel(session, who, domain_id, channel_type)

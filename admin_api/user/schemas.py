@@ -7,6 +7,7 @@ from pydantic import BaseModel, EmailStr, Field
 from admin_api.schemas import Language, Name, Niss
 
 USERNAME = {"min_length": 3, "max_length": 64, "pattern": r"^[A-Za-z0-9._@-]+$"}
+BulkAction = Literal["add_applications", "remove_applications", "block", "unblock", "delete"]
 
 
 class UserIn(BaseModel):
@@ -42,7 +43,7 @@ class ManagerIn(BaseModel):
 
 
 class BulkIn(BaseModel):
-    action: Literal["add_applications", "remove_applications", "block", "unblock", "delete"]
+    action: BulkAction
     users: list[str] = Field(min_length=1, max_length=1000)
     applications: list[str] = []
 
