@@ -127,7 +127,7 @@ class IntakePipeline:
             sub.acrf_name = str(BatchName("FO", "ACRF", GATEWAY_SENDER, day, new_sequence(), environment))
             sub.delivered_channel = self.returns.channel_for(sender, sub.application, sub.channel)
             sub.status = "decided"
-            for f in files.all():
+            for f in [*files.all(), *files.refused]:  # the GO answers for them all: none counts again later
                 f.submission_id = sub.id
 
     def _files(self, session: Session, sub: Submission) -> SubmissionFiles:
@@ -136,7 +136,8 @@ class IntakePipeline:
         files = SubmissionFiles(go)
         rows = session.scalars(select(ReceivedFile).where(
             ReceivedFile.sender_id == sub.sender_id, ReceivedFile.base == sub.base, ReceivedFile.id < go.id,
-            ReceivedFile.status.in_(("received", "refused")), ReceivedFile.kind.in_(("FI", "FS"))
+            ReceivedFile.status.in_(("received", "refused")), ReceivedFile.submission_id.is_(None),
+            ReceivedFile.kind.in_(("FI", "FS"))
         ).order_by(ReceivedFile.id))
         for row in rows:
             if row.status == "refused":
@@ -168,7 +169,7 @@ class IntakePipeline:
             for p, moved in zip(pending, move_all([Path(p.path) for p in pending], target), strict=True):
                 p.path = str(moved)
             for p in parts:
-                p.status = "submitted"
+                p.status = "refused" if p.status == "refused" else "submitted"
             manifest = _manifest(sub, sender, parts)
             write_durably(target / "manifest.json", json.dumps(manifest, indent=2).encode())
             sub.status, sub.processed_at = ("accepted" if accepted else "rejected"), utcnow()

@@ -17,6 +17,7 @@ import uvicorn
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from defusedxml.ElementTree import fromstring as defused_fromstring
+from sqlalchemy import func, select
 
 from admin_api.http import Services
 from admin_api.identity import Caller
@@ -28,6 +29,9 @@ from gateway.sftp.server import SFTPFrontEnd
 from gga.wiring import http_app
 from keys.cms import fs_file, sign_detached
 from keys.issuing import Issued
+from store.database import Database
+from store.models import Submission as SubmissionRow
+from store.models import TransferEvent
 from tests.admin_api.senders import CONTACT, PASSWORD
 from tests.keys import pki
 
@@ -211,6 +215,32 @@ def wait_any_acrf(harness: GatewayHarness, kit: SenderKit, count: int = 1,
             return go.parent.parent.name, defused_fromstring((go.parent / ("FO" + go.name[2:])).read_bytes())
         time.sleep(0.05)
     raise AssertionError(f"no ACRF #{count} within {timeout}s")
+
+
+FINAL = ("accepted", "rejected")
+
+
+def wait_submission(db: Database, go_name: str, timeout: float = 15, count: int = 1) -> SubmissionRow:
+    """The ``count``-th submission closed by ``go_name`` (oldest first) once it is final.
+
+    Final means what the pipeline does last: status accepted or rejected (ACRF delivered, parts moved, manifest
+    written, in that one transaction) and then the transfer log's ``submission`` row. After this nothing more comes
+    from that submission, so a check that something did *not* happen can follow at once.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        with db.session() as session:
+            rows = session.scalars(select(SubmissionRow).where(SubmissionRow.go_name == go_name)
+                                   .order_by(SubmissionRow.id)).all()
+            logged = session.scalar(select(func.count()).select_from(TransferEvent).where(
+                TransferEvent.event == "submission", TransferEvent.file_name == go_name)) or 0
+        final = [r for r in rows if r.status in FINAL]
+        if len(final) >= count and logged >= count:
+            return final[count - 1]
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"submission #{count} of {go_name} not final within {timeout}s: "
+                                 f"{[(r.id, r.status) for r in rows]}, {logged} logged")
+        time.sleep(0.02)
 
 
 def error_ids(acrf: ET.Element) -> list[str]:

@@ -8,7 +8,7 @@ import paramiko
 from sqlalchemy import select, update
 
 from store.models import Submission, TransferEvent
-from tests.gateway.harness import GatewayHarness, _connect, build, error_ids, put
+from tests.gateway.harness import GatewayHarness, _connect, build, error_ids, put, wait_submission
 
 
 def log_rows(db, event):
@@ -51,7 +51,7 @@ def test_restart_between_parts_and_go_gives_exactly_one_acrf(services, harness, 
         assert put(restarted.port, kit, sub) == []
         acrf = restarted.wait_acrf(kit)
         assert acrf.findtext("ResultCode") == "1" and len(acrf.find("Files")) == 2
-        time.sleep(0.5)
+        wait_submission(services.db, sub.go)
         assert len(restarted.acrfs(kit)) == 1
     finally:
         restarted.stop()
@@ -60,19 +60,21 @@ def test_restart_between_parts_and_go_gives_exactly_one_acrf(services, harness, 
 
 def test_a_stop_before_processing_is_taken_up_at_start(services, harness, kit, db):
     harness.gateway.pipeline.schedule = lambda _id: None  # the process dies right after recording the GO
-    put(harness.port, kit, build(kit))
+    sub = build(kit)
+    put(harness.port, kit, sub)
     with db.session() as session:
         assert session.scalar(select(Submission.status)) == "received"
     harness.stop()
     harness.start()
     assert harness.wait_acrf(kit).findtext("ResultCode") == "1"
-    time.sleep(0.3)
+    wait_submission(db, sub.go)
     assert len(harness.acrfs(kit)) == 1
 
 
 def test_a_crash_after_the_decision_delivers_the_same_single_acrf(services, harness, kit, db):
     harness.gateway.pipeline.schedule = lambda _id: None
-    put(harness.port, kit, build(kit))
+    sub = build(kit)
+    put(harness.port, kit, sub)
     with db.session() as session:
         submission_id = session.scalar(select(Submission.id))
     pipeline = harness.gateway.pipeline
@@ -82,11 +84,11 @@ def test_a_crash_after_the_decision_delivers_the_same_single_acrf(services, harn
     harness.stop()
     harness.start()
     acrf = harness.wait_acrf(kit)
+    wait_submission(db, sub.go)  # the ACRF is delivered before the status is committed
     with db.session() as session:
-        sub = session.get(Submission, submission_id)
-        assert sub.status == "accepted" and acrf.findtext("ReferenceNbr") == sub.ticket
+        row = session.get(Submission, submission_id)
+        assert row.status == "accepted" and acrf.findtext("ReferenceNbr") == row.ticket
     assert harness.gateway.pipeline.recover() == 0
-    time.sleep(0.3)
     assert len(harness.acrfs(kit)) == 1
 
 
@@ -104,10 +106,12 @@ def test_td_cancels_a_submission_not_yet_processed(harness, kit, db):
     assert error_ids(harness.wait_acrf(kit)) == ["PARTS_INCOMPLETE"]
 
 
-def test_acknowledgement_goes_to_the_preferred_channel(harness, kit):
-    put(harness.port, kit, build(kit, app="DIMN", content=b"DIMONA flat file"))  # DIMN prefers FTP
+def test_acknowledgement_goes_to_the_preferred_channel(harness, kit, db):
+    sub = build(kit, app="DIMN", content=b"DIMONA flat file")
+    put(harness.port, kit, sub)  # DIMN prefers FTP
     acrf = harness.wait_acrf(kit, channel="FTP")
     assert acrf.findtext("ResultCode") == "1"
+    wait_submission(db, sub.go)
     assert harness.acrfs(kit, channel="SFTP") == []
 
 
@@ -128,11 +132,12 @@ def test_parts_without_a_go_get_acrf_130_after_the_wait(harness, kit, db):
     from datetime import timedelta
 
     sub = build(kit, parts=2)
-    sub.files.pop()  # the GO never comes
+    go = sub.files.pop()  # the GO never comes
     put(harness.port, kit, sub)
     assert harness.gateway.pipeline.sweep_orphans(timedelta(hours=1)) == 0  # not waited long enough yet
     assert harness.gateway.pipeline.sweep_orphans(timedelta(seconds=-1)) == 1
     acrf = harness.wait_acrf(kit)
     assert acrf.findtext("ResultCode") == "0" and error_ids(acrf) == ["ACRF-130", "ACRF-130"]
+    wait_submission(db, go[1])  # the parts are moved after the ACRF is delivered
     assert list((harness.home(kit) / "INTEST").iterdir()) == []
     assert harness.gateway.pipeline.sweep_orphans(timedelta(seconds=-1)) == 0  # answered once

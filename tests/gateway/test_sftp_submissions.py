@@ -5,14 +5,15 @@ import subprocess
 
 from keys.certificates import load_certificate
 from keys.cms import verify_detached
-from tests.gateway.harness import build, error_ids, put
+from tests.gateway.harness import build, error_ids, put, wait_submission
 from tests.keys import pki
 
 
-def test_accepted_submission_gets_a_signed_acrf_on_the_preferred_channel(harness, kit):
+def test_accepted_submission_gets_a_signed_acrf_on_the_preferred_channel(harness, kit, db):
     sub = build(kit)
     assert put(harness.port, kit, sub) == []
     acrf = harness.wait_acrf(kit)
+    wait_submission(db, sub.go)  # the parts move and the bus hears of it after the ACRF
     assert acrf.findtext("FileName") == sub.go
     assert acrf.findtext("ResultCode") == "1" and error_ids(acrf) == []
     assert re.fullmatch(r"[0-9A-Z]{13}", acrf.findtext("ReferenceNbr"))
