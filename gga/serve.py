@@ -49,7 +49,7 @@ class Runtime:
             await asyncio.to_thread(seed, self.services)
         self.gateway = build_gateway(self.services)
         self.sftp = SFTPFrontEnd(self.gateway)
-        self.endpoints["sftp"] = "sftp://" + await self.sftp.start()
+        self.endpoints["sftp"] = "sftp://" + await asyncio.to_thread(self.sftp.start)
         self.ftp = FTPFrontEnd(self.gateway)
         self.endpoints["ftp"] = "ftp://" + await asyncio.to_thread(self.ftp.start) + " (AUTH TLS)"
         app = http_app(self.services, self.gateway)
@@ -91,7 +91,7 @@ class Runtime:
 
     async def stop(self) -> None:
         if self.sftp is not None:
-            await self.sftp.stop()
+            await asyncio.to_thread(self.sftp.stop)
         if self.ftp is not None:
             await asyncio.to_thread(self.ftp.stop)
         if self.http is not None:

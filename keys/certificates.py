@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +30,12 @@ def load_certificate(data: bytes | str) -> x509.Certificate:
         return x509.load_der_x509_certificate(base64.b64decode(b"".join(raw.split()), validate=True))
     except (ValueError, binascii.Error, TypeError) as exc:
         raise GGAError(ErrorCode.CERTIFICATE_MALFORMED, f"Not a readable X.509 certificate: {exc}") from exc
+
+
+@functools.lru_cache(maxsize=4096)
+def stored_certificate(text: str) -> x509.Certificate:
+    """A certificate the product stored itself (PEM): it never changes, so it is parsed once per process."""
+    return load_certificate(text)
 
 
 def load_certificates(data: bytes) -> list[x509.Certificate]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from cryptography import x509
 from sqlalchemy import select
 
-from keys.certificates import load_certificate
+from keys.certificates import stored_certificate
 from store.database import Database
 from store.models import Sender
 
@@ -69,7 +69,7 @@ class SenderDirectory:
 def _snapshot(s: Sender) -> SenderInfo:
     channels = {c.type: ChannelInfo(
         type=c.type, ssh_public_key=c.ssh_public_key,
-        certificates=tuple(load_certificate(x.pem) for x in c.certificates),
+        certificates=tuple(stored_certificate(x.pem) for x in c.certificates),
         applications=frozenset(a.code for a in c.applications),
         preferred=frozenset(a.code for a in c.applications if a.preferred), plain_ftp=c.plain_ftp)
         for c in s.channels}

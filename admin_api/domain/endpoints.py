@@ -20,13 +20,13 @@ CSV = {200: {"description": "The filtered users: UTF-8 with a BOM, a header row"
              "content": {"text/csv": {"schema": {"type": "string"}}}}}
 
 
-def user_filters(last_name: str | None = Query(None, max_length=100),
-                 first_name: str | None = Query(None, max_length=100),
-                 username: str | None = Query(None, max_length=64),
-                 type: str | None = Query(None, pattern="^(GL|Co-GL|USER)$"),
-                 niss: str | None = Query(None, max_length=20),
-                 status: str | None = Query(None, pattern="^(active|blocked)$"),
-                 application: str | None = Query(None, max_length=4)) -> UserFilters:
+async def user_filters(last_name: str | None = Query(None, max_length=100),
+                       first_name: str | None = Query(None, max_length=100),
+                       username: str | None = Query(None, max_length=64),
+                       type: str | None = Query(None, pattern="^(GL|Co-GL|USER)$"),
+                       niss: str | None = Query(None, max_length=20),
+                       status: str | None = Query(None, pattern="^(active|blocked)$"),
+                       application: str | None = Query(None, max_length=4)) -> UserFilters:
     return UserFilters(last_name=last_name, first_name=first_name, username=username, type=type, niss=niss,
                        status=status, application=application)
 

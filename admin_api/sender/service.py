@@ -17,7 +17,7 @@ from admin_api.user.service import PASSWORD_POLICY, authorize_domain, check_appl
 from kernel.catalogue import APPLICATIONS
 from kernel.clock import utcnow
 from kernel.errors import ErrorCode, GGAError
-from keys.certificates import describe, load_certificate, pem
+from keys.certificates import describe, load_certificate, pem, stored_certificate
 from keys.passwords import Passwords
 from keys.ssh import parse_public_key
 from store.models import ChannelApplication, ChannelCertificate, Domain, Sender, SenderChannel
@@ -281,7 +281,7 @@ def _audit_view(s: Sender) -> dict[str, Any]:
 
 
 def _certificate_view(c: ChannelCertificate) -> dict[str, str]:
-    return describe(load_certificate(c.pem)).as_json()
+    return describe(stored_certificate(c.pem)).as_json()
 
 
 def channel_view(c: SenderChannel) -> dict[str, Any]:

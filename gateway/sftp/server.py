@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable
 
 import asyncssh
@@ -98,12 +99,25 @@ def _in_background(call: Callable[..., object], *args: object) -> None:
 
 
 class SFTPFrontEnd:
+    """The SFTP listener on an event loop of its own, in its own thread: the SSH packet work of busy uploads never
+    queues ahead of the admin API's requests on the HTTP loop (docs/performance.md)."""
+
     def __init__(self, gateway: Gateway):
         self.gateway = gateway
         self.server: asyncssh.SSHAcceptor | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.thread: threading.Thread | None = None
         self.address = ""
 
-    async def start(self) -> str:
+    def start(self) -> str:
+        """Blocking: returns the bound address once the listener accepts connections."""
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="sftp", daemon=True)
+        self.thread.start()
+        self.address = asyncio.run_coroutine_threadsafe(self._listen(), self.loop).result(60)
+        return self.address
+
+    async def _listen(self) -> str:
         settings = self.gateway.settings
         host, port = host_port(settings.sftp_bind)
         # key objects, not paths: asyncssh reloads its options at every login and would re-parse (and
@@ -116,10 +130,20 @@ class SFTPFrontEnd:
             sftp_factory=lambda chan: MailboxSFTPServer(chan, self.gateway), allow_scp=False,
             login_timeout=60, keepalive_interval=60)
         bound = self.server.sockets[0].getsockname()
-        self.address = f"{bound[0]}:{bound[1]}"
-        return self.address
+        return f"{bound[0]}:{bound[1]}"
 
-    async def stop(self) -> None:
+    def stop(self) -> None:
+        """Blocking: stops listening, closes the sessions, ends the loop's thread."""
+        if self.loop is None or self.thread is None:
+            return
+        asyncio.run_coroutine_threadsafe(self._close(), self.loop).result(30)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+        self.loop = self.thread = None
+
+    async def _close(self) -> None:
         if self.server is not None:
             self.server.close()
             await self.server.wait_closed()
+        await asyncio.get_running_loop().shutdown_default_executor()  # logins and closes under way finish

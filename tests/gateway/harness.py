@@ -118,7 +118,7 @@ class GatewayHarness:
         self.gateway = Gateway.build(self.settings, self.services.db, self.services.passwords)
         self.services.returns = self.gateway
         self.sftp = SFTPFrontEnd(self.gateway)
-        address = asyncio.run_coroutine_threadsafe(self.sftp.start(), self.loop).result(15)
+        address = self.sftp.start()
         self.port = int(address.rsplit(":", 1)[1])
         self.ftp = FTPFrontEnd(self.gateway)
         self.ftp_port = int(self.ftp.start().rsplit(":", 1)[1])
@@ -136,7 +136,7 @@ class GatewayHarness:
 
     def stop(self) -> None:
         assert self.loop is not None and self.thread is not None and self.gateway is not None
-        asyncio.run_coroutine_threadsafe(self.sftp.stop(), self.loop).result(15)
+        self.sftp.stop()
         self.ftp.stop()
         self.http.should_exit = True
         self.http_task.result(15)
