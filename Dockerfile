@@ -1,10 +1,12 @@
 FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md ./
-COPY gga ./gga
+COPY kernel ./kernel
+COPY keys ./keys
+COPY store ./store
 COPY admin_api ./admin_api
 COPY gateway ./gateway
-COPY keys ./keys
+COPY gga ./gga
 RUN pip install --no-cache-dir .
 ENV GGA_DATA_DIR=/data \
     GGA_HTTP_BIND=0.0.0.0:8080 \

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from xml.etree import ElementTree as ET
 
 from kernel.errors import ErrorCode, spec
@@ -44,8 +44,6 @@ def document(go_name: str, ticket: str, findings: list[Finding], received_at: da
     ET.SubElement(root, "FileName").text = go_name
     ET.SubElement(root, "ReferenceNbr").text = ticket
     ET.SubElement(root, "ResultCode").text = "0" if findings else "1"
-    if received_at.tzinfo is None:  # SQLite hands back naive UTC
-        received_at = received_at.replace(tzinfo=UTC)
     ET.SubElement(root, "ReceptionDate").text = received_at.isoformat(timespec="seconds")
     for finding in findings:
         error = ET.SubElement(root, "Error")

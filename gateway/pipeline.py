@@ -57,13 +57,16 @@ class IntakePipeline:
             session.add(row)
             session.flush()
             submission_id = self._open_submission(session, row, name, s) if name.kind == "GO" else None
-        self.translog.record("upload", "ok", protocol=s.protocol, file_name=str(name), size=upload.size,
-                             sha256=upload.sha256, duration_ms=upload.duration_ms, application=name.application,
-                             environment=name.environment, **s.log_fields())
-        if submission_id is not None:
-            self.schedule(submission_id)
-        if name.kind == "TD":
-            self.cancel(s, name)
+        try:  # recorded and durable: the sender is told so whatever happens next (a GO is taken up at start)
+            self.translog.record("upload", "ok", protocol=s.protocol, file_name=str(name), size=upload.size,
+                                 sha256=upload.sha256, duration_ms=upload.duration_ms,
+                                 application=name.application, environment=name.environment, **s.log_fields())
+            if submission_id is not None:
+                self.schedule(submission_id)
+            if name.kind == "TD":
+                self.cancel(s, name)
+        except Exception:
+            log.exception("after recording %s", name)
 
     def refused(self, s: GatewaySession, folder: str, name: BatchName, code: ErrorCode, size: int) -> None:
         """A part refused while streaming (too large): the GO's ACRF will name it."""
@@ -157,7 +160,8 @@ class IntakePipeline:
                                     .order_by(ReceivedFile.id)).all()
             go = next(p for p in parts if p.id == sub.go_file_id)
             findings = [Finding(ErrorCode(e["code"]), e["file_name"], e.get("detail", "")) for e in sub.errors or []]
-            summaries = [PartSummary(p.name, p.size, p.sha256 or "") for p in parts if p.kind == "FI"]
+            summaries = [PartSummary(p.name, p.size, p.sha256 or "") for p in parts
+                         if p.kind == "FI" and p.status != "refused"]  # a refused part was never kept
             document = acrf.document(sub.go_name, sub.ticket, findings, go.received_at, summaries)
             acrf_name = parse(sub.acrf_name)
             self.returns.deliver(sender, "ACRF", acrf_name.environment, document, sub.delivered_channel,
@@ -251,5 +255,6 @@ def _manifest(sub: Submission, sender: SenderInfo, parts: list[ReceivedFile]) ->
     return {"ticket": sub.ticket, "result": "accepted" if not sub.errors else "rejected",
             "sender_number": sender.number, "application": sub.application, "environment": sub.environment,
             "channel": sub.channel, "go": sub.go_name, "errors": sub.errors or [],
-            "files": [{"name": p.name, "kind": p.kind, "size": p.size, "sha256": p.sha256} for p in parts],
+            "files": [{"name": p.name, "kind": p.kind, "size": p.size, "sha256": p.sha256} for p in parts
+                      if p.status != "refused"],
             "received_at": sub.created_at.isoformat()}

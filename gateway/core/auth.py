@@ -56,16 +56,14 @@ class Authenticator:
     def assertion(self, assertion: str, audiences: list[str], remote: str) -> tuple[GatewaySession, str]:
         """OAuth2 client credentials with a ``private_key_jwt`` assertion (RFC 7523) signed by a certificate of
         the sender's Web Service channel -> (session, opaque bearer token)."""
-        issuer = "-"
+        issuer, sender = "-", None
         try:
             issuer = _issuer(assertion)
             number = issuer.removeprefix(WS_SUBJECT_PREFIX)
             sender = self.directory.by_number(number) if issuer.startswith(WS_SUBJECT_PREFIX) else None
             refusal = _refusal(sender, "WS", unknown=ErrorCode.ASSERTION_INVALID)
             if refusal is not None or sender is None:
-                raise GGAError(refusal or ErrorCode.ASSERTION_INVALID,
-                               f"iss must be {WS_SUBJECT_PREFIX}<sender number> of an active sender with a Web "
-                               "Service channel." if refusal == ErrorCode.ASSERTION_INVALID else None)
+                raise GGAError(refusal or ErrorCode.ASSERTION_INVALID)
             try:
                 claims = assertions.verify(assertion, sender.channels["WS"].certificates, audiences, issuer,
                                            time.time())
@@ -73,7 +71,9 @@ class Authenticator:
                 raise GGAError(ErrorCode.ASSERTION_INVALID, f"Client assertion refused: {exc}.") from exc
             self.tokens.use_once(str(claims["jti"]), int(claims["exp"]))
         except GGAError as err:
-            raise self.refused(issuer[:64], "WS", remote, "private_key_jwt", err.code, err) from err
+            self.refused(sender.technical_user if sender else "-", "WS", remote, "private_key_jwt", err.code,
+                         issuer=issuer[:200])
+            raise _answer_for_assertion(err) from err
         return self.accepted(sender, "WS", "WS", remote, "private_key_jwt"), self.tokens.issue(sender.id)
 
     def bearer(self, token: str, remote: str) -> GatewaySession:
@@ -98,11 +98,11 @@ class Authenticator:
         self.translog.record("login", "ok", protocol=session.protocol, method=method, **session.log_fields())
 
     def refused(self, user: str, protocol: str, remote: str, method: str, code: ErrorCode,
-                error: GGAError | None = None) -> GGAError:
+                **details: str) -> GGAError:
         """Log a refused login; returns the error for the front end to raise or translate."""
         self.translog.record("login", "refused", protocol=protocol, error_code=str(code), technical_user=user[:64],
-                             remote_address=remote, method=method)
-        return error or GGAError(code)
+                             remote_address=remote, method=method, **details)
+        return GGAError(code)
 
 
 def _refusal(sender: SenderInfo | None, channel: str, unknown: ErrorCode = ErrorCode.LOGIN_FAILED) -> ErrorCode | None:
@@ -114,6 +114,12 @@ def _refusal(sender: SenderInfo | None, channel: str, unknown: ErrorCode = Error
     if channel not in sender.channels:
         return ErrorCode.CHANNEL_NOT_REGISTERED
     return None
+
+
+def _answer_for_assertion(err: GGAError) -> GGAError:
+    """What the token endpoint tells a caller who has not proven who they are: an unknown sender number and a
+    sender without a Web Service channel look the same (the log keeps the precise code)."""
+    return GGAError(ErrorCode.ASSERTION_INVALID) if err.code == ErrorCode.CHANNEL_NOT_REGISTERED else err
 
 
 def _issuer(assertion: str) -> str:

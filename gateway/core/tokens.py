@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
-from kernel.clock import UTC, as_utc, utcnow
+from kernel.clock import UTC, utcnow
 from kernel.errors import ErrorCode, GGAError
 from store.database import Database
 from store.models import ServiceToken, UsedAssertion
@@ -46,7 +46,7 @@ class ServiceTokens:
         """The sender a valid (known, unexpired) token was issued to."""
         with self.db.session() as session:
             row = session.get(ServiceToken, _hash(token))
-            return row.sender_id if row is not None and as_utc(row.expires_at) > utcnow() else None
+            return row.sender_id if row is not None and row.expires_at > utcnow() else None
 
 
 def _hash(token: str) -> str:

@@ -87,21 +87,26 @@ class Transfers:
         """The one end of every upload: kept and handed to the intake, or discarded and logged. Returns once
         the file is durable and recorded (only then may the protocol say it is received); raises otherwise."""
         s = upload.session
-        if upload.failed is not None:  # refused while streaming (too large): the GO's ACRF will name it
-            upload.discard()
+        if upload.failed is not None and upload.failed.code == ErrorCode.FILE_TOO_LARGE:
+            upload.discard()  # refused while streaming: the GO's ACRF will name it
             self.intake.refused(s, upload.folder, upload.name, upload.failed.code, upload.size)
             raise upload.failed
-        if end is UploadEnd.CLIENT_GONE:
+        if upload.failed is not None or end is UploadEnd.CLIENT_GONE:  # a disk error, or the client left
             upload.discard()
             self.intake.interrupted(s, str(upload.name), upload.size)
-            raise GGAError(ErrorCode.UPLOAD_INCOMPLETE)
+            raise upload.failed or GGAError(ErrorCode.UPLOAD_INCOMPLETE)
         try:
             received = upload.finish()
         except (GGAError, OSError) as err:  # the disk failed us: nothing half is kept
             upload.discard()
             self.intake.interrupted(s, str(upload.name), upload.size)
-            raise GGAError(ErrorCode.UPLOAD_INCOMPLETE, f"Not stored: {getattr(err, 'message', err)}") from err
-        self.intake.received(received)
+            reason = err.message if isinstance(err, GGAError) else err.strerror or "disk error"
+            raise GGAError(ErrorCode.UPLOAD_INCOMPLETE, f"Not stored: {reason}") from err
+        try:
+            self.intake.received(received)
+        except Exception as err:  # not recorded, so not kept: the sender may send it again under its name
+            received.path.unlink(missing_ok=True)
+            raise GGAError(ErrorCode.UPLOAD_INCOMPLETE, "Not recorded; send the file again.") from err
         return received
 
     # -- return files ----------------------------------------------------------------------------------------
@@ -112,10 +117,12 @@ class Transfers:
             self.log_refusal(session, "download", path, err)
             raise
 
-    def end_download(self, download: Download, *, complete: bool) -> None:
-        """Logged once for every protocol, after the last byte (or when the client went away)."""
+    def end_download(self, download: Download) -> None:
+        """Logged once for every protocol, after the last byte (or when the client went away): complete when every
+        byte of the file went out, whatever the protocol thought of the ending."""
         download.close()
         s = download.session
+        complete = download.sent >= download.size
         self.translog.record("download", "ok" if complete else "incomplete", protocol=s.protocol,
                              file_name=download.path.name, size=download.sent,
                              duration_ms=int((time.monotonic() - download.started) * 1000), **s.log_fields())

@@ -63,8 +63,19 @@ class Upload:
 
     def write(self, offset: int, data: bytes) -> None:
         self.check(offset, len(data))
-        self.store(data, self.size)
+        try:
+            self.store(data, self.size)
+        except OSError as exc:  # disk full...: the upload fails for good, nothing of it is kept
+            raise self._disk_failure(exc) from exc
         self.size += len(data)
+
+    def append(self, data: bytes) -> None:
+        """For protocols that only stream in order (FTP, HTTP)."""
+        self.write(self.size, data)
+
+    def _disk_failure(self, exc: OSError) -> GGAError:
+        self.failed = GGAError(ErrorCode.UPLOAD_INCOMPLETE, f"Not stored: {exc.strerror or 'disk error'}.")
+        return self.failed
 
     def announce(self, length: int) -> None:
         """The client said how many bytes will come (HTTP ``Content-Length``): over the limit fails it now."""
@@ -101,7 +112,7 @@ class Upload:
         try:
             os.fsync(self.fd)
         finally:
-            os.close(self.fd)
+            self._close_fd()
         target = self.session.home / self.folder / str(self.name)
         os.replace(self.tmp, target)
         fsync_dir(target.parent)
@@ -110,8 +121,14 @@ class Upload:
 
     def discard(self) -> None:
         with contextlib.suppress(OSError):
-            os.close(self.fd)
+            self._close_fd()
         self.tmp.unlink(missing_ok=True)
+
+    def _close_fd(self) -> None:
+        """Once only: a second close could hit a descriptor another thread has since opened."""
+        if self.fd >= 0:
+            fd, self.fd = self.fd, -1
+            os.close(fd)
 
 
 class BackgroundUpload(Upload):
@@ -131,8 +148,8 @@ class BackgroundUpload(Upload):
         self.writer.start()
 
     def write(self, offset: int, data: bytes) -> None:
-        if self.disk_error is not None:
-            raise GGAError(ErrorCode.UPLOAD_INCOMPLETE, f"Not stored: {self.disk_error.strerror}.")
+        if self.disk_error is not None and self.failed is None:
+            raise self._disk_failure(self.disk_error)
         self.check(offset, len(data))
         self.size += len(data)
         self.queue.put(data)
@@ -149,9 +166,8 @@ class BackgroundUpload(Upload):
 
     def finish(self) -> ReceivedUpload:
         self._stop()
-        if self.disk_error is not None:
-            self.discard()
-            raise GGAError(ErrorCode.UPLOAD_INCOMPLETE, f"Not stored: {self.disk_error.strerror}.")
+        if self.disk_error is not None:  # the caller (Transfers.settle) discards it
+            raise self._disk_failure(self.disk_error)
         return super().finish()
 
     def discard(self) -> None:

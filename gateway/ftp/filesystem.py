@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from pyftpdlib.exceptions import FilesystemError
 from pyftpdlib.filesystems import AbstractedFS
 
 from gateway.core.session import GatewaySession
-from gateway.core.transfer import Download, Transfers
+from gateway.core.transfer import Download, Transfers, UploadEnd
 from gateway.core.upload import Upload
 from kernel.errors import ErrorCode, GGAError
 
@@ -16,26 +18,31 @@ def ftp_error(err: GGAError) -> FilesystemError:
 
 
 class UploadFile:
-    """What pyftpdlib writes into: the shared ``Upload`` behind a file-like face."""
+    """What pyftpdlib writes into: the shared ``Upload`` behind a file-like face. The DTP handler settles it when
+    the transfer ends; pyftpdlib closes it directly only when no transfer ever started (QUIT after STOR)."""
 
-    def __init__(self, upload: Upload):
-        self.upload = upload
+    def __init__(self, upload: Upload, transfers: Transfers):
+        self.upload, self.transfers = upload, transfers
         self.name = str(upload.session.home / upload.folder / str(upload.name))
         self.closed = False
 
     def write(self, data: bytes) -> int:
-        self.upload.write(self.upload.size, data)  # GGAError (too large) surfaces in the DTP handler
+        self.upload.append(data)  # GGAError (too large, disk) surfaces in the DTP handler
         return len(data)
 
     def close(self) -> None:
-        self.closed = True  # settling is the DTP handler's call: only it knows how the transfer ended
+        if not self.closed:
+            self.closed = True
+            with contextlib.suppress(GGAError):  # discarded and logged
+                self.transfers.settle(self.upload, UploadEnd.CLIENT_GONE)
 
 
 class DownloadFile:
-    """What pyftpdlib's producer reads from: the shared ``Download``; the DTP handler ends it."""
+    """What pyftpdlib's producer reads from: the shared ``Download``, ended once (by the DTP handler when a
+    transfer ran, else here)."""
 
-    def __init__(self, download: Download):
-        self.download = download
+    def __init__(self, download: Download, transfers: Transfers):
+        self.download, self.transfers = download, transfers
         self.name = str(download.path)
 
     def read(self, size: int = -1) -> bytes:
@@ -53,7 +60,8 @@ class DownloadFile:
         return self.download.closed
 
     def close(self) -> None:
-        self.download.close()
+        if not self.download.closed:
+            self.transfers.end_download(self.download)
 
 
 class MailboxFS(AbstractedFS):
@@ -69,11 +77,13 @@ class MailboxFS(AbstractedFS):
         path = self.fs2ftp(filename)
         try:
             if "a" in mode:
-                raise GGAError(ErrorCode.PATH_NOT_ALLOWED, "Appending (APPE/REST) is not supported: send the "
-                               "whole file again.")
+                refusal = GGAError(ErrorCode.PATH_NOT_ALLOWED, "Appending (APPE/REST) is not supported: send the "
+                                   "whole file again.")
+                self.transfers.log_refusal(self.session, "upload", path, refusal)
+                raise refusal
             if "w" in mode:
-                return UploadFile(self.transfers.open_upload(self.session, path, background=True))
-            return DownloadFile(self.transfers.open_download(self.session, path))
+                return UploadFile(self.transfers.open_upload(self.session, path, background=True), self.transfers)
+            return DownloadFile(self.transfers.open_download(self.session, path), self.transfers)
         except GGAError as err:
             raise ftp_error(err) from err
 

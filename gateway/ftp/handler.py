@@ -103,15 +103,17 @@ class GatewayDTPHandler(TLS_DTPHandler):
             DTPHandler.handle_close(self)
 
     def close(self) -> None:
-        if not self._closed:
-            self._end_transfer()
-        super().close()
+        try:
+            if not self._closed:
+                self._end_transfer()
+        finally:
+            super().close()
 
     def _end_transfer(self) -> None:
         """Settle the upload or end the download *before* pyftpdlib answers: 226 means durable and recorded."""
         transfers = self.cmd_channel.gateway.transfers
         if isinstance(self.file_obj, DownloadFile) and not self.file_obj.closed:
-            transfers.end_download(self.file_obj.download, complete=self.transfer_finished)
+            transfers.end_download(self.file_obj.download)
         if not isinstance(self.file_obj, UploadFile) or self.file_obj.closed:
             return
         self.file_obj.closed = True
@@ -155,3 +157,23 @@ class GatewayFTPHandler(TLS_FTPHandler):
 
     def handle_auth_failed(self, msg: str, password: str) -> None:
         super().handle_auth_failed(_AsWritten(msg), password)
+
+    # pyftpdlib forgets a file queued for a data connection that never came (REIN, USER, a second STOR or RETR)
+    # without closing it: end it first, so the upload is discarded and logged and nothing stays open
+    def _end_queued(self) -> None:
+        for queued in (self._in_dtp_queue and self._in_dtp_queue[0], self._out_dtp_queue and self._out_dtp_queue[2]):
+            if queued is not None:
+                queued.close()
+        self._in_dtp_queue = self._out_dtp_queue = None
+
+    def flush_account(self) -> None:
+        self._end_queued()
+        super().flush_account()
+
+    def ftp_STOR(self, file: str, mode: str = "w") -> str | None:
+        self._end_queued()
+        return super().ftp_STOR(file, mode)
+
+    def ftp_RETR(self, file: str) -> None:
+        self._end_queued()
+        super().ftp_RETR(file)

@@ -55,7 +55,7 @@ class _Waker:
 
 
 class GatewayFTPServer(ThreadedFTPServer):
-    poll_timeout = 0.05  # how soon a connection thread sees the stop (pyftpdlib: 1 s)
+    poll_timeout = 0.1  # how soon an idle connection's thread sees the stop (pyftpdlib: 1 s)
     join_timeout = 2
 
     def __init__(self, *args: object, **kwargs: object):

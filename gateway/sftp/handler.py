@@ -7,6 +7,7 @@ handled on the loop, where moving them costs more than it saves (docs/performanc
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import AsyncIterator
 
@@ -33,10 +34,15 @@ def sftp_error(err: GGAError) -> asyncssh.SFTPError:
 class MailboxSFTPServer(asyncssh.SFTPServer):
     def __init__(self, chan: asyncssh.SSHServerChannel, gateway: Gateway):
         self.transfers = gateway.transfers
-        self.session: GatewaySession = chan.get_connection().get_extra_info("gga_session")
+        conn = chan.get_connection()
+        self.session: GatewaySession = conn.get_extra_info("gga_session")
+        self.login_logged: asyncio.Future | None = conn.get_extra_info("gga_login_logged")
         super().__init__(chan, chroot=os.fsencode(self.session.home))
 
     async def open(self, path: bytes, pflags: int, attrs: SFTPAttrs) -> object:
+        if self.login_logged is not None:  # a key login is logged in the background: first in the log all the same
+            with contextlib.suppress(Exception):  # a failed log line is the log's problem, not this transfer's
+                await asyncio.shield(self.login_logged)
         name = path.decode("utf-8", "replace")
         opener = self.transfers.open_upload if pflags & asyncssh.FXF_WRITE else self.transfers.open_download
         try:
@@ -61,7 +67,7 @@ class MailboxSFTPServer(asyncssh.SFTPServer):
         # asyncssh also closes open files when the client drops: that is no finished upload or download
         gone = self.channel.is_closing()
         if isinstance(file_obj, Download):
-            await asyncio.to_thread(self.transfers.end_download, file_obj, complete=not gone)
+            await asyncio.to_thread(self.transfers.end_download, file_obj)
         elif isinstance(file_obj, Upload):
             reported = file_obj.failed is not None  # the write that failed it already told the client
             try:

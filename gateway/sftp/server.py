@@ -23,8 +23,8 @@ LEGACY_RSA = b"ssh-rsa"
 class GatewaySSHServer(asyncssh.SSHServer):
     """asyncssh's authentication callbacks, answered by the shared authenticator on worker threads."""
 
-    def __init__(self, gateway: Gateway):
-        self.gateway = gateway
+    def __init__(self, gateway: Gateway, connections: set[asyncssh.SSHServerConnection]):
+        self.gateway, self.connections = gateway, connections
         self.conn: asyncssh.SSHServerConnection | None = None
         self.remote = "-"
         self.user = ""
@@ -34,10 +34,13 @@ class GatewaySSHServer(asyncssh.SSHServer):
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self.conn = conn
+        self.connections.add(conn)
         peer = conn.get_extra_info("peername")
         self.remote = f"{peer[0]}:{peer[1]}" if peer else "-"
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self.conn is not None:
+            self.connections.discard(self.conn)
         if self.session is None and self.key_tried:  # only keys were offered, none was the registered one
             _in_background(self.gateway.auth.refused, self.user, "SFTP", self.remote, "publickey",
                            ErrorCode.LOGIN_FAILED)
@@ -80,7 +83,9 @@ class GatewaySSHServer(asyncssh.SSHServer):
         # asyncssh offers a key twice (query, then signature): the login is logged once it is complete
         if self.session is None and self.key_session is not None:
             self._attach(self.key_session)
-            _in_background(self.gateway.auth.log_accepted, self.key_session, "publickey")
+            logged = _in_background(self.gateway.auth.log_accepted, self.key_session, "publickey")
+            if self.conn is not None:  # the SFTP server waits for it: the login row comes before any transfer's
+                self.conn.set_extra_info(gga_login_logged=logged)
 
     def _attach(self, session: GatewaySession) -> None:
         if self.conn is not None:
@@ -91,11 +96,12 @@ class GatewaySSHServer(asyncssh.SSHServer):
 _BACKGROUND: set[asyncio.Future] = set()
 
 
-def _in_background(call: Callable[..., object], *args: object) -> None:
+def _in_background(call: Callable[..., object], *args: object) -> asyncio.Future:
     """A database write from a synchronous asyncssh callback: on a worker thread, never on the loop."""
     future = asyncio.get_running_loop().run_in_executor(None, call, *args)
     _BACKGROUND.add(future)
     future.add_done_callback(_BACKGROUND.discard)
+    return future
 
 
 class SFTPFrontEnd:
@@ -107,6 +113,7 @@ class SFTPFrontEnd:
         self.server: asyncssh.SSHAcceptor | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.thread: threading.Thread | None = None
+        self.connections: set[asyncssh.SSHServerConnection] = set()
         self.address = ""
 
     def start(self) -> str:
@@ -126,14 +133,15 @@ class SFTPFrontEnd:
         keys = [asyncssh.read_private_key(p, unsafe_skip_rsa_key_validation=True)
                 for p in ensure_host_keys(settings.resolved_data_dir)]
         self.server = await asyncssh.create_server(
-            lambda: GatewaySSHServer(self.gateway), host, port, server_host_keys=keys,
+            lambda: GatewaySSHServer(self.gateway, self.connections), host, port, server_host_keys=keys,
             sftp_factory=lambda chan: MailboxSFTPServer(chan, self.gateway), allow_scp=False,
             login_timeout=60, keepalive_interval=60)
         bound = self.server.sockets[0].getsockname()
         return f"{bound[0]}:{bound[1]}"
 
     def stop(self) -> None:
-        """Blocking: stops listening, closes the sessions, ends the loop's thread."""
+        """Blocking: stops listening, closes the sessions (an upload still open is discarded and logged
+        ``incomplete``, as when its client drops), then ends the loop's thread."""
         if self.loop is None or self.thread is None:
             return
         asyncio.run_coroutine_threadsafe(self._close(), self.loop).result(30)
@@ -142,8 +150,14 @@ class SFTPFrontEnd:
         self.loop.close()
         self.loop = self.thread = None
 
-    async def _close(self) -> None:
+    async def _close(self, grace: float = 10) -> None:
         if self.server is not None:
             self.server.close()
             await self.server.wait_closed()
-        await asyncio.get_running_loop().shutdown_default_executor()  # logins and closes under way finish
+        for conn in list(self.connections):
+            conn.close()
+        # asyncssh closes the open files of each session as it ends: let those closes settle their uploads
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        if others:
+            await asyncio.wait(others, timeout=grace)
+        await asyncio.get_running_loop().shutdown_default_executor()  # logins and settles under way finish

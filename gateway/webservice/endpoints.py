@@ -7,19 +7,20 @@ core's, on worker threads; only the body's bytes are handled on the loop.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import contextlib
 from datetime import UTC, datetime
-from functools import partial
 
 from fastapi import APIRouter, Depends, Form, Request, Response
-from fastapi.responses import StreamingResponse
+from fastapi.responses import FileResponse
 from pydantic import BaseModel
 from starlette.requests import ClientDisconnect
+from starlette.types import Message, Receive, Scope, Send
 
 from gateway.core.gateway import Gateway
 from gateway.core.session import GatewaySession
 from gateway.core.tokens import TOKEN_LIFETIME
-from gateway.core.transfer import UploadEnd
+from gateway.core.transfer import Download, Transfers, UploadEnd
+from gateway.core.upload import Upload
 from gateway.naming import ENVIRONMENTS, RETURN_FOLDERS
 from kernel.errors import ErrorCode, GGAError
 
@@ -98,17 +99,39 @@ async def put_file(environment: str, name: str, request: Request,
     try:
         if declared is not None:
             upload.announce(int(declared))  # over the limit: refused before the body is read
-        async for chunk in request.stream():
-            upload.write(upload.size, chunk)
+        await _stream_into(upload, request)
         if declared is not None and int(declared) != upload.size:
             end = UploadEnd.CLIENT_GONE
     except ClientDisconnect:
         end = UploadEnd.CLIENT_GONE
     except GGAError:
-        pass  # the upload is failed (too large): settle refuses it and says why
+        pass  # the upload is failed (too large, disk): settle says why
+    except BaseException:  # anything else still ends the upload, then goes on
+        await asyncio.shield(asyncio.to_thread(_settle_quietly, transfers, upload))
+        raise
     received = await asyncio.to_thread(transfers.settle, upload, end)
     return StoredFile(name=str(received.name), environment=environment, size=received.size,
                       sha256=received.sha256)
+
+
+async def _stream_into(upload: Upload, request: Request) -> None:
+    """The body's chunks, gathered into 1 MiB writes hashed and written on a worker thread."""
+    pending: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        upload.announce(size + len(chunk))  # within the limit, before the bytes are kept
+        pending.append(chunk)
+        size += len(chunk)
+        if size >= CHUNK:
+            await asyncio.to_thread(upload.append, b"".join(pending))
+            pending, size = [], 0
+    if pending:
+        await asyncio.to_thread(upload.append, b"".join(pending))
+
+
+def _settle_quietly(transfers: Transfers, upload: Upload) -> None:
+    with contextlib.suppress(GGAError):
+        transfers.settle(upload, UploadEnd.CLIENT_GONE)
 
 
 @router.get("/batch/v1/{environment}/returns")
@@ -120,31 +143,34 @@ async def list_returns(environment: str, request: Request,
                              for n, size, mtime in entries])
 
 
-@router.get("/batch/v1/{environment}/returns/{name}", response_class=StreamingResponse,
+class _EndedFileResponse(FileResponse):
+    """Starlette's file answer (ranges, ETag, Last-Modified) that ends the download once: after the last byte
+    went out, or when the client left."""
+
+    def __init__(self, download: Download, transfers: Transfers):
+        super().__init__(download.path, media_type="application/octet-stream", filename=download.path.name)
+        self.download, self.transfers = download, transfers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def counted(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                self.download.sent += len(message.get("body", b""))
+            await send(message)
+
+        try:
+            await super().__call__(scope, receive, counted)
+        finally:  # shielded: a cancelled answer (the client left) is still logged
+            await asyncio.shield(asyncio.to_thread(self.transfers.end_download, self.download))
+
+
+@router.get("/batch/v1/{environment}/returns/{name}", response_class=FileResponse,
             responses={200: {"content": {"application/octet-stream": {}}}})
 async def get_return(environment: str, name: str, request: Request,
-                     session: GatewaySession = Depends(ws_session)) -> StreamingResponse:
+                     session: GatewaySession = Depends(ws_session)) -> FileResponse:
     transfers = _gateway(request).transfers
     path = f"/{_folder(environment, RETURN_FOLDERS)}/{name}"
     download = await asyncio.to_thread(transfers.open_download, session, path)
-
-    async def body() -> AsyncIterator[bytes]:
-        delivered = 0
-        try:
-            while chunk := await asyncio.to_thread(download.read_next, CHUNK):
-                yield chunk
-                delivered += len(chunk)  # resumed: the server has sent it
-        finally:
-            # logged once, after the last byte went out or the client left; not awaited, because a stream
-            # cancelled by the client's leaving can await nothing more
-            download.sent = delivered
-            loop.run_in_executor(None, partial(transfers.end_download, download,
-                                               complete=delivered == download.size))
-
-    loop = asyncio.get_running_loop()
-
-    return StreamingResponse(body(), media_type="application/octet-stream", headers={
-        "Content-Length": str(download.size), "Content-Disposition": f'attachment; filename="{download.path.name}"'})
+    return _EndedFileResponse(download, transfers)
 
 
 @router.delete("/batch/v1/{environment}/returns/{name}", status_code=204)

@@ -79,11 +79,17 @@ def test_web_service_token_refusals_go_through_the_same_rules(harness, kit, db):
         senders.update_channel(session, gap_of(db, kit), kit.domain_id, "FTP", ChannelPatch(applications=[
             {"code": c} for c in ("DIMN", "CHTP", "DMFA", "ZIMA", "WECH")]))  # WECH was only on WS
         senders.remove_channel(session, gap_of(db, kit), kit.domain_id, "WS")
-    without_channel = token_call(harness, assertion(harness, kit))
-    assert (without_channel.status_code, without_channel.json()["error"]["code"]) == (403, "CHANNEL_NOT_REGISTERED")
-    logins = [(r.result, r.error_code, r.protocol, (r.details or {}).get("method")) for r in rows(db, "login")]
-    assert logins == [("refused", "SENDER_BLOCKED", "WS", "private_key_jwt"),
-                      ("refused", "CHANNEL_NOT_REGISTERED", "WS", "private_key_jwt")]
+    without_channel = token_call(harness, assertion(harness, kit))  # told no more than an unknown sender is
+    assert (without_channel.status_code, without_channel.json()["error"]["code"]) == (401, "ASSERTION_INVALID")
+    logins = [(r.result, r.error_code, r.protocol, r.technical_user, (r.details or {}).get("method"))
+              for r in rows(db, "login")]
+    assert logins == [("refused", "SENDER_BLOCKED", "WS", kit.technical_user, "private_key_jwt"),
+                      ("refused", "CHANNEL_NOT_REGISTERED", "WS", kit.technical_user, "private_key_jwt")]
+    stranger = token_call(harness, assertion(harness, kit, iss="self-service:expeditor:EXPgate001",
+                                             sub="self-service:expeditor:EXPgate001"))
+    assert stranger.json()["error"]["code"] == "ASSERTION_INVALID"
+    (last,) = rows(db, "login")[2:]  # what the caller claimed is kept apart from the technical user column
+    assert last.technical_user == "-" and last.details["issuer"] == "self-service:expeditor:EXPgate001"
 
 
 def _deliver(harness, kit, channel: str) -> str:

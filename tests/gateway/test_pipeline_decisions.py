@@ -234,8 +234,11 @@ def test_a_part_refused_while_streaming_is_named_in_the_acrf(intake):
     assert sub.status == "rejected"
     assert [(e["code"], e["error_id"], e["file_name"]) for e in sub.errors] == [
         ("FILE_TOO_LARGE", "ACRF-184", too_big)]
-    assert error_ids(intake.only_acrf()[2]) == ["ACRF-184"]
-    assert (rejected(intake) / sub.ticket / "manifest.json").is_file()
+    acrf = intake.only_acrf()[2]
+    assert error_ids(acrf) == ["ACRF-184"]
+    assert [f.get("name") for f in acrf.find("Files")] == [files.files[0][1]]  # only what was kept
+    manifest = json.loads((rejected(intake) / sub.ticket / "manifest.json").read_text())
+    assert too_big not in [f["name"] for f in manifest["files"]]
 
 
 def test_a_name_rejected_for_a_part_too_large_may_be_sent_again(intake):

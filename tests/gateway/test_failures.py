@@ -1,0 +1,188 @@
+"""Every way an upload or a download can end badly ends in the same place: nothing half kept, nothing left open,
+one line in the transfer log. Disk failures are injected; clients are real (asyncssh, ftplib, httpx, sockets)."""
+
+import asyncio
+import errno
+import os
+import socket
+import struct
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from gateway.core import upload as upload_module
+from gateway.core.transfer import Transfers, UploadEnd
+from gateway.core.upload import BackgroundUpload, Upload
+from gateway.naming import parse
+from kernel.errors import GGAError
+from store.models import TransferEvent
+from tests.gateway.harness import _connect, build, sftp_call, today
+from tests.gateway.test_ftp import tls_client
+from tests.gateway.test_webservice import bearer
+
+
+def logged(db, name: str, timeout: float = 10, count: int = 1) -> list[tuple]:
+    """(event, result, size, error code) of the log rows about ``name``, once ``count`` of them are there."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with db.session() as session:
+            found = [(e.event, e.result, e.size, e.error_code) for e in session.scalars(
+                select(TransferEvent).where(TransferEvent.file_name.contains(name)).order_by(TransferEvent.id))]
+        if len(found) >= count or time.monotonic() > deadline:
+            return found
+        time.sleep(0.02)
+
+
+def partials(harness, kit, channel: str) -> list[str]:
+    return [p.name for p in (harness.home(kit, channel) / ".partial").iterdir()]
+
+
+def no_space(*_args: object) -> None:
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+class _Intake:
+    def __init__(self):
+        self.calls: list[str] = []
+
+    def received(self, _upload):
+        self.calls.append("received")
+
+    def refused(self, *_args):
+        self.calls.append("refused")
+
+    def interrupted(self, *_args):
+        self.calls.append("interrupted")
+
+
+class _Session:
+    def __init__(self, home: Path):
+        self.home = home
+
+
+@pytest.mark.parametrize("kind", [Upload, BackgroundUpload])
+def test_a_disk_failure_discards_the_upload_and_closes_its_file_once(tmp_path, monkeypatch, kind):
+    for folder in (".partial", "INTEST"):
+        (tmp_path / folder).mkdir()
+    upload = kind(_Session(tmp_path), "INTEST", parse("FI.DMFA.123456.20240101.00001.T.1.1"), 1 << 20)
+    closed = []
+    real_close = os.close
+    monkeypatch.setattr(upload_module.os, "close", lambda fd: (closed.append(fd), real_close(fd)))
+    if kind is BackgroundUpload:  # the writer thread meets the full disk
+        monkeypatch.setattr(upload, "store", no_space)
+        upload.append(b"abc")
+    else:  # the final fsync fails
+        upload.append(b"abc")
+        monkeypatch.setattr(upload_module.os, "fsync", no_space)
+    intake = _Intake()
+    with pytest.raises(GGAError) as refusal:
+        Transfers(intake, None, None).settle(upload, UploadEnd.COMPLETED)
+    assert refusal.value.code == "UPLOAD_INCOMPLETE" and "No space left" in refusal.value.message
+    assert str(tmp_path) not in refusal.value.message  # no spool paths in what the client reads
+    assert len(closed) == 1  # a second close could hit a descriptor another thread has opened since
+    assert intake.calls == ["interrupted"]
+    assert list((tmp_path / ".partial").iterdir()) == list((tmp_path / "INTEST").iterdir()) == []
+
+
+def test_sftp_a_write_the_disk_refuses_keeps_nothing_of_the_file(harness, kit, db, monkeypatch):
+    name = f"FI.DIMN.{kit.number}.{today()}.00001.S.1.1"  # S on SFTP needs no signature: nothing else would catch it
+    writes = {"n": 0}
+    real_store = Upload.store
+
+    def second_write_fails(self, data, offset):
+        writes["n"] += 1
+        if writes["n"] == 2:
+            no_space()
+        return real_store(self, data, offset)
+    monkeypatch.setattr(Upload, "store", second_write_fails)
+
+    async def send(sftp):
+        errors = []
+        f = await sftp.open(f"/INTEST-S/{name}", "wb")
+        for i in range(3):
+            try:
+                await f.write(b"x" * 1000, i * 1000)
+            except Exception as exc:
+                errors.append(str(exc))
+                break
+        await f.close()
+        return errors
+    assert "UPLOAD_INCOMPLETE: Not stored: No space left on device." in sftp_call(harness.port, kit, send)[0]
+    assert logged(db, name) == [("upload", "incomplete", 1000, "UPLOAD_INCOMPLETE")]
+    assert not (harness.home(kit) / "INTEST-S" / name).exists() and partials(harness, kit, "SFTP") == []
+
+
+def test_web_service_a_disk_failure_answers_upload_incomplete(harness, kit, db, monkeypatch):
+    headers = bearer(harness, kit)
+    name = build(kit).files[0][1]
+    monkeypatch.setattr(Upload, "store", lambda *_args: no_space())
+    response = httpx.put(f"{harness.http_url}/REST/batch/v1/T/files/{name}", content=b"x" * 1000, headers=headers,
+                         timeout=10)
+    assert (response.status_code, response.json()["error"]["code"]) == (400, "UPLOAD_INCOMPLETE")
+    assert logged(db, name) == [("upload", "incomplete", 0, "UPLOAD_INCOMPLETE")]
+    assert partials(harness, kit, "WS") == []
+
+
+def test_ftp_stor_then_quit_without_a_data_connection_keeps_nothing_open(harness, kit, db):
+    name = build(kit).files[0][1]
+    ftp = tls_client(harness, kit)
+    assert ftp.sendcmd(f"STOR /INTEST/{name}").startswith("150")
+    ftp.quit()
+    assert logged(db, name) == [("upload", "incomplete", 0, "UPLOAD_INCOMPLETE")]
+    assert partials(harness, kit, "FTP") == []
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("upload-")]
+
+
+def test_stopping_sftp_ends_an_open_upload_as_incomplete(harness, kit, db):
+    name = build(kit).files[0][1]
+    opened, done = threading.Event(), threading.Event()
+
+    async def client():
+        conn = await _connect(harness.port, kit)
+        f = await (await conn.start_sftp_client()).open(f"/INTEST/{name}", "wb")
+        await f.write(b"z" * 10_000, 0)
+        opened.set()
+        await asyncio.to_thread(done.wait, 20)
+        conn.abort()
+    thread = threading.Thread(target=lambda: asyncio.run(client()))
+    thread.start()
+    assert opened.wait(15)
+    harness.sftp.stop()
+    done.set()
+    thread.join(20)
+    assert logged(db, name) == [("upload", "incomplete", 10_000, "UPLOAD_INCOMPLETE")]
+    assert partials(harness, kit, "SFTP") == []
+
+
+def _descriptors_on(path: Path) -> list[str]:
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}") == str(path):
+                found.append(fd)
+        except OSError:
+            continue
+    return found
+
+
+def test_web_service_clients_leaving_mid_download_are_each_logged_and_leave_no_open_file(harness, kit, db):
+    headers = bearer(harness, kit)
+    name = "FO.NOTI.999999.20240101.00001.T"
+    path = harness.home(kit, "WS") / "OUTTEST" / name
+    path.write_bytes(b"y" * (8 << 20))
+    host, port = harness.http_url.removeprefix("http://").split(":")
+    for i in range(6):
+        s = socket.create_connection((host, int(port)))
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # a reset, not a close
+        s.sendall(f"GET /REST/batch/v1/T/returns/{name} HTTP/1.1\r\nHost: x\r\n"
+                  f"Authorization: {headers['Authorization']}\r\n\r\n".encode())
+        if i % 2:
+            s.recv(100)
+        s.close()
+    rows = logged(db, name, count=6)
+    assert len(rows) == 6 and all(r[:2] == ("download", "incomplete") for r in rows), rows
+    assert _descriptors_on(path) == []
