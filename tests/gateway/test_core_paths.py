@@ -3,7 +3,6 @@ whether the sender used SFTP, FTPS or the web service."""
 
 import ftplib
 import io
-import ssl
 import time
 
 import httpx
@@ -15,6 +14,7 @@ from admin_api.sender import service as senders
 from admin_api.sender.schemas import ChannelPatch, SenderPatch
 from store.models import Domain, Enterprise, TransferEvent
 from tests.gateway.harness import sftp_call
+from tests.gateway.test_ftp import tls_client
 from tests.gateway.test_webservice import assertion, bearer, token_call
 
 RETURN = b"<Notification>" + b"n" * 300_000 + b"</Notification>"  # several reads on every protocol
@@ -40,30 +40,9 @@ def gap_of(db, kit) -> Caller:
         return Caller(session.get(Enterprise, number).main_manager_niss, "eid")
 
 
-def tls_ftp(harness, kit, password: str | None = None) -> ftplib.FTP_TLS:
-    context = ssl.create_default_context()
-    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE  # the gateway's own test certificate
-    ftp = ftplib.FTP_TLS(context=context)
-    ftp.connect("127.0.0.1", harness.ftp_port, timeout=20)
-    ftp.auth()
-    ftp.login(kit.technical_user, password or kit.password)
-    ftp.prot_p()
-    return ftp
-
-
-def test_plain_ftp_login_is_refused_once_with_tls_required(harness, kit, db):
-    plain = ftplib.FTP()
-    plain.connect("127.0.0.1", harness.ftp_port, timeout=20)
-    with pytest.raises(ftplib.error_perm, match="530 TLS_REQUIRED: send AUTH TLS first"):
-        plain.login(kit.technical_user, kit.password)
-    plain.close()
-    logins = [(r.result, r.error_code, r.technical_user) for r in rows(db, "login")]
-    assert logins == [("refused", "TLS_REQUIRED", kit.technical_user)]
-
-
 def test_wrong_password_on_ftp_says_login_failed_and_logs_it_once(harness, kit, db):
     with pytest.raises(ftplib.error_perm, match="530 LOGIN_FAILED"):
-        tls_ftp(harness, kit, "Not-the-password-1")
+        tls_client(harness, kit, "Not-the-password-1")
     assert [(r.result, r.error_code) for r in rows(db, "login")] == [("refused", "LOGIN_FAILED")]
 
 
@@ -108,7 +87,7 @@ def _download_sftp(harness, kit) -> bytes:
 
 def _download_ftps(harness, kit) -> bytes:
     name = _deliver(harness, kit, "FTP")
-    ftp, out = tls_ftp(harness, kit), io.BytesIO()
+    ftp, out = tls_client(harness, kit), io.BytesIO()
     ftp.retrbinary(f"RETR /OUTTEST/{name}", out.write)
     ftp.quit()
     return out.getvalue()

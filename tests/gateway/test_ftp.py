@@ -7,20 +7,22 @@ import ssl
 import subprocess
 
 import pytest
+from sqlalchemy import select
 
 from admin_api.identity import Caller
 from admin_api.sender import service as senders
 from admin_api.sender.schemas import ChannelPatch
+from store.models import TransferEvent
 from tests.gateway.harness import build, error_ids, wait_any_acrf
 
 
-def tls_client(harness, kit) -> ftplib.FTP_TLS:
+def tls_client(harness, kit, password: str | None = None) -> ftplib.FTP_TLS:
     context = ssl.create_default_context()
     context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
     ftp = ftplib.FTP_TLS(context=context)
     ftp.connect("127.0.0.1", harness.ftp_port, timeout=20)
     ftp.auth()
-    ftp.login(kit.technical_user, kit.password)
+    ftp.login(kit.technical_user, password or kit.password)
     ftp.prot_p()
     return ftp
 
@@ -36,9 +38,13 @@ def gap(db, kit):
 def test_plain_ftp_only_where_the_router_connection_allows_it(harness, kit, db):
     plain = ftplib.FTP()
     plain.connect("127.0.0.1", harness.ftp_port, timeout=20)
-    with pytest.raises(ftplib.error_perm, match="530 TLS_REQUIRED"):
+    with pytest.raises(ftplib.error_perm, match="530 TLS_REQUIRED: send AUTH TLS first"):
         plain.login(kit.technical_user, kit.password)
     plain.close()
+    with db.session() as session:  # refused once, with its own code (not also "login ok")
+        logins = [(e.result, e.error_code) for e in session.scalars(select(TransferEvent).where(
+            TransferEvent.event == "login"))]
+    assert logins == [("refused", "TLS_REQUIRED")]
     with db.session() as session:
         senders.update_channel(session, gap(db, kit), kit.domain_id, "FTP", ChannelPatch(plain_ftp=True))
     plain = ftplib.FTP()
