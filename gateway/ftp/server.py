@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import threading
@@ -55,12 +56,35 @@ class _Waker:
 
 
 class GatewayFTPServer(ThreadedFTPServer):
-    poll_timeout = 0.1  # how soon an idle connection's thread sees the stop (pyftpdlib: 1 s)
+    poll_timeout = 0.5  # a connection thread's check for the stop when nothing else wakes it (pyftpdlib: 1 s)
     join_timeout = 2
 
     def __init__(self, *args: object, **kwargs: object):
         super().__init__(*args, **kwargs)
         self._exit = threading.Event()  # pyftpdlib shares one class-wide event between servers
+        self._handlers: set[object] = set()
+        self._handlers_lock = threading.Lock()
+
+    def _loop(self, handler: object) -> None:
+        with self._handlers_lock:
+            self._handlers.add(handler)
+        try:
+            super()._loop(handler)
+        finally:
+            with self._handlers_lock:
+                self._handlers.discard(handler)
+
+    def close_all(self) -> None:
+        """Wake every connection's thread at once: its client sees the control connection end, and a transfer
+        under way ends as cut (discarded and logged) when that thread closes its loop."""
+        with self._handlers_lock:
+            handlers = list(self._handlers)
+        for handler in handlers:
+            sock = handler.socket  # type: ignore[attr-defined]
+            # a TLS connection (pyOpenSSL) shuts its socket with sock_shutdown; its shutdown() is the TLS one
+            with contextlib.suppress(Exception):
+                (getattr(sock, "sock_shutdown", None) or sock.shutdown)(socket.SHUT_RDWR)
+        super().close_all()
 
 
 class FTPFrontEnd:

@@ -158,6 +158,25 @@ def test_stopping_sftp_ends_an_open_upload_as_incomplete(harness, kit, db):
     assert partials(harness, kit, "SFTP") == []
 
 
+def test_stopping_ftp_ends_an_open_upload_as_incomplete_and_frees_every_connection(harness, kit, db):
+    name = build(kit).files[0][1]
+    ftp, idle = tls_client(harness, kit), tls_client(harness, kit)  # one sending, one doing nothing
+    data = ftp.transfercmd(f"STOR /INTEST/{name}")
+    data.sendall(b"q" * 100_000)
+    partial_dir = harness.home(kit, "FTP") / ".partial"
+    deadline = time.monotonic() + 10
+    while sum(p.stat().st_size for p in partial_dir.iterdir()) < 100_000 and time.monotonic() < deadline:
+        time.sleep(0.02)  # until every byte has reached the server's disk
+    harness.ftp.stop()
+    assert not harness.ftp.thread.is_alive()
+    assert [t.name for t in threading.enumerate() if t.name.startswith("upload-")] == []
+    assert logged(db, name) == [("upload", "incomplete", 100_000, "UPLOAD_INCOMPLETE")]
+    assert partials(harness, kit, "FTP") == []
+    data.close()
+    for client in (ftp, idle):
+        client.close()
+
+
 def _descriptors_on(path: Path) -> list[str]:
     found = []
     for fd in os.listdir("/proc/self/fd"):
