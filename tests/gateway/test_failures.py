@@ -88,6 +88,21 @@ def test_a_disk_failure_discards_the_upload_and_closes_its_file_once(tmp_path, m
     assert list((tmp_path / ".partial").iterdir()) == list((tmp_path / "INTEST").iterdir()) == []
 
 
+def test_a_file_whose_record_fails_is_not_kept_so_it_can_be_sent_again(tmp_path):
+    for folder in (".partial", "INTEST"):
+        (tmp_path / folder).mkdir()
+    upload = Upload(_Session(tmp_path), "INTEST", parse("FI.DMFA.123456.20240101.00001.T.1.1"), 1 << 20)
+    upload.append(b"abc")
+
+    class DatabaseDown(_Intake):
+        def received(self, _upload):
+            raise OSError("database unreachable")
+    with pytest.raises(GGAError) as refusal:
+        Transfers(DatabaseDown(), None, None).settle(upload, UploadEnd.COMPLETED)
+    assert refusal.value.code == "UPLOAD_INCOMPLETE" and "send the file again" in refusal.value.message
+    assert list((tmp_path / "INTEST").iterdir()) == list((tmp_path / ".partial").iterdir()) == []
+
+
 def test_sftp_a_write_the_disk_refuses_keeps_nothing_of_the_file(harness, kit, db, monkeypatch):
     name = f"FI.DIMN.{kit.number}.{today()}.00001.S.1.1"  # S on SFTP needs no signature: nothing else would catch it
     writes = {"n": 0}
