@@ -100,8 +100,9 @@ class Transfers:
         except (GGAError, OSError) as err:  # the disk failed us: nothing half is kept
             upload.discard()
             self.intake.interrupted(s, str(upload.name), upload.size)
-            reason = err.message if isinstance(err, GGAError) else err.strerror or "disk error"
-            raise GGAError(ErrorCode.UPLOAD_INCOMPLETE, f"Not stored: {reason}") from err
+            if isinstance(err, GGAError):
+                raise
+            raise GGAError(ErrorCode.UPLOAD_INCOMPLETE, f"Not stored: {err.strerror or 'disk error'}.") from err
         try:
             self.intake.received(received)
         except Exception as err:  # not recorded, so not kept: the sender may send it again under its name

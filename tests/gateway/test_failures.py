@@ -81,7 +81,7 @@ def test_a_disk_failure_discards_the_upload_and_closes_its_file_once(tmp_path, m
     intake = _Intake()
     with pytest.raises(GGAError) as refusal:
         Transfers(intake, None, None).settle(upload, UploadEnd.COMPLETED)
-    assert refusal.value.code == "UPLOAD_INCOMPLETE" and "No space left" in refusal.value.message
+    assert (refusal.value.code, refusal.value.message) == ("UPLOAD_INCOMPLETE", "Not stored: No space left on device.")
     assert str(tmp_path) not in refusal.value.message  # no spool paths in what the client reads
     assert len(closed) == 1  # a second close could hit a descriptor another thread has opened since
     assert intake.calls == ["interrupted"]
