@@ -243,6 +243,24 @@ def wait_submission(db: Database, go_name: str, timeout: float = 15, count: int 
         time.sleep(0.02)
 
 
+def log_rows(db: Database, *, event: str | None = None, name: str | None = None, count: int = 0,
+             timeout: float = 10) -> list[TransferEvent]:
+    """Transfer-log rows of one event and/or about one file name, oldest first; with ``count``, once at least that
+    many are there (a step is logged just after the client is answered), else at once."""
+    query = select(TransferEvent).order_by(TransferEvent.id)
+    if event is not None:
+        query = query.where(TransferEvent.event == event)
+    if name is not None:
+        query = query.where(TransferEvent.file_name.contains(name))
+    deadline = time.monotonic() + timeout
+    while True:
+        with db.session() as session:
+            found = list(session.scalars(query))
+        if len(found) >= count or time.monotonic() > deadline:
+            return found
+        time.sleep(0.02)
+
+
 def error_ids(acrf: ET.Element) -> list[str]:
     return [e.findtext("ErrorID") or "" for e in acrf.findall("Error")]
 

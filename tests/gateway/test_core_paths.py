@@ -3,35 +3,23 @@ whether the sender used SFTP, FTPS or the web service."""
 
 import ftplib
 import io
-import time
 
 import httpx
 import pytest
-from sqlalchemy import select
 
 from admin_api.identity import Caller
 from admin_api.sender import service as senders
 from admin_api.sender.schemas import ChannelPatch, SenderPatch
 from store.models import Domain, Enterprise, TransferEvent
-from tests.gateway.harness import sftp_call
+from tests.gateway.harness import log_rows, sftp_call
 from tests.gateway.test_ftp import tls_client
 from tests.gateway.test_webservice import assertion, bearer, token_call
 
 RETURN = b"<Notification>" + b"n" * 300_000 + b"</Notification>"  # several reads on every protocol
 
 
-def rows(db, event: str) -> list[TransferEvent]:
-    with db.session() as session:
-        return list(session.scalars(select(TransferEvent).where(TransferEvent.event == event)
-                                    .order_by(TransferEvent.id)))
-
-
-def wait_rows(db, event: str, timeout: float = 10) -> list[TransferEvent]:
-    """The log line comes after the last byte, so the client may have it all a moment before it is written."""
-    deadline = time.monotonic() + timeout
-    while not (found := rows(db, event)) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    return found
+def rows(db, event: str, count: int = 0) -> list[TransferEvent]:
+    return log_rows(db, event=event, count=count)
 
 
 def gap_of(db, kit) -> Caller:
@@ -104,7 +92,7 @@ def _download_ws(harness, kit) -> bytes:
 @pytest.mark.parametrize("download", [_download_sftp, _download_ftps, _download_ws], ids=["SFTP", "FTPS", "WS"])
 def test_a_download_is_logged_once_after_the_last_byte_with_its_size(harness, kit, db, download):
     assert download(harness, kit) == RETURN
-    logged = wait_rows(db, "download")
+    logged = rows(db, "download", count=1)  # logged after the last byte: maybe a moment after the client has it
     assert len(logged) == 1, [(r.protocol, r.result, r.size) for r in logged]
     (row,) = logged
     assert row.result == "ok" and row.size == len(RETURN) and row.duration_ms is not None

@@ -12,29 +12,20 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import select
 
 from gateway.core import upload as upload_module
 from gateway.core.transfer import Transfers, UploadEnd
 from gateway.core.upload import BackgroundUpload, Upload
 from gateway.naming import parse
 from kernel.errors import GGAError
-from store.models import TransferEvent
-from tests.gateway.harness import _connect, build, sftp_call, today
+from tests.gateway.harness import _connect, build, log_rows, sftp_call, today
 from tests.gateway.test_ftp import tls_client
 from tests.gateway.test_webservice import bearer
 
 
-def logged(db, name: str, timeout: float = 10, count: int = 1) -> list[tuple]:
+def logged(db, name: str, count: int = 1) -> list[tuple]:
     """(event, result, size, error code) of the log rows about ``name``, once ``count`` of them are there."""
-    deadline = time.monotonic() + timeout
-    while True:
-        with db.session() as session:
-            found = [(e.event, e.result, e.size, e.error_code) for e in session.scalars(
-                select(TransferEvent).where(TransferEvent.file_name.contains(name)).order_by(TransferEvent.id))]
-        if len(found) >= count or time.monotonic() > deadline:
-            return found
-        time.sleep(0.02)
+    return [(e.event, e.result, e.size, e.error_code) for e in log_rows(db, name=name, count=count)]
 
 
 def partials(harness, kit, channel: str) -> list[str]:
