@@ -150,6 +150,7 @@ class _EndedFileResponse(FileResponse):
     def __init__(self, download: Download, transfers: Transfers):
         super().__init__(download.path, media_type="application/octet-stream", filename=download.path.name)
         self.download, self.transfers = download, transfers
+        download.close()  # Starlette reads the file by its path; the open Download only vouched that it is there
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def counted(message: Message) -> None:
