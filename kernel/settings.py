@@ -48,6 +48,17 @@ class Settings(BaseSettings):
     crl_files: list[Path] = []
     return_zip_threshold_mb: int = 50  # return files above this go out zipped as CO
 
+    # Public face and limits (docs/security.md)
+    public_url: str | None = None  # the URL clients use (token audience, how-to); default http://<http_bind>
+    legacy_algorithms: bool = False  # SHA-1 SSH kex/MACs/host-key signatures and CBC TLS ciphers, for old clients
+    sftp_max_handles: int = 32  # open files and folders per SFTP session
+    max_connections_per_address: int = 50  # open connections per remote address, on each listener
+    max_login_tries: int = 3  # password tries per connection (SFTP, FTP) before it is closed
+    idle_timeout_s: int = 300  # an SFTP or FTP connection with no traffic for this long is closed
+    http_header_timeout_s: float = 10  # a request's headers must arrive within this
+    http_max_body_kb: int = 1024  # every HTTP body except web-service uploads (those: the application's limit)
+    session_check_s: float = 2.0  # how often live sessions are checked against blocks (all instances)
+
     @property
     def resolved_data_dir(self) -> Path:
         return self.data_dir.expanduser().resolve()
@@ -55,6 +66,10 @@ class Settings(BaseSettings):
     @property
     def spool_dir(self) -> Path:
         return self.resolved_data_dir / "spool"
+
+    @property
+    def resolved_public_url(self) -> str:
+        return (self.public_url or f"http://{self.http_bind}").rstrip("/")
 
     @property
     def resolved_database_url(self) -> str:

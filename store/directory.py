@@ -53,6 +53,14 @@ class SenderDirectory:
     def by_id(self, sender_id: int) -> SenderInfo | None:
         return self._one(Sender.id == sender_id)
 
+    def active_among(self, sender_ids: set[int]) -> set[int]:
+        """Which of these senders may still work (neither blocked nor deleted): one query for every live session."""
+        if not sender_ids:
+            return set()
+        with self.db.session() as session:
+            return set(session.scalars(select(Sender.id).where(
+                Sender.id.in_(sender_ids), Sender.status == "active", Sender.technical_user_status == "active")))
+
     def replace_password_hash(self, sender_id: int, password_hash: str) -> None:
         """After a successful login with outdated argon2 parameters (the one write the gateway makes here)."""
         with self.db.session() as session:

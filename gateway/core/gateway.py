@@ -8,6 +8,7 @@ from cryptography import x509
 
 from gateway.core.auth import Authenticator
 from gateway.core.events import EventBus, InProcessBus
+from gateway.core.live import LiveSessions
 from gateway.core.spool import Spool
 from gateway.core.tokens import ServiceTokens
 from gateway.core.transfer import Transfers
@@ -36,6 +37,7 @@ class Gateway:
     pipeline: IntakePipeline
     identity: Issued
     bus: EventBus
+    live: LiveSessions
 
     @classmethod
     def build(cls, settings: Settings, db: Database, passwords: Passwords, bus: EventBus | None = None) -> Gateway:
@@ -49,7 +51,7 @@ class Gateway:
                                   settings.max_file_age_days)
         auth = Authenticator(directory, passwords, spool, translog, ServiceTokens(db))
         return cls(settings, directory, spool, translog, auth, Transfers(pipeline, translog, settings), returns,
-                   pipeline, identity, bus)
+                   pipeline, identity, bus, LiveSessions(directory, translog, settings.session_check_s))
 
     def deliver_return(self, sender_number: str, application: str, environment: str, kind: str,
                        content: bytes) -> Delivered:
@@ -65,6 +67,7 @@ class Gateway:
         return self.returns.deliver(sender, kind, environment, content, channel, application)
 
     def close(self) -> None:
+        self.live.stop()
         self.pipeline.close()
 
 
