@@ -55,6 +55,7 @@ class ErrorCode(StrEnum):
     CERTIFICATE_MALFORMED = "CERTIFICATE_MALFORMED"
     SSH_KEY_INVALID = "SSH_KEY_INVALID"
     SSH_KEY_TOO_WEAK = "SSH_KEY_TOO_WEAK"
+    CERTIFICATE_WEAK = "CERTIFICATE_WEAK"
     # signatures (keys/)
     SIGNATURE_MALFORMED = "SIGNATURE_MALFORMED"
     SIGNATURE_INVALID = "SIGNATURE_INVALID"
@@ -91,6 +92,13 @@ class ErrorCode(StrEnum):
     ASSERTION_INVALID = "ASSERTION_INVALID"
     ASSERTION_REPLAYED = "ASSERTION_REPLAYED"
     TOKEN_INVALID = "TOKEN_INVALID"  # noqa: S105 (a code)
+    # limits (docs/security.md)
+    BODY_TOO_LARGE = "BODY_TOO_LARGE"
+    TOO_MANY_CONNECTIONS = "TOO_MANY_CONNECTIONS"
+    TOO_MANY_OPEN_FILES = "TOO_MANY_OPEN_FILES"
+    TOO_MANY_LOGIN_TRIES = "TOO_MANY_LOGIN_TRIES"
+    UPLOAD_IN_PROGRESS = "UPLOAD_IN_PROGRESS"
+    COMMAND_NOT_ALLOWED = "COMMAND_NOT_ALLOWED"
 
 
 @dataclass(frozen=True)
@@ -190,6 +198,18 @@ _SPECS: dict[ErrorCode, ErrorSpec] = {
         401, "The client assertion is not a valid private_key_jwt for a sender's registered WS certificate."),
     ErrorCode.ASSERTION_REPLAYED: ErrorSpec(401, "This client assertion (jti) was already used."),
     ErrorCode.TOKEN_INVALID: ErrorSpec(401, "Unknown or expired web-service token."),
+    ErrorCode.CERTIFICATE_WEAK: ErrorSpec(
+        400, "The certificate cannot be a signer: key under RSA 2048 / EC P-256, key usage without "
+        "digitalSignature or nonRepudiation, or a CA certificate."),
+    ErrorCode.BODY_TOO_LARGE: ErrorSpec(413, "The request body is larger than this endpoint accepts."),
+    ErrorCode.TOO_MANY_CONNECTIONS: ErrorSpec(
+        429, "Too many open connections from this address (GGA_MAX_CONNECTIONS_PER_ADDRESS)."),
+    ErrorCode.TOO_MANY_OPEN_FILES: ErrorSpec(429, "Too many files open in this session (GGA_SFTP_MAX_HANDLES)."),
+    ErrorCode.TOO_MANY_LOGIN_TRIES: ErrorSpec(
+        401, "Too many login attempts on this connection (GGA_MAX_LOGIN_TRIES); reconnect to try again."),
+    ErrorCode.UPLOAD_IN_PROGRESS: ErrorSpec(409, "A file with this name is being uploaded; wait for it to end."),
+    ErrorCode.COMMAND_NOT_ALLOWED: ErrorSpec(
+        403, "This command is not offered: files are created only by STOR/put under a batch name."),
 }
 
 
