@@ -121,6 +121,8 @@ class IntakePipeline:
                 Submission.status == "accepted")) is not None
             if files.go.status == "missing":  # the sweeper's stand-in: the GO never came
                 findings = [Finding(ErrorCode.GO_MISSING, f.name, "no GO arrived") for f in files.data]
+            elif not sender.active:  # blocked after it logged in: nothing it sends from now on is taken
+                findings = [Finding(ErrorCode.SENDER_BLOCKED, sub.go_name, "the sender was blocked")]
             else:
                 findings = check(CheckContext(sender, sub.channel, files, already, self.max_age_days, self.policy,
                                               now()))
@@ -142,11 +144,15 @@ class IntakePipeline:
             ReceivedFile.status.in_(("received", "refused")), ReceivedFile.submission_id.is_(None),
             ReceivedFile.kind.in_(("FI", "FS"))
         ).order_by(ReceivedFile.id))
+        rows = list(rows)
+        kept = {r.name for r in rows if r.status == "received"}
         for row in rows:
-            if row.status == "refused":
-                files.refused.append(row)
-            else:
+            if row.status == "received":
                 (files.data if row.kind == "FI" else files.signatures).append(row)
+            elif row.name in kept:  # refused, then resent whole: the resend answers for the name
+                row.status = "superseded"
+            else:
+                files.refused.append(row)
         return files
 
     def _carry_out(self, submission_id: int) -> None:

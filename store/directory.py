@@ -61,6 +61,14 @@ class SenderDirectory:
             return set(session.scalars(select(Sender.id).where(
                 Sender.id.in_(sender_ids), Sender.status == "active", Sender.technical_user_status == "active")))
 
+    def password_hash_of(self, name: str) -> tuple[int, str] | None:
+        """(id, hash) for a password login: the same one indexed read whether or not the user exists, so a wrong
+        password costs a known user what it costs an unknown one (the full snapshot comes after the check)."""
+        with self.db.session() as session:
+            row = session.execute(select(Sender.id, Sender.password_hash).where(
+                Sender.technical_user_key == name.lower(), Sender.status != "deleted")).first()
+            return (row[0], row[1]) if row else None
+
     def replace_password_hash(self, sender_id: int, password_hash: str) -> None:
         """After a successful login with outdated argon2 parameters (the one write the gateway makes here)."""
         with self.db.session() as session:

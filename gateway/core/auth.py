@@ -31,11 +31,13 @@ class Authenticator:
     # -- the three ways to log in ----------------------------------------------------------------------------
     def password(self, user: str, password: str, channel: str, protocol: str, remote: str, *,
                  secure: bool = True) -> GatewaySession:
-        """Unknown users cost an argon2 check too. ``secure``: the connection is encrypted (plain FTP is not,
-        and is allowed only on channels marked ``plain_ftp``)."""
-        sender = self.directory.by_technical_user(user)
-        matches = self.passwords.verify(sender.password_hash if sender else None, password)
-        refusal = _refusal(sender, channel) or (None if matches else ErrorCode.LOGIN_FAILED)
+        """A wrong password costs a known user exactly what it costs an unknown one. ``secure``: the connection is
+        encrypted (plain FTP is not, and is allowed only on channels marked ``plain_ftp``)."""
+        found = self.directory.password_hash_of(user)  # one read and one hash check, known user or not
+        if not self.passwords.verify(found[1] if found else None, password) or found is None:
+            raise self.refused(user, protocol, remote, "password", ErrorCode.LOGIN_FAILED)
+        sender = self.directory.by_id(found[0])
+        refusal = _refusal(sender, channel)
         if refusal is None and sender is not None and not secure and not sender.channels[channel].plain_ftp:
             refusal = ErrorCode.TLS_REQUIRED
         if refusal is not None or sender is None:

@@ -78,7 +78,8 @@ class Transfers:
         try:
             folder, name = _upload_target(session, path)
             limit = size_limit(name, self.settings.max_file_mb)
-            return (BackgroundUpload if background else Upload)(session, folder, name, limit)
+            stale = 2 * self.settings.idle_timeout_s
+            return (BackgroundUpload if background else Upload)(session, folder, name, limit, stale)
         except GGAError as err:
             self.log_refusal(session, "upload", path, err)
             raise

@@ -29,7 +29,8 @@ class ReceivedFile(Base):
     path: Mapped[str] = mapped_column(Text)
     size: Mapped[int] = mapped_column(BigInteger, default=0)
     sha256: Mapped[str | None] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(10), default="received")  # received|submitted|cancelled|refused
+    # received | submitted | cancelled | refused | superseded (refused, then resent whole)
+    status: Mapped[str] = mapped_column(String(10), default="received")
     error_code: Mapped[str | None] = mapped_column(String(40))
     submission_id: Mapped[int | None] = mapped_column(index=True)  # no FK: submissions already refer here
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
