@@ -6,10 +6,12 @@ import logging
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -22,6 +24,11 @@ from keys.tokens import TokenInvalid, TokenVerifier
 from store.database import Database
 
 log = logging.getLogger("gga.http")
+
+# Ids in paths: within the INTEGER id columns (32-bit on PostgreSQL), else 422 before any query (a larger one made
+# PostgreSQL, and past 64 bits SQLite, fail with a 500)
+MAX_ROW_ID = 2**31 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="a row id")]
 
 
 @dataclass
@@ -40,8 +47,31 @@ def services(request: Request) -> Services:
 
 
 def db_session(request: Request) -> Iterator[Session]:
-    with services(request).db.session() as session:
-        yield session
+    """The request's unit of work. Routes declare it with ``scope="function"`` (``UNIT_OF_WORK``): it commits
+    when the route returns and before the answer is sent, so a 2xx means the write is there, and a failed commit
+    answers an error. A unique rule broken by a racing request answers 409 with the business code."""
+    try:
+        with services(request).db.session() as session:
+            yield session
+    except IntegrityError as exc:
+        raise GGAError(_conflict_code(str(exc.orig)), "A racing request did this first.") from exc
+
+
+def _conflict_code(message: str) -> ErrorCode:
+    """The unique rule's name as PostgreSQL says it, or its columns as SQLite does."""
+    return next((code for code, names in UNIQUE_RULES.items() if any(n in message for n in names)),
+                ErrorCode.CONFLICT)
+
+
+UNIQUE_RULES = {
+    ErrorCode.SENDER_EXISTS: ("uq_senders_domain_live", "senders.domain_id"),
+    ErrorCode.TECHNICAL_USER_TAKEN: ("uq_senders_technical_user_key", "senders.technical_user_key"),
+    ErrorCode.USERNAME_TAKEN: ("uq_users_username", "users.username"),
+    ErrorCode.USER_EXISTS: ("uq_users_domain_id", "users.domain_id"),
+    ErrorCode.CO_MAIN_MANAGER_EXISTS: ("pk_co_main_managers", "co_main_managers."),
+    ErrorCode.DOMAIN_EXISTS: ("uq_domains_enterprise_number", "domains.enterprise_number"),
+}
+UNIT_OF_WORK = Depends(db_session, scope="function")
 
 
 def caller(request: Request) -> Caller:
@@ -93,8 +123,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: ErrorCode.NOT_FOUND, 401: ErrorCode.UNAUTHENTICATED, 403: ErrorCode.FORBIDDEN}.get(
-            exc.status_code, ErrorCode.VALIDATION_ERROR)
+        code = {404: ErrorCode.NOT_FOUND, 401: ErrorCode.UNAUTHENTICATED, 403: ErrorCode.FORBIDDEN,
+                413: ErrorCode.BODY_TOO_LARGE}.get(exc.status_code, ErrorCode.VALIDATION_ERROR)
         body = GGAError(code, str(exc.detail)).as_json()
         return JSONResponse(body, status_code=exc.status_code)
 

@@ -1,12 +1,19 @@
-"""Mails are queued in the outbox inside the business transaction, then sent through SMTP when one is set."""
+"""Mails are queued in the outbox inside the business transaction, then sent through SMTP when one is set.
+
+Sending is at least once: rows are claimed with a lease (several instances never send one mail at the same time),
+a failure waits 2, 4, 8... seconds (at most 10 minutes) and is retried until ``GGA_MAIL_RETRY_H`` after the mail
+was queued; then it is given up and logged.
+"""
 
 from __future__ import annotations
 
 import logging
 import smtplib
+import ssl
+from datetime import timedelta
 from email.message import EmailMessage
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from kernel.clock import utcnow
@@ -15,7 +22,8 @@ from store.database import Database
 from store.models import OutboxMail
 
 log = logging.getLogger("gga.mail")
-MAX_ATTEMPTS = 5
+LEASE = timedelta(minutes=2)
+BATCH = 50
 
 
 def queue(session: Session, recipient: str, subject: str, body: str) -> None:
@@ -23,29 +31,63 @@ def queue(session: Session, recipient: str, subject: str, body: str) -> None:
 
 
 def deliver_pending(db: Database, settings: Settings) -> int:
-    """Send what the outbox holds; returns how many went out. Failures stay queued with their error."""
+    """Send what is due; returns how many went out. Failures stay queued with their error and next attempt."""
     if not settings.smtp_host:
         return 0
     sent = 0
-    with db.session() as session:
-        pending = session.scalars(select(OutboxMail).where(
-            OutboxMail.sent_at.is_(None), OutboxMail.attempts < MAX_ATTEMPTS).order_by(OutboxMail.id).limit(100))
-        for mail in pending:
-            mail.attempts += 1
-            try:
-                _send(settings, mail)
-                mail.sent_at = utcnow()
-                sent += 1
-            except (OSError, smtplib.SMTPException) as exc:
-                mail.last_error = str(exc)
-                log.warning("mail to %s not sent: %s", mail.recipient, exc)
+    for mail_id in _claim(db, settings):
+        sent += _deliver(db, settings, mail_id)
     return sent
+
+
+def _claim(db: Database, settings: Settings) -> list[int]:
+    now = utcnow()
+    oldest = now - timedelta(hours=settings.mail_retry_h)
+    with db.session() as session:
+        rows = session.scalars(select(OutboxMail).where(
+            OutboxMail.sent_at.is_(None), OutboxMail.created_at >= oldest,
+            or_(OutboxMail.lease_until.is_(None), OutboxMail.lease_until < now),
+            or_(OutboxMail.next_attempt_at.is_(None), OutboxMail.next_attempt_at <= now),
+        ).order_by(OutboxMail.id).limit(BATCH).with_for_update(skip_locked=True)).all()
+        for mail in rows:
+            mail.lease_until = now + LEASE
+        return [m.id for m in rows]
+
+
+def _deliver(db: Database, settings: Settings, mail_id: int) -> int:
+    with db.read() as session:
+        mail = session.get(OutboxMail, mail_id)
+    assert mail is not None
+    error = None
+    try:
+        _send(settings, mail)
+    except (OSError, smtplib.SMTPException) as exc:
+        error = str(exc) or type(exc).__name__
+    with db.session() as session:
+        row = session.get(OutboxMail, mail_id)
+        assert row is not None
+        row.attempts += 1
+        row.lease_until = None
+        if error is None:
+            row.sent_at = utcnow()
+            return 1
+        row.last_error = error[:2000]
+        row.next_attempt_at = utcnow() + timedelta(seconds=min(2 ** row.attempts, 600))
+        gives_up = row.next_attempt_at > row.created_at + timedelta(hours=settings.mail_retry_h)
+    log.warning("mail %s to %s not sent (attempt %s%s): %s", mail_id, mail.recipient, row.attempts,
+                ", given up" if gives_up else "", error)
+    return 0
 
 
 def _send(settings: Settings, mail: OutboxMail) -> None:
     msg = EmailMessage()
     msg["From"], msg["To"], msg["Subject"] = settings.mail_from, mail.recipient, mail.subject
+    msg["Message-ID"] = f"<outbox-{mail.id}@{settings.mail_from.rpartition('@')[2] or 'gga.local'}>"
     msg.set_content(mail.body)
     assert settings.smtp_host is not None
     with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:
+        if settings.smtp_starttls:
+            smtp.starttls(context=ssl.create_default_context(cafile=settings.smtp_ca_file))
+        if settings.smtp_user:
+            smtp.login(settings.smtp_user, settings.smtp_password or "")
         smtp.send_message(msg)

@@ -46,5 +46,6 @@ def newest_first(session: Session, query: Select, paging: PageRequest, view: Cal
     if until:
         query = query.where(at_column < until)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(id_column.desc()).offset(paging.offset).limit(paging.page_size))
+    rows = session.execute(query.order_by(id_column.desc()).offset(paging.offset).limit(paging.page_size))
+    rows = (r[0] for r in rows) if len(query.column_descriptions) == 1 else rows  # a model, or a joined row
     return Page(items=[view(r) for r in rows], total=total, page=paging.page, page_size=paging.page_size)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import codecs
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import iterparse
+from defusedxml.ElementTree import DefusedXMLParser
 
 from gateway.acrf import Finding
 from gateway.naming import ENVIRONMENTS, parse
@@ -127,37 +129,182 @@ def _signature(ctx: CheckContext, data: ReceivedFile, fs: ReceivedFile) -> list[
 
 
 def _identification(data: ReceivedFile) -> list[Finding]:
-    """When the FI is XML with Form/Identification, it must name the file's application."""
+    """An XML FI has a safe prolog (no DTD, no entities), and its Form/Identification names the file's application."""
     app = APPLICATIONS.get(parse(data.name).application)
     path = Path(data.path)
-    with path.open("rb") as f:
-        head = f.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
-    if not head.startswith(b"<") or app is None:
+    try:
+        xml = xml_prolog(path)
+    except XmlUnsafe as exc:
+        return [Finding(ErrorCode.XML_UNSAFE, data.name, str(exc))]
+    if xml is None or app is None or not app.form_identification:
         return []
     try:
-        found = _form_identification(path)
+        found = _form_identification(path, xml)
     except DefusedXmlException:
         return [Finding(ErrorCode.XML_UNSAFE, data.name)]
     except SyntaxError:  # ParseError: malformed XML is the application's to judge
         return []
-    if found is not None and app.form_identification and found.strip().upper() != app.form_identification:
+    if found is not None and found.strip().upper() != app.form_identification:
         return [Finding(ErrorCode.APPLICATION_CONTENT_MISMATCH, data.name,
                         f"Form/Identification is {found.strip()!r}, the name says {app.code}")]
     return []
 
 
-def _form_identification(path: Path) -> str | None:
-    stack: list[str] = []
-    for event, element in iterparse(str(path), events=("start", "end"), forbid_dtd=True):
-        tag = element.tag.rsplit("}", 1)[-1]
-        if event == "start":
-            stack.append(tag)
-            continue
-        if tag == "Identification" and len(stack) >= 2 and stack[-2] == "Form":
-            return element.text or ""
-        stack.pop()
-        element.clear()
-    return None
+# -- is it XML, in which encoding, and is its prolog safe ------------------------------------------------------------
+PROLOG_LIMIT = 1 << 20  # characters before the root element (real prologs: a declaration, maybe a comment)
+_CHUNK = 1 << 16
+# XML 1.0 appendix F: a byte order mark, or the zero bytes around the first character ('<' or a blank, ASCII)
+_BOMS = ((b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"), (b"\xef\xbb\xbf", "utf-8"),
+         (b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le"))
+_ZEROS = {(True, True, True, False): "utf-32-be", (False, True, True, True): "utf-32-le",
+          (True, False, True, False): "utf-16-be", (False, True, False, True): "utf-16-le",
+          (True, True, False, True): None, (True, False, True, True): None}  # UCS-4 in 2143/3412 order
+_EBCDIC = b"\x4c\x6f\xa7\x94"  # '<?xm' in EBCDIC
+# blanks (and stray byte order marks, as characters or as UTF-8 bytes read as Latin-1: skipping more only makes the
+# scan look further), comments and processing instructions; anchored with match() and followed by nothing, the star
+# never backtracks: one pass, each lazy body read once (an unclosed one to the end of the text, once per read)
+_BLANKS = " \t\r\n\ufeff"
+_MISC = re.compile(f"(?:[{_BLANKS}]+|\xef\xbb\xbf|<\\?.*?\\?>|<!--.*?-->)*", re.DOTALL)
+_DTD_WORDS = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+_DECLARED = re.compile(r"<\?xml\s[^>]*?\bencoding\s*=\s*[\"']([^\"']*)[\"']")
+_MORE = -1  # the prolog goes on past what was read
+
+
+class XmlUnsafe(Exception):
+    """The FI is XML whose prolog declares a DTD or entities, or cannot be checked (encoding, length)."""
+
+
+@dataclass(frozen=True)
+class XmlFile:
+    encoding: str  # the Python codec the document is read with
+    bom: int  # bytes of byte order mark to skip
+
+
+def xml_prolog(path: Path) -> XmlFile | None:
+    """None when the file is not XML (its first non-blank character is not '<'); the encoding when it is and its
+    prolog (everything before the root element) is safe; XmlUnsafe otherwise."""
+    with path.open("rb") as f:
+        encoding, bom = _detect(f.read(4))
+        f.seek(bom)
+        # an 8-bit document is scanned as Latin-1: every byte is a character and the markup is ASCII
+        decoder = codecs.getincrementaldecoder(encoding or "latin-1")(errors="replace")
+        text, size, resume = "", _CHUNK, 0
+        while True:
+            chunk = f.read(size)
+            complete = len(chunk) < size
+            text += decoder.decode(chunk, final=complete)
+            root, resume = _root_index(text, complete, resume)
+            if root != _MORE:
+                break
+            if len(text) > PROLOG_LIMIT:
+                raise XmlUnsafe(f"no root element within the first {PROLOG_LIMIT} characters")
+            size *= 2  # an unclosed comment is read again from its start: doubling keeps the total linear
+    if root is None:
+        return None
+    return XmlFile(encoding or _declared_encoding(text[:root]), bom)
+
+
+def _detect(head: bytes) -> tuple[str | None, int]:
+    """(codec, BOM length); codec None for an 8-bit document, whose declaration names its encoding."""
+    for mark, encoding in _BOMS:
+        if head.startswith(mark):
+            return (None if encoding == "utf-8" else encoding), len(mark)
+    if head == _EBCDIC:
+        raise XmlUnsafe("EBCDIC XML is not accepted")
+    if len(head) == 4:
+        zeros = tuple(b == 0 for b in head)
+        if zeros in _ZEROS:
+            if _ZEROS[zeros] is None:
+                raise XmlUnsafe("UCS-4 in an unusual byte order is not accepted")
+            return _ZEROS[zeros], 0
+    return None, 0
+
+
+def _root_index(text: str, complete: bool, start: int) -> tuple[int | None, int]:
+    """(where the root element starts, None when this is not XML or _MORE when the text read ends in the prolog;
+    where to resume once more text is read)."""
+    i = _MISC.match(text, start).end()  # type: ignore[union-attr]  # * always matches
+    if len(text) - i < 4 and not complete:  # "<!--" and "<!D" must not be told apart on a cut
+        return _MORE, i
+    if text.startswith(("<?", "<!--"), i):  # not closed
+        return (None if complete else _MORE), i  # an unclosed comment in a whole file: no XML at all
+    if text.startswith("<!", i):  # DOCTYPE, ENTITY, ELEMENT...: no DTD of any kind
+        raise XmlUnsafe(f"{text[i:i + 40]!r} before the root element")
+    if not text.startswith("<", i):
+        return None, i
+    found = _DTD_WORDS.search(text, 0, i)  # even inside a comment or a processing instruction
+    if found:
+        raise XmlUnsafe(f"{found.group(0)!r} in the prolog")
+    return i, i
+
+
+def _declared_encoding(prolog: str) -> str:
+    """An 8-bit document's encoding: UTF-8 unless its declaration names another in which ASCII stays ASCII (a
+    stateful or multi-byte one could hide markup the Latin-1 scan did not see)."""
+    declared = _DECLARED.match(prolog.lstrip(_BLANKS))
+    if declared is None:
+        return "utf-8"
+    label = declared.group(1)[:40]
+    try:
+        name = codecs.lookup(label).name
+    except (LookupError, ValueError):  # ValueError: a NUL in the name
+        raise XmlUnsafe(f"unknown encoding {label!r}") from None
+    if name in ("utf-8", "ascii") or name.startswith(("iso8859-", "cp125")):
+        return name
+    raise XmlUnsafe(f"encoding {label!r} does not match the file (UTF-8, UTF-16, UTF-32, ISO-8859-x, windows-125x)")
+
+
+class _FirstForm:
+    """Parser target: the text of the Identification child of the first Form element (document order) having one;
+    forms nested in that Form, or Identifications deeper in it, do not count."""
+
+    def __init__(self) -> None:
+        self.depth, self.form = 0, 0  # form: depth of the Form being looked at, 0 when none
+        self.parts: list[str] | None = None
+        self.found: str | None = None
+
+    def start(self, tag: str, attrib: dict[str, str]) -> None:
+        self.depth += 1
+        name = tag.rsplit("}", 1)[-1]
+        if not self.form and name == "Form":
+            self.form = self.depth
+        elif self.form and self.depth == self.form + 1 and name == "Identification" and self.parts is None:
+            self.parts = []
+
+    def data(self, text: str) -> None:
+        if self.parts is not None and self.found is None:
+            self.parts.append(text)
+
+    def end(self, tag: str) -> None:
+        if self.parts is not None and self.depth == self.form + 1 and self.found is None:
+            self.found = "".join(self.parts)
+        if self.depth == self.form:
+            self.form, self.parts = 0, None  # a Form without Identification: the next one counts
+        self.depth -= 1
+
+    def close(self) -> str | None:
+        return self.found
+
+
+def _form_identification(path: Path, xml: XmlFile) -> str | None:
+    """Streams the document, decoded as ``xml_prolog`` decided, until the first form's Identification."""
+    target = _FirstForm()
+    parser = DefusedXMLParser(target=target, forbid_dtd=True)
+    decoder = codecs.getincrementaldecoder(xml.encoding)(errors="replace")
+    leading = True
+    with path.open("rb") as f:
+        f.seek(xml.bom)
+        while target.found is None:
+            chunk = f.read(_CHUNK)
+            text = decoder.decode(chunk, final=not chunk)
+            if leading:  # blanks before the declaration: a strict parser stops there, a lenient one reads on
+                text = text.lstrip(_BLANKS)
+                leading = not text
+            if text:
+                parser.feed(text)  # str: expat takes the encoding decided here, not the declared one
+            if not chunk:
+                break
+    return target.found
 
 
 def now() -> datetime:

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway import acrf
 from gateway.acrf import Finding, PartSummary
 from gateway.checks import CheckContext, SubmissionFiles, check, now
-from gateway.core.events import EventBus
 from gateway.core.session import GatewaySession
 from gateway.core.spool import Spool, move_all, write_durably
 from gateway.core.translog import TransferLog
@@ -33,18 +35,24 @@ from kernel.tickets import new_sequence, new_ticket
 from keys.cms import VerificationPolicy
 from store.database import Database
 from store.directory import SenderDirectory, SenderInfo
-from store.models import ReceivedFile, Submission
+from store.models import OutboxEvent, ReceivedFile, Submission
 
 log = logging.getLogger("gga.pipeline")
+LEASE = timedelta(seconds=60)  # a worker that dies frees its submission this long after its claim
+PENDING = ("received", "decided")
 FOLDER_ENV = {folder: env for env, folder in ENVIRONMENTS.items()}
 
 
 class IntakePipeline:
     def __init__(self, db: Database, directory: SenderDirectory, spool: Spool, translog: TransferLog,
-                 returns: ReturnDelivery, bus: EventBus, policy: VerificationPolicy, max_age_days: int):
+                 returns: ReturnDelivery, policy: VerificationPolicy, max_age_days: int, *, owner: str,
+                 give_up: timedelta = timedelta(hours=24), on_event: Callable[[], None] | None = None):
         self.db, self.directory, self.spool, self.translog = db, directory, spool, translog
-        self.returns, self.bus, self.policy, self.max_age_days = returns, bus, policy, max_age_days
+        self.returns, self.policy, self.max_age_days = returns, policy, max_age_days
+        self.owner, self.give_up, self.on_event = owner, give_up, on_event  # on_event: wake the outbox relay
         self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="intake")
+        self._stopping = threading.Event()
+        self._loop: threading.Thread | None = None
 
     # -- what front ends call (blocking: from a worker thread) -------------------------------------------------
     def received(self, upload: ReceivedUpload) -> None:
@@ -67,6 +75,11 @@ class IntakePipeline:
                 self.cancel(s, name)
         except Exception:
             log.exception("after recording %s", name)
+
+    def is_recorded(self, path: Path) -> bool:
+        """Is this file in an upload folder the one a ReceivedFile row stands for?"""
+        with self.db.read() as session:
+            return session.scalar(select(ReceivedFile.id).where(ReceivedFile.path == str(path)).limit(1)) is not None
 
     def refused(self, s: GatewaySession, folder: str, name: BatchName, code: ErrorCode, size: int) -> None:
         """A part refused while streaming (too large): the GO's ACRF will name it."""
@@ -97,54 +110,106 @@ class IntakePipeline:
     def _safely(self, submission_id: int) -> None:
         try:
             self.process(submission_id)
-        except Exception:  # stays 'received'/'decided' and is taken up again at the next start
-            log.exception("submission %s failed; it will be retried at restart", submission_id)
+        except Exception:  # released with a backoff: the lease loop (any instance) takes it up again
+            log.exception("submission %s failed; it will be retried", submission_id)
 
-    def process(self, submission_id: int) -> None:
+    def process(self, submission_id: int) -> bool:
+        """Claim the submission's lease, then decide and carry it out. False when another worker holds it, it is
+        final, or its retry is not due."""
+        if not self._claim(submission_id):
+            return False
+        try:
+            if self._status(submission_id) == "received":
+                self._decide(submission_id)
+            self._carry_out(submission_id)
+        except Exception as exc:
+            self._release(submission_id, exc)
+            raise
+        return True
+
+    def _claim(self, submission_id: int) -> bool:
+        now = utcnow()
         with self.db.session() as session:
             claimed = session.execute(update(Submission).where(
-                Submission.id == submission_id, Submission.status == "received").values(status="processing"))
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]
-                return
-        self._decide(submission_id)
-        self._carry_out(submission_id)
+                Submission.id == submission_id, Submission.status.in_(PENDING),
+                or_(Submission.lease_until.is_(None), Submission.lease_until < now),
+                or_(Submission.next_attempt_at.is_(None), Submission.next_attempt_at <= now),
+            ).values(lease_owner=self.owner, lease_until=now + LEASE, attempts=Submission.attempts + 1))
+            return claimed.rowcount == 1  # type: ignore[attr-defined]
+
+    def _release(self, submission_id: int, exc: Exception) -> None:
+        """A failure: the lease is given back with a backoff (2, 4, 8... s, at most 5 minutes)."""
+        with self.db.session() as session:
+            sub = session.get(Submission, submission_id)
+            if sub is not None and sub.lease_owner == self.owner:
+                sub.lease_owner, sub.lease_until, sub.last_error = None, None, repr(exc)[:2000]
+                sub.next_attempt_at = utcnow() + timedelta(seconds=min(2 ** sub.attempts, 300))
+
+    def _status(self, submission_id: int) -> str | None:
+        with self.db.session() as session:
+            return session.scalar(select(Submission.status).where(Submission.id == submission_id))
 
     def _decide(self, submission_id: int) -> None:
+        """Findings, ACRF name and parts committed at once. The database settles races: a second accepted
+        submission of one name, a part claimed twice or an ACRF name taken make the decision again."""
+        for _ in range(5):
+            try:
+                self._decide_once(submission_id)
+                return
+            except IntegrityError:
+                log.info("submission %s: decision raced another; deciding again", submission_id)
+            except _PartsTaken:
+                log.info("submission %s: a part was taken by another submission; deciding again", submission_id)
+        raise RuntimeError(f"submission {submission_id}: no decision after 5 tries")
+
+    def _decide_once(self, submission_id: int) -> None:
         with self.db.session() as session:
             sub = session.get(Submission, submission_id)
             assert sub is not None
             sender = self.directory.by_id(sub.sender_id)
             assert sender is not None
             files = self._files(session, sub)
-            already = session.scalar(select(Submission.id).where(
-                Submission.sender_id == sub.sender_id, Submission.base == sub.base, Submission.id != sub.id,
-                Submission.status == "accepted")) is not None
-            if files.go.status == "missing":  # the sweeper's stand-in: the GO never came
-                findings = [Finding(ErrorCode.GO_MISSING, f.name, "no GO arrived") for f in files.data]
-            elif not sender.active:  # blocked after it logged in: nothing it sends from now on is taken
-                findings = [Finding(ErrorCode.SENDER_BLOCKED, sub.go_name, "the sender was blocked")]
-            else:
-                findings = check(CheckContext(sender, sub.channel, files, already, self.max_age_days, self.policy,
-                                              now()))
+            findings = self._findings(session, sub, sender, files)
             environment = sub.environment if sub.environment in ENVIRONMENTS else FOLDER_ENV.get(files.go.folder, "T")
-            day = now().strftime("%Y%m%d")
+            parts = [f.id for f in [*files.all(), *files.refused] if f.id != files.go.id]
+            taken = session.execute(update(ReceivedFile).where(
+                ReceivedFile.id.in_(parts),
+                or_(ReceivedFile.submission_id.is_(None), ReceivedFile.submission_id == sub.id),
+            ).values(submission_id=sub.id)).rowcount  # type: ignore[attr-defined]
+            if taken != len(parts):
+                raise _PartsTaken
+            files.go.submission_id = sub.id
             sub.errors = [f.as_json() for f in findings]
-            sub.acrf_name = str(BatchName("FO", "ACRF", GATEWAY_SENDER, day, new_sequence(), environment))
+            sub.accepted_base = None if findings else sub.base
+            sub.acrf_name = str(BatchName("FO", "ACRF", GATEWAY_SENDER, now().strftime("%Y%m%d"), new_sequence(),
+                                          environment))
             sub.delivered_channel = self.returns.channel_for(sender, sub.application, sub.channel)
             sub.status = "decided"
-            for f in [*files.all(), *files.refused]:  # the GO answers for them all: none counts again later
-                f.submission_id = sub.id
+
+    def _findings(self, session: Session, sub: Submission, sender: SenderInfo,
+                  files: SubmissionFiles) -> list[Finding]:
+        if files.go.status == "missing":  # the sweeper's stand-in: the GO never came
+            return [Finding(ErrorCode.GO_MISSING, f.name, "no GO arrived") for f in files.data]
+        if not sender.active:  # blocked after it logged in: nothing it sends from now on is taken
+            return [Finding(ErrorCode.SENDER_BLOCKED, sub.go_name, "the sender was blocked")]
+        if sub.created_at < utcnow() - self.give_up:
+            return [Finding(ErrorCode.PROCESSING_FAILED, sub.go_name,
+                            "processing kept failing" if sub.last_error else "not processed in time")]
+        already = session.scalar(select(Submission.id).where(
+            Submission.sender_id == sub.sender_id, Submission.accepted_base == sub.base,
+            Submission.id != sub.id)) is not None
+        return check(CheckContext(sender, sub.channel, files, already, self.max_age_days, self.policy, now()))
 
     def _files(self, session: Session, sub: Submission) -> SubmissionFiles:
         go = session.get(ReceivedFile, sub.go_file_id)
         assert go is not None
         files = SubmissionFiles(go)
-        rows = session.scalars(select(ReceivedFile).where(
+        rows = list(session.scalars(select(ReceivedFile).where(
             ReceivedFile.sender_id == sub.sender_id, ReceivedFile.base == sub.base, ReceivedFile.id < go.id,
-            ReceivedFile.status.in_(("received", "refused")), ReceivedFile.submission_id.is_(None),
+            ReceivedFile.status.in_(("received", "refused")),
+            or_(ReceivedFile.submission_id.is_(None), ReceivedFile.submission_id == sub.id),
             ReceivedFile.kind.in_(("FI", "FS"))
-        ).order_by(ReceivedFile.id))
-        rows = list(rows)
+        ).order_by(ReceivedFile.id)))
         kept = {r.name for r in rows if r.status == "received"}
         for row in rows:
             if row.status == "received":
@@ -156,40 +221,57 @@ class IntakePipeline:
         return files
 
     def _carry_out(self, submission_id: int) -> None:
-        """Deliver the ACRF and move the parts (both idempotent), then close the submission."""
-        with self.db.session() as session:
+        """Deliver the ACRF and move the parts (both idempotent), then close the submission. Its event goes to the
+        outbox in the same transaction that makes it accepted. No transaction is held during the side effects."""
+        with self.db.read() as session:
             sub = session.get(Submission, submission_id)
             assert sub is not None and sub.status == "decided" and sub.acrf_name and sub.delivered_channel
-            sender = self.directory.by_id(sub.sender_id)
-            assert sender is not None
-            parts = session.scalars(select(ReceivedFile).where(ReceivedFile.submission_id == sub.id)
-                                    .order_by(ReceivedFile.id)).all()
-            go = next(p for p in parts if p.id == sub.go_file_id)
-            findings = [Finding(ErrorCode(e["code"]), e["file_name"], e.get("detail", "")) for e in sub.errors or []]
-            summaries = [PartSummary(p.name, p.size, p.sha256 or "") for p in parts
-                         if p.kind == "FI" and p.status != "refused"]  # a refused part was never kept
-            document = acrf.document(sub.go_name, sub.ticket, findings, go.received_at, summaries)
-            acrf_name = parse(sub.acrf_name)
-            self.returns.deliver(sender, "ACRF", acrf_name.environment, document, sub.delivered_channel,
-                                 application=sub.application, name=acrf_name)
-            accepted = not findings
-            target = (self.spool.application_folder(sub.application, sub.environment, sub.ticket) if accepted
-                      else self.spool.rejected_folder(sender.number, sub.ticket))
-            pending = [p for p in parts if p.path and p.status != "submitted"]
-            for p, moved in zip(pending, move_all([Path(p.path) for p in pending], target), strict=True):
-                p.path = str(moved)
+            parts = list(session.scalars(select(ReceivedFile).where(ReceivedFile.submission_id == sub.id)
+                                         .order_by(ReceivedFile.id)))
+        sender = self.directory.by_id(sub.sender_id)
+        assert sender is not None
+        findings = [Finding(ErrorCode(e["code"]), e["file_name"], e.get("detail", "")) for e in sub.errors or []]
+        self._deliver_acrf(sub, sender, parts, findings)
+        accepted = not findings
+        target = (self.spool.application_folder(sub.application, sub.environment, sub.ticket) if accepted
+                  else self.spool.rejected_folder(sender.number, sub.ticket))
+        pending = [p for p in parts if p.path and p.status != "submitted"]
+        moved = dict(zip([p.id for p in pending], move_all([Path(p.path) for p in pending], target), strict=True))
+        for p in parts:
+            p.path = str(moved.get(p.id, p.path))
+            p.status = "refused" if p.status == "refused" else "submitted"
+        manifest = _manifest(sub, sender, parts)
+        write_durably(target / "manifest.json", json.dumps(manifest, indent=2).encode())
+        status = "accepted" if accepted else "rejected"
+        with self.db.session() as session:
             for p in parts:
-                p.status = "refused" if p.status == "refused" else "submitted"
-            manifest = _manifest(sub, sender, parts)
-            write_durably(target / "manifest.json", json.dumps(manifest, indent=2).encode())
-            sub.status, sub.processed_at = ("accepted" if accepted else "rejected"), utcnow()
-        self.translog.record("submission", sub.status, protocol=sub.channel, sender_number=sender.number,
+                session.execute(update(ReceivedFile).where(ReceivedFile.id == p.id)
+                                .values(path=p.path, status=p.status))
+            closed = session.execute(update(Submission).where(
+                Submission.id == sub.id, Submission.status == "decided").values(
+                status=status, processed_at=utcnow(), lease_owner=None, lease_until=None)).rowcount  # type: ignore[attr-defined]
+            if closed != 1:  # another worker closed it while this one worked (an expired lease): nothing more
+                return
+            if accepted:
+                session.add(OutboxEvent(routing_key=f"submission.accepted.{sub.application}.{sub.environment}",
+                                        message_id=sub.ticket, body=manifest | {"folder": str(target)}))
+        self.translog.record("submission", status, protocol=sub.channel, sender_number=sender.number,
                              technical_user=sender.technical_user, file_name=sub.go_name,
                              application=sub.application, environment=sub.environment,
                              error_code=findings[0].code if findings else None, ticket=sub.ticket,
                              errors=sub.errors or None, acrf=sub.acrf_name, delivered_on=sub.delivered_channel)
-        if accepted:
-            self.bus.publish("submission.accepted", manifest | {"folder": str(target)})
+        if accepted and self.on_event is not None:
+            self.on_event()
+
+    def _deliver_acrf(self, sub: Submission, sender: SenderInfo, parts: list[ReceivedFile],
+                      findings: list[Finding]) -> None:
+        go = next(p for p in parts if p.id == sub.go_file_id)
+        summaries = [PartSummary(p.name, p.size, p.sha256 or "") for p in parts
+                     if p.kind == "FI" and p.status != "refused"]  # a refused part was never kept
+        document = acrf.document(sub.go_name, sub.ticket, findings, go.received_at, summaries)
+        acrf_name = parse(sub.acrf_name or "")
+        self.returns.deliver(sender, "ACRF", acrf_name.environment, document, sub.delivered_channel or sub.channel,
+                             application=sub.application, name=acrf_name)
 
     def cancel(self, s: GatewaySession, td: BatchName) -> None:
         """TD: the parts of a submission not yet processed go to the cancelled folder."""
@@ -210,51 +292,96 @@ class IntakePipeline:
                              error_code=None if names else str(ErrorCode.FILE_NOT_FOUND), **s.log_fields())
 
     def sweep_orphans(self, wait: timedelta) -> int:
-        """Parts left waiting longer than ``wait`` for a GO: one rejecting ACRF (ACRF-130) per submission name.
+        """Parts left waiting longer than ``wait`` with no GO: one rejecting ACRF (ACRF-130) per submission name.
 
-        A stand-in GO row (status ``missing``) carries the submission through the same decide/deliver path.
+        A stand-in GO row (status ``missing``) carries the submission through the same decide/deliver path. Its
+        parts are claimed in the same transaction, so two instances sweeping at once open one submission.
         """
         cutoff = utcnow() - wait
         with self.db.session() as session:
             waiting = session.scalars(select(ReceivedFile).where(
                 ReceivedFile.status == "received", ReceivedFile.kind.in_(("FI", "FS")),
-                ReceivedFile.received_at < cutoff).order_by(ReceivedFile.id)).all()
+                ReceivedFile.submission_id.is_(None), ReceivedFile.received_at < cutoff).order_by(ReceivedFile.id))
             groups: dict[tuple[int, str], ReceivedFile] = {}
             for row in waiting:
                 groups.setdefault((row.sender_id, row.base), row)
-            opened = []
-            for row in groups.values():
-                name = parse(row.name).closing_go()
-                go = ReceivedFile(sender_id=row.sender_id, channel=row.channel, folder=row.folder, name=str(name),
-                                  kind="GO", base=name.base, total=name.total, path="", status="missing")
-                session.add(go)
-                session.flush()
-                submission = Submission(sender_id=row.sender_id, go_file_id=go.id, base=name.base, go_name=go.name,
-                                        channel=row.channel, application=name.application,
-                                        environment=name.environment, ticket=new_ticket())
-                session.add(submission)
-                session.flush()
-                opened.append(submission.id)
+            opened = [sid for row in groups.values() if (sid := self._stand_in(session, row)) is not None]
         for submission_id in opened:
             self.schedule(submission_id)
         return len(opened)
 
-    def recover(self) -> int:
-        """At start: finish decided submissions, re-check the ones a stop interrupted."""
-        stale = utcnow() - timedelta(minutes=10)
+    def _stand_in(self, session: Session, row: ReceivedFile) -> int | None:
+        if session.scalar(select(Submission.id).where(  # its GO came: that submission answers for the parts
+                Submission.sender_id == row.sender_id, Submission.base == row.base,
+                Submission.status.in_(PENDING))) is not None:
+            return None
+        name = parse(row.name).closing_go()
+        savepoint = session.begin_nested()
+        go = ReceivedFile(sender_id=row.sender_id, channel=row.channel, folder=row.folder, name=str(name),
+                          kind="GO", base=name.base, total=name.total, path="", status="missing")
+        session.add(go)
+        session.flush()
+        submission = Submission(sender_id=row.sender_id, go_file_id=go.id, base=name.base, go_name=go.name,
+                                channel=row.channel, application=name.application,
+                                environment=name.environment, ticket=new_ticket())
+        session.add(submission)
+        session.flush()
+        taken = session.execute(update(ReceivedFile).where(
+            ReceivedFile.sender_id == row.sender_id, ReceivedFile.base == row.base,
+            ReceivedFile.status == "received", ReceivedFile.kind.in_(("FI", "FS")),
+            ReceivedFile.submission_id.is_(None), ReceivedFile.id < go.id,
+        ).values(submission_id=submission.id)).rowcount  # type: ignore[attr-defined]
+        if taken == 0:  # another sweeper took them first
+            savepoint.rollback()
+            return None
+        savepoint.commit()
+        return submission.id
+
+    def release_own_leases(self) -> None:
+        """At start: leases this instance held before a crash are free at once (nothing of ours is running)."""
         with self.db.session() as session:
-            session.execute(update(Submission).where(Submission.status == "processing",
-                                                     Submission.created_at < stale).values(status="received"))
-            decided = list(session.scalars(select(Submission.id).where(Submission.status == "decided")))
-            waiting = list(session.scalars(select(Submission.id).where(Submission.status == "received")))
-        for submission_id in decided:
-            self.executor.submit(self._carry_out, submission_id)
-        for submission_id in waiting:
+            session.execute(update(Submission).where(Submission.lease_owner == self.owner,
+                                                     Submission.status.in_(PENDING)).values(lease_until=None))
+
+    def due(self) -> list[int]:
+        """Submissions whose lease is free and whose retry is due: new, interrupted, or failed earlier."""
+        now = utcnow()
+        with self.db.session() as session:
+            return list(session.scalars(select(Submission.id).where(
+                Submission.status.in_(PENDING),
+                or_(Submission.lease_until.is_(None), Submission.lease_until < now),
+                or_(Submission.next_attempt_at.is_(None), Submission.next_attempt_at <= now),
+            ).order_by(Submission.id).limit(200)))
+
+    def recover(self) -> int:
+        """Schedule every due submission (at start, and from the lease loop every few seconds)."""
+        due = self.due()
+        for submission_id in due:
             self.schedule(submission_id)
-        return len(decided) + len(waiting)
+        return len(due)
+
+    def start(self, every_s: float = 2.0) -> None:
+        """The lease loop: expired leases and due retries are taken up within seconds, on any instance."""
+        if self._loop is None:
+            self._loop = threading.Thread(target=self._lease_loop, args=(every_s,), name="lease-loop", daemon=True)
+            self._loop.start()
+
+    def _lease_loop(self, every_s: float) -> None:
+        while not self._stopping.wait(every_s):
+            try:
+                self.recover()
+            except Exception:
+                log.exception("lease loop")
 
     def close(self) -> None:
+        self._stopping.set()
+        if self._loop is not None:
+            self._loop.join(timeout=10)
         self.executor.shutdown(wait=True, cancel_futures=False)
+
+
+class _PartsTaken(Exception):
+    """Another submission claimed one of the parts first."""
 
 
 def _manifest(sub: Submission, sender: SenderInfo, parts: list[ReceivedFile]) -> dict:

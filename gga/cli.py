@@ -34,12 +34,15 @@ def serve(
     sftp_bind: Annotated[str | None, typer.Option(help="[GGA_SFTP_BIND, 127.0.0.1:8022]")] = None,
     ftp_bind: Annotated[str | None, typer.Option(help="[GGA_FTP_BIND, 127.0.0.1:8021]")] = None,
     ftp_passive_ports: Annotated[str | None, typer.Option(help="[GGA_FTP_PASSIVE_PORTS, 30000-30099]")] = None,
+    public_url: Annotated[str | None, typer.Option(
+        help="the URL clients use: token audience, demo how-to [GGA_PUBLIC_URL, http://<http bind>]")] = None,
 ) -> None:
     """Start every endpoint in one process (admin API + web service, SFTP, FTP/FTPS)."""
     from gga.serve import run
 
     settings = settings_with(data_dir=data_dir, database_url=database_url, http_bind=http_bind,
-                             sftp_bind=sftp_bind, ftp_bind=ftp_bind, ftp_passive_ports=ftp_passive_ports)
+                             sftp_bind=sftp_bind, ftp_bind=ftp_bind, ftp_passive_ports=ftp_passive_ports,
+                             public_url=public_url)
     if demo:
         settings = settings.model_copy(update={"dev_issuer": True})
     run(settings, demo=demo)

@@ -20,6 +20,7 @@ from admin_api.registry import import_extract
 from admin_api.sender import service as senders
 from admin_api.sender.schemas import ChannelPatch, SenderIn, SenderPatch
 from kernel.catalogue import EMPLOYER_ONSS, applications_of_domain
+from kernel.settings import Settings
 from keys.files import write_private, write_public
 from keys.issuing import Issued, load_or_issue
 from store.models import Domain, DomainApplication, Enterprise
@@ -91,7 +92,8 @@ def seed(services: Services) -> dict:
             "technical_user": DEMO_TECHNICAL_USER, "password": material.password,
             "ssh_private_key": str(material.ssh_private_key.resolve()),
             "certificate": str((folder / "sender-cert.pem").resolve()),
-            "certificate_key": str((folder / "sender-cert.key").resolve()), "gap_niss": DEMO_GAP_NISS}
+            "certificate_key": str((folder / "sender-cert.key").resolve()), "gap_niss": DEMO_GAP_NISS,
+            "endpoints": endpoints(services.settings)}
     (folder / "sender.json").write_text(json.dumps(info, indent=2) + "\n")
     (folder / "README.txt").write_text(howto(info, services))
     return info
@@ -116,11 +118,17 @@ def _ensure_sender(session, services: Services, gap: Caller, domain: Domain, m: 
     return senders.read(session, gap, domain.id)
 
 
+def endpoints(settings: Settings) -> dict[str, str]:
+    """Where a client connects; HTTP at the public URL (also the web-service token audience), not the bind."""
+    return {"sftp": settings.sftp_bind, "ftp": settings.ftp_bind, "http": settings.resolved_public_url}
+
+
 def howto(info: dict, services: Services) -> str:
     s = services.settings
     sftp_host, _, sftp_port = s.sftp_bind.rpartition(":")
     ftp_host, _, ftp_port = s.ftp_bind.rpartition(":")
     folder = s.resolved_data_dir / "demo"
+    public = s.resolved_public_url
     name = f"DMFA.{info['sender_number']}.$(date +%Y%m%d).00001.T"
     return f"""gga demo
 ========
@@ -130,7 +138,7 @@ domain "Employeur ONSS" id {info['domain_id']}, sender {info['sender_number']}, 
 
 1. Admin API as the GAP
    TOKEN=$(gga token --niss {info['gap_niss']})
-   curl -s -H "Authorization: Bearer $TOKEN" http://{s.http_bind}/api/v1/domains/{info['domain_id']}/sender
+   curl -s -H "Authorization: Bearer $TOKEN" {public}/api/v1/domains/{info['domain_id']}/sender
 
 2. A first upload over SFTP (test environment T: folder /INTEST, acknowledgement in /OUTTEST)
    cd {folder}
@@ -148,4 +156,8 @@ domain "Employeur ONSS" id {info['domain_id']}, sender {info['sender_number']}, 
    The FO.ACRF... file is the acknowledgement: ResultCode 1 = accepted, with a 13-character ReferenceNbr.
 
 3. FTPS: curl --ssl-reqd -k -u {info['technical_user']}:PASSWORD -T FI.<name> ftp://{ftp_host}:{ftp_port}/INTEST/
+
+4. Web service: POST {public}/REST/oauth/v5/token with a private_key_jwt client assertion signed by
+   sender-cert.key (iss = sub = self-service:expeditor:{info['sender_number']}, aud = that same token URL), then
+   PUT {public}/REST/batch/v1/T/files/<name> with the bearer token.
 """

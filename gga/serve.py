@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 from datetime import timedelta
 
 import uvicorn
@@ -16,6 +17,7 @@ from admin_api.mail import deliver_pending
 from gateway.core.gateway import Gateway
 from gateway.ftp.server import FTPFrontEnd
 from gateway.sftp.server import SFTPFrontEnd
+from gga.http_limits import server_config
 from gga.wiring import build_gateway, http_app
 from kernel.settings import Settings, host_port
 from store.database import upgrade
@@ -54,9 +56,7 @@ class Runtime:
         self.endpoints["ftp"] = "ftp://" + await asyncio.to_thread(self.ftp.start) + " (AUTH TLS)"
         app = http_app(self.services, self.gateway)
         host, port = host_port(s.http_bind)
-        config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off",
-                                server_header=False)
-        self.http = uvicorn.Server(config)
+        self.http = uvicorn.Server(server_config(app, s, host, port))
         self.http.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         self.tasks.append(asyncio.create_task(self.http.serve(), name="http"))
         while not self.http.started:
@@ -65,9 +65,11 @@ class Runtime:
             await asyncio.sleep(0.02)
         bound = self.http.servers[0].sockets[0].getsockname()
         self.endpoints["http"] = f"http://{bound[0]}:{bound[1]}"
+        if s.public_url:  # what clients are told (token audience), when a proxy or DNS name stands in front
+            self.endpoints["http"] += f" (public URL {s.resolved_public_url})"
         self.tasks.append(asyncio.create_task(self._mail_pump(), name="mail"))
         self.tasks.append(asyncio.create_task(self._orphan_sweeper(), name="sweeper"))
-        recovered = await asyncio.to_thread(self.gateway.pipeline.recover)
+        recovered = await asyncio.to_thread(self.gateway.start)
         if recovered:
             log.info("gga: taking up %d submissions interrupted by the last stop", recovered)
 
@@ -88,6 +90,21 @@ class Runtime:
                 await asyncio.to_thread(self.gateway.pipeline.sweep_orphans, wait)
             except Exception:
                 log.exception("orphan sweep failed; next try in a minute")
+
+    async def drain(self) -> None:
+        """SIGTERM: no new connections on any listener; uploads under way may finish for ``GGA_DRAIN_S``."""
+        if self.sftp is not None:
+            await asyncio.to_thread(self.sftp.stop_accepting)
+        if self.ftp is not None:
+            await asyncio.to_thread(self.ftp.stop_accepting)
+        if self.http is not None:
+            for server in self.http.servers:
+                server.close()  # stops listening; requests under way go on
+        deadline = time.monotonic() + self.settings.drain_s
+        while self.gateway is not None and self.gateway.transfers.in_flight and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        left = self.gateway.transfers.in_flight if self.gateway is not None else 0
+        log.info("gga: drained; %d upload(s) still open are cut and logged incomplete", left)
 
     async def stop(self) -> None:
         if self.sftp is not None:
@@ -117,7 +134,8 @@ async def serve_forever(settings: Settings, demo: bool) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, runtime.stopping.set)
     await runtime.stopping.wait()
-    print("gga: stopping", flush=True)
+    print(f"gga: stopping (uploads under way may finish for {settings.drain_s:g} s)", flush=True)
+    await runtime.drain()
     await runtime.stop()
 
 

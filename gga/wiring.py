@@ -6,12 +6,16 @@ web-service router joins the admin API's HTTP application.
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import FastAPI
 
 from admin_api.app import create_app
 from admin_api.http import Services
 from gateway.core.gateway import Gateway
 from gateway.webservice import endpoints as webservice
+from gga.http_limits import BodyLimit
+from kernel.settings import Settings
 
 
 def build_gateway(services: Services) -> Gateway:
@@ -26,4 +30,15 @@ def http_app(services: Services, gateway: Gateway | None) -> FastAPI:
     if gateway is not None:
         app.state.gateway = gateway
         app.include_router(webservice.router)
+    app.add_middleware(BodyLimit, limit_for=partial(body_limit, services.settings))
     return app
+
+
+def body_limit(settings: Settings, method: str, path: str) -> int | None:
+    """Bytes a request body may have (the setting is read at each request); None for the routes that take whole
+    files, which check who calls before reading the body."""
+    if method == "PUT" and path.startswith(webservice.UPLOAD_PREFIX):
+        return None  # streamed to the spool, up to the application's limit (Upload.announce / Content-Length)
+    if method == "POST" and path == "/api/v1/returns":
+        return None  # an application's return file (role ops); it has no size limit of its own yet
+    return settings.http_max_body_kb << 10

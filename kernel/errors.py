@@ -19,6 +19,7 @@ class ErrorCode(StrEnum):
     UNAUTHENTICATED = "UNAUTHENTICATED"
     FORBIDDEN = "FORBIDDEN"
     INTERNAL_ERROR = "INTERNAL_ERROR"
+    CONFLICT = "CONFLICT"
     # identifiers
     INVALID_NISS = "INVALID_NISS"
     INVALID_ENTERPRISE_NUMBER = "INVALID_ENTERPRISE_NUMBER"
@@ -98,6 +99,7 @@ class ErrorCode(StrEnum):
     TOO_MANY_OPEN_FILES = "TOO_MANY_OPEN_FILES"
     TOO_MANY_LOGIN_TRIES = "TOO_MANY_LOGIN_TRIES"
     UPLOAD_IN_PROGRESS = "UPLOAD_IN_PROGRESS"
+    PROCESSING_FAILED = "PROCESSING_FAILED"
     COMMAND_NOT_ALLOWED = "COMMAND_NOT_ALLOWED"
 
 
@@ -114,6 +116,7 @@ _SPECS: dict[ErrorCode, ErrorSpec] = {
     ErrorCode.UNAUTHENTICATED: ErrorSpec(401, "No valid bearer token."),
     ErrorCode.FORBIDDEN: ErrorSpec(403, "Your roles do not allow this action here."),
     ErrorCode.INTERNAL_ERROR: ErrorSpec(500, "Unexpected failure; it was logged with a reference."),
+    ErrorCode.CONFLICT: ErrorSpec(409, "A racing request changed the same thing first; read it again and retry."),
     ErrorCode.INVALID_NISS: ErrorSpec(422, "Not a valid NISS (national or bis number, check digits mod 97)."),
     ErrorCode.INVALID_ENTERPRISE_NUMBER: ErrorSpec(422, "Not a valid enterprise number (10 digits, mod 97)."),
     ErrorCode.INVALID_ONSS_NUMBER: ErrorSpec(422, "Not a valid ONSS number (9 digits, written 9999999-99)."),
@@ -207,6 +210,8 @@ _SPECS: dict[ErrorCode, ErrorSpec] = {
     ErrorCode.TOO_MANY_OPEN_FILES: ErrorSpec(429, "Too many files open in this session (GGA_SFTP_MAX_HANDLES)."),
     ErrorCode.TOO_MANY_LOGIN_TRIES: ErrorSpec(
         401, "Too many login attempts on this connection (GGA_MAX_LOGIN_TRIES); reconnect to try again."),
+    ErrorCode.PROCESSING_FAILED: ErrorSpec(
+        500, "The gateway could not process the submission in time (GGA_PROCESSING_GIVE_UP_H); send it again."),
     ErrorCode.UPLOAD_IN_PROGRESS: ErrorSpec(409, "A file with this name is being uploaded; wait for it to end."),
     ErrorCode.COMMAND_NOT_ALLOWED: ErrorSpec(
         403, "This command is not offered: files are created only by STOR/put under a batch name."),

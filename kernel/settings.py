@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 from pydantic import Field
@@ -37,6 +38,17 @@ class Settings(BaseSettings):
 
     # Event bus for accepted submissions: in process unless an AMQP URL is set.
     amqp_url: str | None = None
+    amqp_exchange: str = "gga.events"
+
+    # Promises across crashes and instances (docs/architecture.md: leases and the outbox)
+    instance_id: str | None = None  # who holds a lease or a half upload; default <host>-<SFTP port>
+    processing_give_up_h: float = 24  # then a submission still failing gets a rejecting ACRF PROCESSING_FAILED
+    mail_retry_h: float = 24  # mails are retried with exponential backoff this long
+    smtp_starttls: bool = False
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_ca_file: Path | None = None  # CA bundle the SMTP server's certificate must chain to (default: system's)
+    drain_s: float = 30  # SIGTERM: uploads in flight may finish this long
 
     # Gateway
     max_file_age_days: int = 30  # oldest creation date accepted in a file name
@@ -47,6 +59,7 @@ class Settings(BaseSettings):
     trust_store: Path | None = None  # PEM bundle of CAs sender certificates must chain to
     crl_files: list[Path] = []
     return_zip_threshold_mb: int = 50  # return files above this go out zipped as CO
+    return_max_mb: int = 200  # largest return file an application may post (POST /api/v1/returns)
 
     # Public face and limits (docs/security.md)
     public_url: str | None = None  # the URL clients use (token audience, how-to); default http://<http_bind>
@@ -66,6 +79,12 @@ class Settings(BaseSettings):
     @property
     def spool_dir(self) -> Path:
         return self.resolved_data_dir / "spool"
+
+    @property
+    def resolved_instance_id(self) -> str:
+        """Stable across restarts (its leftovers and leases are recognised as its own), distinct between instances
+        on one host (their SFTP ports differ)."""
+        return self.instance_id or f"{socket.gethostname()}-{host_port(self.sftp_bind)[1]}"
 
     @property
     def resolved_public_url(self) -> str:

@@ -1,4 +1,8 @@
-"""RFC 7523 ``private_key_jwt`` client assertions, verified with a registered certificate's public key."""
+"""RFC 7523 ``private_key_jwt`` client assertions, verified with a registered certificate's public key.
+
+Whatever the sender sends, the only failure is ``AssertionInvalid``: PyJWT raises ``TypeError`` or ``ValueError``
+(not its own errors) when the key does not fit the algorithm, e.g. an ES256 assertion for an RSA certificate.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,11 @@ from typing import Any
 import jwt
 from cryptography import x509
 
+from keys.cms import warn_if_weak
+
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384"]
 MAX_LIFETIME = 300  # seconds an assertion may live: "exp short"
+_NOT_THIS_KEY = (jwt.InvalidSignatureError, jwt.InvalidKeyError, TypeError, ValueError)
 
 
 class AssertionInvalid(Exception):
@@ -18,9 +25,13 @@ class AssertionInvalid(Exception):
 
 def unverified_issuer(assertion: str) -> str:
     try:
-        return str(jwt.decode(assertion, options={"verify_signature": False}).get("iss", ""))
-    except jwt.PyJWTError as exc:
+        claims = jwt.decode(assertion, options={"verify_signature": False})
+    except (jwt.PyJWTError, TypeError, ValueError) as exc:
         raise AssertionInvalid(f"not a JWT: {exc}") from exc
+    issuer = claims.get("iss", "")
+    if not isinstance(issuer, str):
+        raise AssertionInvalid("iss is not a string")
+    return issuer
 
 
 def verify(assertion: str, certificates: Sequence[x509.Certificate], audiences: Sequence[str],
@@ -32,14 +43,20 @@ def verify(assertion: str, certificates: Sequence[x509.Certificate], audiences: 
             claims = jwt.decode(assertion, cert.public_key(), algorithms=ALGORITHMS, audience=list(audiences),
                                 issuer=subject, options={"require": ["exp", "iss", "sub", "aud", "jti"]},
                                 leeway=30)
-        except jwt.InvalidSignatureError as exc:
+        except _NOT_THIS_KEY as exc:  # a key of another type (rollover RSA -> EC) is not a broken assertion
             last = exc
             continue
         except jwt.PyJWTError as exc:
             raise AssertionInvalid(str(exc)) from exc
-        if claims["sub"] != subject:
-            raise AssertionInvalid("sub must equal iss")
-        if claims["exp"] - now > MAX_LIFETIME + 30:
-            raise AssertionInvalid(f"exp more than {MAX_LIFETIME} s ahead")
+        _check_claims(claims, subject, now)
+        warn_if_weak(cert, "client assertion")
         return claims
     raise AssertionInvalid(f"not signed by a registered WS certificate ({last})")
+
+
+def _check_claims(claims: dict[str, Any], subject: str, now: float) -> None:
+    if claims["sub"] != subject:
+        raise AssertionInvalid("sub must equal iss")
+    exp = claims["exp"]
+    if not isinstance(exp, int | float) or exp - now > MAX_LIFETIME + 30:
+        raise AssertionInvalid(f"exp more than {MAX_LIFETIME} s ahead")

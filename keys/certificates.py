@@ -5,26 +5,50 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
-import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.x509.oid import NameOID
 
 from kernel.errors import ErrorCode, GGAError
 
-_PEM = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
+_BEGIN, _END = b"-----BEGIN CERTIFICATE-----", b"-----END CERTIFICATE-----"
+MIN_RSA_BITS = 2048
+MIN_EC_BITS = 256  # P-256
+_Ext = TypeVar("_Ext", bound=x509.ExtensionType)
+
+
+def _pem_block(raw: bytes) -> bytes | None:
+    """The first BEGIN..END CERTIFICATE block, found with two linear searches (a lazy regular expression retried
+    from every BEGIN was quadratic on BEGIN lines without END)."""
+    begin = raw.find(_BEGIN)
+    if begin < 0:
+        return None
+    end = raw.find(_END, begin + len(_BEGIN) + 1)  # at least one byte between the markers, as before
+    return None if end < 0 else raw[begin:end + len(_END)]
 
 
 def load_certificate(data: bytes | str) -> x509.Certificate:
-    """PEM, raw DER or base64 of DER (any line wrapping); anything else is CERTIFICATE_MALFORMED."""
+    """PEM, raw DER or base64 of DER (any line wrapping), read whole; anything else is CERTIFICATE_MALFORMED."""
+    cert = _load(data)
+    try:  # cryptography reads names, extensions and the key only when asked: a fault there surfaces now, not later
+        cert.subject.rfc4514_string(), cert.issuer.rfc4514_string(), cert.extensions, cert.public_key()
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise GGAError(ErrorCode.CERTIFICATE_MALFORMED, f"Not a readable X.509 certificate: {exc}") from exc
+    return cert
+
+
+def _load(data: bytes | str) -> x509.Certificate:
     raw = data.encode() if isinstance(data, str) else data
     try:
-        match = _PEM.search(raw)
-        if match:
-            return x509.load_pem_x509_certificate(match.group(0))
+        block = _pem_block(raw)
+        if block is not None:
+            return x509.load_pem_x509_certificate(block)
         if raw[:1] == b"\x30":
             return x509.load_der_x509_certificate(raw)
         return x509.load_der_x509_certificate(base64.b64decode(b"".join(raw.split()), validate=True))
@@ -34,13 +58,52 @@ def load_certificate(data: bytes | str) -> x509.Certificate:
 
 @functools.lru_cache(maxsize=4096)
 def stored_certificate(text: str) -> x509.Certificate:
-    """A certificate the product stored itself (PEM): it never changes, so it is parsed once per process."""
-    return load_certificate(text)
+    """A certificate the product stored itself (PEM): it never changes, so it is parsed once per process (and not
+    read whole again: one registered before that rule must keep working)."""
+    return _load(text)
 
 
 def load_certificates(data: bytes) -> list[x509.Certificate]:
     """Every certificate of a PEM bundle (trust stores)."""
     return x509.load_pem_x509_certificates(data)
+
+
+def weaknesses(cert: x509.Certificate) -> list[str]:
+    """Why the certificate cannot be a signer (empty when it can): a key under RSA 2048 or EC P-256, a key usage
+    without digitalSignature or nonRepudiation, a CA certificate."""
+    try:
+        return _key_weaknesses(cert) + _usage_weaknesses(cert)
+    except (ValueError, UnsupportedAlgorithm) as exc:  # extensions and keys are parsed lazily
+        return [f"unreadable key or extensions ({exc})"]
+
+
+def _key_weaknesses(cert: x509.Certificate) -> list[str]:
+    key = cert.public_key()
+    if isinstance(key, rsa.RSAPublicKey):
+        return [f"RSA key of {key.key_size} bits (at least {MIN_RSA_BITS})"] if key.key_size < MIN_RSA_BITS else []
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return [f"EC key on {key.curve.name} (at least P-256)"] if key.curve.key_size < MIN_EC_BITS else []
+    if isinstance(key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
+        return []
+    return [f"{type(key).__name__.removeprefix('_')} keys do not sign files (RSA, EC or EdDSA)"]
+
+
+def _usage_weaknesses(cert: x509.Certificate) -> list[str]:
+    found = []
+    usage = _extension(cert, x509.KeyUsage)
+    if usage is not None and not (usage.digital_signature or usage.content_commitment):
+        found.append("key usage allows neither digitalSignature nor nonRepudiation")
+    constraints = _extension(cert, x509.BasicConstraints)
+    if constraints is not None and constraints.ca:
+        found.append("a CA certificate (basic constraints CA=true)")
+    return found
+
+
+def _extension(cert: x509.Certificate, kind: type[_Ext]) -> _Ext | None:
+    try:
+        return cert.extensions.get_extension_for_class(kind).value
+    except x509.ExtensionNotFound:
+        return None
 
 
 def fingerprint(cert: x509.Certificate) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,12 +27,14 @@ from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.verification import ExtensionPolicy, PolicyBuilder, Store, VerificationError
 
 from kernel.errors import ErrorCode, GGAError
+from keys.certificates import fingerprint, weaknesses
 
 HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "md5": hashes.MD5, "sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256,
     "sha384": hashes.SHA384, "sha512": hashes.SHA512,
 }
-_ARMOUR = re.compile(rb"-----BEGIN [A-Z0-9 ]+-----(.*?)-----END [A-Z0-9 ]+-----", re.S)
+_LABEL = re.compile(rb"[A-Z0-9 ]*")  # a marker's label; it holds no "-", so each label byte is read once
+log = logging.getLogger(__name__)
 
 
 def refuse(code: ErrorCode, message: str | None = None) -> GGAError:
@@ -44,11 +47,36 @@ def file_digest(path: Path, name: str) -> bytes:
         return hashlib.file_digest(f, name).digest()
 
 
+def _marker(data: bytes, word: bytes, start: int) -> tuple[int, int] | None:
+    """The first ``-----<word> LABEL-----`` at or after ``start``: (where it begins, where it ends)."""
+    prefix = b"-----" + word + b" "
+    at = data.find(prefix, start)
+    while at >= 0:
+        label_end = _LABEL.match(data, at + len(prefix)).end()  # type: ignore[union-attr]  # * always matches
+        if label_end > at + len(prefix) and data.startswith(b"-----", label_end):
+            return at, label_end + 5
+        at = data.find(prefix, label_end)
+    return None
+
+
+def armoured(data: bytes) -> bytes | None:
+    """What lies between the first BEGIN marker and the first END marker after it, found in linear time.
+
+    A regular expression with a lazy body retried from every BEGIN was quadratic on BEGIN lines without END
+    (a 1 MiB FS took minutes): with no END after the first BEGIN, no later BEGIN can have one either.
+    """
+    begin = _marker(data, b"BEGIN", 0)
+    if begin is None:
+        return None
+    end = _marker(data, b"END", begin[1])
+    return None if end is None else data[begin[1]:end[0]]
+
+
 def signature_der(data: bytes) -> bytes:
     """The FS content as DER: base64 on one line or wrapped (CR, LF, CRLF), PEM armour, or raw DER."""
-    armoured = _ARMOUR.search(data)
-    if armoured:
-        data = armoured.group(1)
+    body = armoured(data)
+    if body is not None:
+        data = body
     elif data[:1] == b"\x30":
         return data
     compact = b"".join(data.split())
@@ -94,6 +122,7 @@ class ParsedSigner:
     signed_attrs_der: bytes | None
     message_digest: bytes | None
     embedded: list[x509.Certificate]
+    content: bytes | None = None  # an attached signature's encapsulated content
 
 
 def _der_length(n: int) -> bytes:
@@ -142,8 +171,11 @@ def _parse(der: bytes) -> ParsedSigner:
     salt = algo["parameters"]["salt_length"].native if algo.signature_algo == "rsassa_pss" else None
     embedded = [x509.load_der_x509_certificate(c.chosen.dump()) for c in (signed["certificates"] or [])
                 if c.name == "certificate"]
+    content = signed["encap_content_info"]["content"].native
+    if content is not None and not isinstance(content, bytes):
+        raise refuse(ErrorCode.SIGNATURE_MALFORMED, "The signature encapsulates content that is not data.")
     return ParsedSigner(identity, si["digest_algorithm"]["algorithm"].native, algo.signature_algo, salt,
-                        si["signature"].native, attrs_der, message_digest, embedded)
+                        si["signature"].native, attrs_der, message_digest, embedded, content)
 
 
 def verify_detached(fs_data: bytes, digest_of: Callable[[str], bytes], registered: Sequence[x509.Certificate], *,
@@ -151,7 +183,9 @@ def verify_detached(fs_data: bytes, digest_of: Callable[[str], bytes], registere
     """Check an FS against its content's digest; return the registered certificate that signed it.
 
     Refusals, each with its own code: SIGNATURE_MALFORMED, DIGEST_TOO_WEAK, SIGNER_NOT_REGISTERED,
-    SIGNATURE_INVALID, CERTIFICATE_NOT_YET_VALID, CERTIFICATE_EXPIRED, CHAIN_UNTRUSTED, CERTIFICATE_REVOKED.
+    SIGNATURE_INVALID (also: an attached signature embedding other bytes than the content), CERTIFICATE_NOT_YET_VALID,
+    CERTIFICATE_EXPIRED, CHAIN_UNTRUSTED, CERTIFICATE_REVOKED. A weak certificate (``weaknesses``) that verifies is
+    logged as a warning.
     """
     policy = policy or VerificationPolicy()
     signer = parse(fs_data)
@@ -164,10 +198,12 @@ def verify_detached(fs_data: bytes, digest_of: Callable[[str], bytes], registere
     if cert is None:
         raise refuse(ErrorCode.SIGNER_NOT_REGISTERED)
     _check_signature(signer, cert, hash_cls(), digest_of(signer.digest_name))
+    _check_attached(signer, digest_of)
     _check_validity(cert, at)
     if policy.trust_store:
         _check_chain(cert, signer.embedded, policy.trust_store, at)
     _check_revocation(cert, policy)
+    warn_if_weak(cert, "FS signature")
     return cert
 
 
@@ -193,6 +229,21 @@ def _check_signature(signer: ParsedSigner, cert: x509.Certificate, algorithm: ha
             raise refuse(ErrorCode.SIGNATURE_INVALID, "The signature algorithm does not fit the certificate's key.")
     except (InvalidSignature, UnsupportedAlgorithm, ValueError, TypeError) as exc:
         raise refuse(ErrorCode.SIGNATURE_INVALID, "The signature does not verify with the certificate.") from exc
+
+
+def _check_attached(signer: ParsedSigner, digest_of: Callable[[str], bytes]) -> None:
+    """An attached signature must carry the FI itself: whoever reads the FS alone must not get other bytes."""
+    if signer.content is not None and hashlib.sha256(signer.content).digest() != digest_of("sha256"):
+        raise refuse(ErrorCode.SIGNATURE_INVALID, "The FS is an attached signature whose embedded content is not "
+                     "the FI's content; send a detached signature of the FI.")
+
+
+def warn_if_weak(cert: x509.Certificate, use: str) -> None:
+    """A weak certificate registered before the rule still verifies until its rollover, but each use is logged."""
+    found = weaknesses(cert)
+    if found:
+        log.warning("%s verified with weak certificate %s (%s): %s", use, fingerprint(cert),
+                    cert.subject.rfc4514_string(), "; ".join(found))
 
 
 def _check_validity(cert: x509.Certificate, at: datetime) -> None:

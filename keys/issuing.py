@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from keys.files import write_private, write_public
+from keys.files import key_lock, write_private, write_public
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
@@ -80,6 +80,11 @@ def issue(common_name: str, *, issuer: Issued | None = None, key: PrivateKey | N
 
 def load_or_issue(cert_path: Path, key_path: Path, common_name: str, **kwargs: object) -> Issued:
     """Reuse the pair on disk, or make it once (first start) and keep it."""
+    with key_lock(cert_path.parent):
+        return _load_or_issue(cert_path, key_path, common_name, **kwargs)
+
+
+def _load_or_issue(cert_path: Path, key_path: Path, common_name: str, **kwargs: object) -> Issued:
     if cert_path.exists() and key_path.exists():
         certificate = x509.load_pem_x509_certificate(cert_path.read_bytes())
         # a key this module made and wrote owner-only: the slow RSA prime checks on loading are skipped

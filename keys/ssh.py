@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, rsa
 
 from kernel.errors import ErrorCode, GGAError
-from keys.files import write_private, write_public
+from keys.files import key_lock, write_private, write_public
 
 MIN_RSA_BITS = 2048
 
@@ -59,14 +59,16 @@ def ensure_host_keys(data_dir: Path) -> list[Path]:
     """Ed25519 and RSA host keys under ``<data>/keys``: made on first start, reused after."""
     folder = data_dir / "keys"
     made = []
-    for name, factory in (("ssh_host_ed25519_key", ed25519.Ed25519PrivateKey.generate),
-                          ("ssh_host_rsa_key", lambda: rsa.generate_private_key(65537, 3072))):
-        path = folder / name
-        if not path.exists():
-            key = factory()
-            write_private(path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
-                                                  serialization.NoEncryption()))
-            write_public(path.with_suffix(".pub"), key.public_key().public_bytes(
-                serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH) + b"\n")
-        made.append(path)
+    with key_lock(folder):
+        for name, factory in (("ssh_host_ed25519_key", ed25519.Ed25519PrivateKey.generate),
+                              ("ssh_host_rsa_key", lambda: rsa.generate_private_key(65537, 3072))):
+            path = folder / name
+            if not path.exists():
+                key = factory()
+                write_private(path, key.private_bytes(serialization.Encoding.PEM,
+                                                      serialization.PrivateFormat.OpenSSH,
+                                                      serialization.NoEncryption()))
+                write_public(path.with_suffix(".pub"), key.public_key().public_bytes(
+                    serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH) + b"\n")
+            made.append(path)
     return made

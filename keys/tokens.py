@@ -13,7 +13,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from keys.files import write_private
+from keys.files import key_lock, write_private
 
 DEV_ISSUER = "gga-dev-issuer"
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384"]
@@ -73,11 +73,12 @@ class DevIssuer:
         return self.key_path.exists()
 
     def ensure(self) -> DevIssuer:
-        if not self.exists:
-            key = ec.generate_private_key(ec.SECP256R1())
-            pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption())
-            write_private(self.key_path, pem)
+        with key_lock(self.folder):
+            if not self.exists:
+                key = ec.generate_private_key(ec.SECP256R1())
+                pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                        serialization.NoEncryption())
+                write_private(self.key_path, pem)
         return self
 
     def _key(self) -> ec.EllipticCurvePrivateKey:

@@ -57,14 +57,14 @@ class SenderDirectory:
         """Which of these senders may still work (neither blocked nor deleted): one query for every live session."""
         if not sender_ids:
             return set()
-        with self.db.session() as session:
+        with self.db.read() as session:
             return set(session.scalars(select(Sender.id).where(
                 Sender.id.in_(sender_ids), Sender.status == "active", Sender.technical_user_status == "active")))
 
     def password_hash_of(self, name: str) -> tuple[int, str] | None:
         """(id, hash) for a password login: the same one indexed read whether or not the user exists, so a wrong
         password costs a known user what it costs an unknown one (the full snapshot comes after the check)."""
-        with self.db.session() as session:
+        with self.db.read() as session:
             row = session.execute(select(Sender.id, Sender.password_hash).where(
                 Sender.technical_user_key == name.lower(), Sender.status != "deleted")).first()
             return (row[0], row[1]) if row else None
@@ -77,9 +77,16 @@ class SenderDirectory:
                 sender.password_hash = password_hash
 
     def _one(self, condition) -> SenderInfo | None:  # type: ignore[no-untyped-def]
-        with self.db.session() as session:
+        with self.db.read() as session:
             sender = session.scalar(select(Sender).where(condition, Sender.status != "deleted"))
             return _snapshot(sender) if sender else None
+
+    def any_plain_ftp(self) -> bool:
+        """May some sender use FTP without TLS? Where none may, the FTP listener refuses USER before AUTH TLS (the
+        password never travels in clear). One EXISTS query per plain-text USER."""
+        with self.db.read() as session:
+            return bool(session.scalar(select(select(Sender.id).where(
+                Sender.status != "deleted", Sender.channels.any(type="FTP", plain_ftp=True)).exists())))
 
 
 def _snapshot(s: Sender) -> SenderInfo:

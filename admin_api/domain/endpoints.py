@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from admin_api.enterprise.service import domain_view
 from admin_api.enterprise.views import DomainView
-from admin_api.http import caller, db_session, services
+from admin_api.http import UNIT_OF_WORK, RowId, caller, services
 from admin_api.identity import Caller
 from admin_api.paging import PageRequest, page_request
 from admin_api.policy import Action
@@ -32,35 +32,35 @@ async def user_filters(last_name: str | None = Query(None, max_length=100),
 
 
 @router.get("/{domain_id}", response_model=DomainView)
-def read_domain(domain_id: int, who: Caller = Depends(caller), session: Session = Depends(db_session)) -> dict:
+def read_domain(domain_id: RowId, who: Caller = Depends(caller), session: Session = UNIT_OF_WORK) -> dict:
     domain, _ = service.authorize_domain(session, who, Action.MANAGE_USERS, domain_id)
     return domain_view(domain)
 
 
 @router.put("/{domain_id}/local-manager", response_model=ManagerView)
-def set_local_manager(domain_id: int, body: ManagerIn, who: Caller = Depends(caller),
-                      session: Session = Depends(db_session)) -> dict:
+def set_local_manager(domain_id: RowId, body: ManagerIn, who: Caller = Depends(caller),
+                      session: Session = UNIT_OF_WORK) -> dict:
     return service.set_local_manager(session, who, domain_id, body)
 
 
 @router.post("/{domain_id}/co-local-managers", status_code=201, response_model=ManagerView)
-def add_co_local_manager(domain_id: int, body: ManagerIn, who: Caller = Depends(caller),
-                         session: Session = Depends(db_session)) -> dict:
+def add_co_local_manager(domain_id: RowId, body: ManagerIn, who: Caller = Depends(caller),
+                         session: Session = UNIT_OF_WORK) -> dict:
     return service.add_co_local_manager(session, who, domain_id, body)
 
 
 @router.delete("/{domain_id}/co-local-managers/{niss}", status_code=204, response_class=Response,
                responses={204: {"description": "Removed"}})
-def remove_co_local_manager(domain_id: int, niss: str, who: Caller = Depends(caller),
-                            session: Session = Depends(db_session)) -> Response:
+def remove_co_local_manager(domain_id: RowId, niss: str, who: Caller = Depends(caller),
+                            session: Session = UNIT_OF_WORK) -> Response:
     service.remove_co_local_manager(session, who, domain_id, niss)
     return Response(status_code=204)
 
 
 @router.get("/{domain_id}/users", response_model=PageOf[UserView])
-def list_users(domain_id: int, filters: UserFilters = Depends(user_filters),
+def list_users(domain_id: RowId, filters: UserFilters = Depends(user_filters),
                paging: PageRequest = Depends(page_request), who: Caller = Depends(caller),
-               session: Session = Depends(db_session)) -> dict:
+               session: Session = UNIT_OF_WORK) -> dict:
     domain, _ = service.authorize_domain(session, who, Action.MANAGE_USERS, domain_id)
     users, total = queries.page(session, queries.filtered(session, domain.id, filters), paging)
     return {"items": [service.user_view(u) for u in users], "total": total, "page": paging.page,
@@ -68,14 +68,14 @@ def list_users(domain_id: int, filters: UserFilters = Depends(user_filters),
 
 
 @router.get("/{domain_id}/users.csv", response_class=StreamingResponse, responses=CSV)
-def export_users(domain_id: int, request: Request, filters: UserFilters = Depends(user_filters),
-                 who: Caller = Depends(caller), session: Session = Depends(db_session)) -> StreamingResponse:
+def export_users(domain_id: RowId, request: Request, filters: UserFilters = Depends(user_filters),
+                 who: Caller = Depends(caller), session: Session = UNIT_OF_WORK) -> StreamingResponse:
     domain, _ = service.authorize_domain(session, who, Action.MANAGE_USERS, domain_id)
     queries.filtered(session, domain.id, filters)  # refuse bad filters before the 200 goes out
     db = services(request).db
 
     def rows():  # its own session: the stream outlives the request's unit of work
-        with db.session() as stream_session:
+        with db.read() as stream_session:
             yield from queries.stream_csv(stream_session, queries.filtered(stream_session, domain.id, filters))
 
     return StreamingResponse(rows(), media_type="text/csv; charset=utf-8", headers={
@@ -83,11 +83,11 @@ def export_users(domain_id: int, request: Request, filters: UserFilters = Depend
 
 
 @router.post("/{domain_id}/users", status_code=201, response_model=UserView)
-def create_user(domain_id: int, body: UserIn, request: Request, who: Caller = Depends(caller),
-                session: Session = Depends(db_session)) -> dict:
+def create_user(domain_id: RowId, body: UserIn, request: Request, who: Caller = Depends(caller),
+                session: Session = UNIT_OF_WORK) -> dict:
     return service.create_user(session, who, domain_id, body, services(request).passwords)
 
 
 @router.post("/{domain_id}/users/bulk", response_model=BulkResult)
-def bulk(domain_id: int, body: BulkIn, who: Caller = Depends(caller), session: Session = Depends(db_session)) -> dict:
+def bulk(domain_id: RowId, body: BulkIn, who: Caller = Depends(caller), session: Session = UNIT_OF_WORK) -> dict:
     return service.bulk(session, who, domain_id, body.action, body.users, body.applications)

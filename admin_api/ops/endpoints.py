@@ -3,18 +3,19 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from admin_api import audit
-from admin_api.http import caller, db_session, services
+from admin_api.http import UNIT_OF_WORK, RowId, caller, services
 from admin_api.identity import Caller
-from admin_api.ops import transfers
-from admin_api.ops.views import AuditRecordView, ReturnDelivered, TransferView
+from admin_api.ops import submissions, transfers
+from admin_api.ops.views import AuditRecordView, ReturnDelivered, SubmissionView, TransferView
 from admin_api.paging import PageRequest, page_request
 from admin_api.policy import Action, authorize
 from admin_api.schemas import PageOf
 from kernel.errors import ErrorCode, GGAError
+from keys.issuing import gateway_signing_identity
 from store.database import Database
 
 router = APIRouter(tags=["ops"])
@@ -24,7 +25,7 @@ router = APIRouter(tags=["ops"])
 def read_audit(enterprise_number: str | None = None, actor: str | None = None, action: str | None = None,
                since: datetime | None = None, until: datetime | None = None,
                paging: PageRequest = Depends(page_request), who: Caller = Depends(caller),
-               session: Session = Depends(db_session)) -> dict:
+               session: Session = UNIT_OF_WORK) -> dict:
     authorize(session, who, Action.READ_AUDIT)
     return audit.search(session, paging, enterprise_number, actor, action, since, until).model_dump()
 
@@ -36,16 +37,36 @@ def list_transfers(sender: str | None = Query(None, pattern=r"^\d{6}$"),
                    result: str | None = Query(None, max_length=10), event: str | None = Query(None, max_length=12),
                    since: datetime | None = None, until: datetime | None = None,
                    paging: PageRequest = Depends(page_request), who: Caller = Depends(caller),
-                   session: Session = Depends(db_session)) -> dict:
+                   session: Session = UNIT_OF_WORK) -> dict:
     authorize(session, who, Action.READ_TRANSFERS)
     return transfers.search(session, paging, sender=sender, application=application, environment=environment,
                             result=result, event=event, since=since, until=until).model_dump()
 
 
 @router.get("/transfers/{transfer_id}", response_model=TransferView)
-def read_transfer(transfer_id: int, who: Caller = Depends(caller), session: Session = Depends(db_session)) -> dict:
+def read_transfer(transfer_id: RowId, who: Caller = Depends(caller), session: Session = UNIT_OF_WORK) -> dict:
     authorize(session, who, Action.READ_TRANSFERS)
     return transfers.get(session, transfer_id)
+
+
+@router.get("/submissions", response_model=PageOf[SubmissionView])
+def list_submissions(status: str | None = Query(None, pattern="^(received|decided|accepted|rejected|retrying)$"),
+                     sender: str | None = Query(None, pattern=r"^\d{6}$"),
+                     application: str | None = Query(None, pattern="^[A-Z]{4}$"),
+                     paging: PageRequest = Depends(page_request), who: Caller = Depends(caller),
+                     session: Session = UNIT_OF_WORK) -> dict:
+    """Submissions newest first; ``status=retrying``: the ones whose processing failed and is being retried."""
+    authorize(session, who, Action.READ_TRANSFERS)
+    return submissions.search(session, paging, status=status, sender=sender, application=application).model_dump()
+
+
+@router.get("/gateway/certificate", response_class=Response,
+            responses={200: {"content": {"application/x-pem-file": {}}}})
+def gateway_certificate(request: Request) -> Response:
+    """The certificate the gateway signs its return files (ACRF, NOTI...) with, for senders to verify them. No
+    token: it is public."""
+    pem = gateway_signing_identity(services(request).settings.resolved_data_dir).cert_pem()
+    return Response(pem, media_type="application/x-pem-file")
 
 
 @router.post("/returns", status_code=201, response_model=ReturnDelivered)
@@ -58,12 +79,28 @@ async def post_return(request: Request, sender_number: str = Query(pattern=r"^\d
     await asyncio.to_thread(_authorize, svc.db, who, Action.POST_RETURN)
     if svc.returns is None:
         raise GGAError(ErrorCode.INTERNAL_ERROR, "The file gateway does not run in this process.")
-    content = await request.body()
+    content = await _bounded_body(request, svc.settings.return_max_mb << 20)
     delivered = await asyncio.to_thread(svc.returns.deliver_return, sender_number, application, environment, type,
                                         content)
     return {"name": delivered.name, "channel": delivered.channel, "files": list(delivered.files)}
 
 
+async def _bounded_body(request: Request, limit: int) -> bytes:
+    """The return file, refused (413) past ``GGA_RETURN_MAX_MB`` before it is read, or as soon as it goes over."""
+    declared = request.headers.get("content-length", "")
+    too_large = GGAError(ErrorCode.BODY_TOO_LARGE, f"Return files are limited to {limit >> 20} MiB "
+                         "(GGA_RETURN_MAX_MB).", {"limit_mb": limit >> 20})
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def _authorize(db: Database, who: Caller, action: Action) -> None:
-    with db.session() as session:
+    with db.read() as session:
         authorize(session, who, action)

@@ -47,3 +47,25 @@ class ReturnDelivered(BaseModel):
     name: str
     channel: str
     files: list[str]
+
+
+class SubmissionView(BaseModel):
+    """A submission (one GO): its state, and for pending ones the retries of leased processing."""
+
+    id: int
+    ticket: str
+    sender_number: str
+    go: str
+    application: str
+    environment: str
+    channel: str
+    status: str
+    retrying: bool
+    attempts: int
+    last_error: str | None
+    next_attempt_at: str | None
+    lease_owner: str | None
+    errors: list[str]
+    acrf: str | None
+    created_at: str
+    processed_at: str | None

@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Response
 from sqlalchemy.orm import Session
 
-from admin_api.http import caller, db_session
+from admin_api.http import UNIT_OF_WORK, caller
 from admin_api.identity import Caller
 from admin_api.registration import document, service
 from admin_api.registration.schemas import ExceptionalRegistration, Rejection, StandardRegistration
@@ -16,12 +16,12 @@ PDF = {200: {"description": "The form to print, sign and post",
 
 @router.post("", status_code=201, response_model=RegistrationResult)
 def register_standard(body: StandardRegistration, who: Caller = Depends(caller),
-                      session: Session = Depends(db_session)) -> dict:
+                      session: Session = UNIT_OF_WORK) -> dict:
     return service.register_standard(session, who, body)
 
 
 @router.post("/exceptional", status_code=201, response_model=ExceptionalRequestView)
-def register_exceptional(body: ExceptionalRegistration, session: Session = Depends(db_session)) -> dict:
+def register_exceptional(body: ExceptionalRegistration, session: Session = UNIT_OF_WORK) -> dict:
     request = service.register_exceptional(session, body)
     view = service.request_view(request)
     view["postal_address"] = list(service.POSTAL_ADDRESS)
@@ -32,13 +32,13 @@ def register_exceptional(body: ExceptionalRegistration, session: Session = Depen
 
 
 @router.get("/{ticket}", response_model=RequestView)
-def read_request(ticket: str, session: Session = Depends(db_session)) -> dict:
+def read_request(ticket: str, session: Session = UNIT_OF_WORK) -> dict:
     """Readable by whoever holds the (unguessable) ticket, as the guide's contact centre does."""
     return service.request_view(service.get_request(session, ticket))
 
 
 @router.get("/{ticket}/document", response_class=Response, responses=PDF)
-def request_document(ticket: str, session: Session = Depends(db_session)) -> Response:
+def request_document(ticket: str, session: Session = UNIT_OF_WORK) -> Response:
     request = service.get_request(session, ticket)
     pdf = document.render(session, request)
     return Response(pdf, media_type="application/pdf", headers={
@@ -46,11 +46,11 @@ def request_document(ticket: str, session: Session = Depends(db_session)) -> Res
 
 
 @router.post("/{ticket}/approve", response_model=RequestView)
-def approve(ticket: str, who: Caller = Depends(caller), session: Session = Depends(db_session)) -> dict:
+def approve(ticket: str, who: Caller = Depends(caller), session: Session = UNIT_OF_WORK) -> dict:
     return service.request_view(service.approve(session, who, ticket))
 
 
 @router.post("/{ticket}/reject", response_model=RequestView)
 def reject(ticket: str, body: Rejection, who: Caller = Depends(caller),
-           session: Session = Depends(db_session)) -> dict:
+           session: Session = UNIT_OF_WORK) -> dict:
     return service.request_view(service.reject(session, who, ticket, body.reason))

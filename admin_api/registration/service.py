@@ -46,7 +46,9 @@ class Designation:
 
 
 def _known_enterprise(session: Session, number: str) -> Enterprise:
-    enterprise = session.get(Enterprise, number)
+    """Locked for the transaction (PostgreSQL; SQLite's write lock is taken at BEGIN): racing registrations and
+    designations of one enterprise happen one after the other, so it has one GAP."""
+    enterprise = session.get(Enterprise, number, with_for_update=True)
     if enterprise is None:
         raise GGAError(ErrorCode.ENTERPRISE_UNKNOWN, f"Enterprise {number} is not in the enterprise register.",
                        {"enterprise_number": number})

@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Header, Request, Response
 from sqlalchemy.orm import Session
 
-from admin_api.http import caller, db_session, services
+from admin_api.http import UNIT_OF_WORK, RowId, caller, services
 from admin_api.identity import Caller
 from admin_api.sender import service
 from admin_api.sender.schemas import ChannelIn, ChannelPatch, ChannelType, SenderIn, SenderPatch
@@ -20,46 +20,46 @@ def _with_message(view: dict, key: str, accept_language: str | None) -> dict:
 
 
 @router.get("", response_model=SenderView)
-def read_sender(domain_id: int, who: Caller = Depends(caller), session: Session = Depends(db_session)) -> dict:
+def read_sender(domain_id: RowId, who: Caller = Depends(caller), session: Session = UNIT_OF_WORK) -> dict:
     return service.read(session, who, domain_id)
 
 
 @router.post("", status_code=201, response_model=SenderChanged)
-def create_sender(domain_id: int, body: SenderIn, request: Request, who: Caller = Depends(caller),
-                  session: Session = Depends(db_session), accept_language: str | None = Header(None)) -> dict:
+def create_sender(domain_id: RowId, body: SenderIn, request: Request, who: Caller = Depends(caller),
+                  session: Session = UNIT_OF_WORK, accept_language: str | None = Header(None)) -> dict:
     view = service.create(session, who, domain_id, body, services(request).passwords)
     return _with_message(view, "sender.created", accept_language)
 
 
 @router.patch("", response_model=SenderChanged)
-def update_sender(domain_id: int, body: SenderPatch, request: Request, who: Caller = Depends(caller),
-                  session: Session = Depends(db_session), accept_language: str | None = Header(None)) -> dict:
+def update_sender(domain_id: RowId, body: SenderPatch, request: Request, who: Caller = Depends(caller),
+                  session: Session = UNIT_OF_WORK, accept_language: str | None = Header(None)) -> dict:
     view = service.update(session, who, domain_id, body, services(request).passwords)
     return _with_message(view, "sender.updated", accept_language)
 
 
 @router.delete("", status_code=204, response_class=Response, responses={204: {"description": "Deleted"}})
-def delete_sender(domain_id: int, who: Caller = Depends(caller), session: Session = Depends(db_session)) -> Response:
+def delete_sender(domain_id: RowId, who: Caller = Depends(caller), session: Session = UNIT_OF_WORK) -> Response:
     service.delete(session, who, domain_id)
     return Response(status_code=204)
 
 
 @router.post("/channels", status_code=201, response_model=SenderChanged)
-def add_channel(domain_id: int, body: ChannelIn, who: Caller = Depends(caller),
-                session: Session = Depends(db_session), accept_language: str | None = Header(None)) -> dict:
+def add_channel(domain_id: RowId, body: ChannelIn, who: Caller = Depends(caller),
+                session: Session = UNIT_OF_WORK, accept_language: str | None = Header(None)) -> dict:
     return _with_message(service.add_channel(session, who, domain_id, body), "channel.added", accept_language)
 
 
 @router.patch("/channels/{channel_type}", response_model=SenderChanged)
-def update_channel(domain_id: int, channel_type: ChannelType, body: ChannelPatch, who: Caller = Depends(caller),
-                   session: Session = Depends(db_session), accept_language: str | None = Header(None)) -> dict:
+def update_channel(domain_id: RowId, channel_type: ChannelType, body: ChannelPatch, who: Caller = Depends(caller),
+                   session: Session = UNIT_OF_WORK, accept_language: str | None = Header(None)) -> dict:
     view = service.update_channel(session, who, domain_id, channel_type, body)
     return _with_message(view, "channel.updated", accept_language)
 
 
 @router.patch("/channels", response_model=SenderChanged)
-def update_channel_named_in_body(domain_id: int, body: ChannelPatch, who: Caller = Depends(caller),
-                                 session: Session = Depends(db_session),
+def update_channel_named_in_body(domain_id: RowId, body: ChannelPatch, who: Caller = Depends(caller),
+                                 session: Session = UNIT_OF_WORK,
                                  accept_language: str | None = Header(None)) -> dict:
     if body.type is None:
         raise GGAError(ErrorCode.VALIDATION_ERROR, "type: name the channel (FTP, SFTP or WS)", {"field": "type"})
@@ -68,7 +68,7 @@ def update_channel_named_in_body(domain_id: int, body: ChannelPatch, who: Caller
 
 
 @router.delete("/channels/{channel_type}", response_model=SenderChanged)
-def remove_channel(domain_id: int, channel_type: ChannelType, who: Caller = Depends(caller),
-                   session: Session = Depends(db_session), accept_language: str | None = Header(None)) -> dict:
+def remove_channel(domain_id: RowId, channel_type: ChannelType, who: Caller = Depends(caller),
+                   session: Session = UNIT_OF_WORK, accept_language: str | None = Header(None)) -> dict:
     view = service.remove_channel(session, who, domain_id, channel_type)
     return _with_message(view, "channel.removed", accept_language)

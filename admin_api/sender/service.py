@@ -17,7 +17,7 @@ from admin_api.user.service import PASSWORD_POLICY, authorize_domain, check_appl
 from kernel.catalogue import APPLICATIONS
 from kernel.clock import utcnow
 from kernel.errors import ErrorCode, GGAError
-from keys.certificates import describe, load_certificate, pem, stored_certificate
+from keys.certificates import describe, load_certificate, pem, stored_certificate, weaknesses
 from keys.passwords import Passwords
 from keys.ssh import parse_public_key
 from store.models import ChannelApplication, ChannelCertificate, Domain, Sender, SenderChannel
@@ -103,6 +103,10 @@ def _set_ssh_key(channel: SenderChannel, text: str) -> None:
 
 def _add_certificate(channel: SenderChannel, text: str) -> None:
     cert = load_certificate(text)
+    weak = weaknesses(cert)
+    if weak:  # those registered before this rule stay until rollover, flagged in the sender's view
+        raise GGAError(ErrorCode.CERTIFICATE_WEAK, f"The certificate cannot be a signer: {'; '.join(weak)}.",
+                       {"field": "certificate", "weaknesses": weak})
     info = describe(cert)
     if any(c.fingerprint == info.fingerprint_sha256 for c in channel.certificates):
         return
@@ -280,8 +284,9 @@ def _audit_view(s: Sender) -> dict[str, Any]:
                                   "ssh": c.ssh_fingerprint} for c in s.channels}}
 
 
-def _certificate_view(c: ChannelCertificate) -> dict[str, str]:
-    return describe(stored_certificate(c.pem)).as_json()
+def _certificate_view(c: ChannelCertificate) -> dict[str, Any]:
+    cert = stored_certificate(c.pem)
+    return describe(cert).as_json() | {"weaknesses": weaknesses(cert)}
 
 
 def channel_view(c: SenderChannel) -> dict[str, Any]:

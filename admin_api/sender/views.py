@@ -35,6 +35,8 @@ class CertificateView(BaseModel):
     serial_decimal: str
     serial_hex: str
     fingerprint_sha256: str
+    weaknesses: list[str] = Field(default=[], description="Why this certificate could no longer be registered "
+                                  "(weak key, key usage, CA); it still signs until its rollover")
 
 
 class SshKeyView(BaseModel):

@@ -85,9 +85,18 @@ CSV_COLUMNS = ["last_name", "first_name", "username", "type", "niss", "status", 
                "local_email", "language", "title", "created_at"]
 
 
+FORMULA_START = ("=", "+", "-", "@")
+
+
 def _cell(value: str) -> str:
-    # a leading = + - @ would make a spreadsheet run the cell as a formula
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    r"""A text a spreadsheet cannot run (OWASP CSV injection): one that would start a formula gets a leading quote.
+
+    Spreadsheets skip leading blanks and line breaks before looking for = + - @, so ``" =..."`` and ``"\n=..."``
+    are formulas too; a leading tab or CR is quoted whatever follows.
+    """
+    if value[:1] in ("\t", "\r") or value.lstrip()[:1] in FORMULA_START:
+        return "'" + value
+    return value
 
 
 def stream_csv(session: Session, query: UserQuery, chunk: int = 5000) -> Iterator[bytes]:

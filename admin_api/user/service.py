@@ -116,11 +116,13 @@ def _manager(session: Session, domain: Domain, body: ManagerIn, user_type: str) 
 def set_local_manager(session: Session, caller: Caller, domain_id: int, body: ManagerIn) -> dict:
     """Changer de gestionnaire local: the previous GL stays in the domain as a USER."""
     domain, _ = authorize_domain(session, caller, Action.SET_LOCAL_MANAGER, domain_id)
+    session.execute(select(Domain.id).where(Domain.id == domain.id).with_for_update())  # racing PUTs: in turn
     for previous in session.scalars(select(User).where(User.domain_id == domain.id, User.type == "GL",
                                                        User.niss != body.niss)):
         previous.type, previous.updated_at = "USER", utcnow()
         audit.record(session, caller, "user.local_manager.replaced", f"user:{previous.id}",
                      domain.enterprise_number, before={"type": "GL"}, after={"type": "USER"})
+    session.flush()  # the old GL is a USER before the new one becomes GL (one GL per domain, checked per row)
     user, before = _manager(session, domain, body, "GL")
     audit.record(session, caller, "domain.local_manager.set", f"user:{user.id}", domain.enterprise_number,
                  before, _audit_view(user))

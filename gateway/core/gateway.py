@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from cryptography import x509
 
 from gateway.core.auth import Authenticator
 from gateway.core.events import EventBus, InProcessBus
 from gateway.core.live import LiveSessions
+from gateway.core.relay import AmqpPublisher, BusPublisher, EventRelay
+from gateway.core.reservation import clear_leftovers
 from gateway.core.spool import Spool
 from gateway.core.tokens import ServiceTokens
 from gateway.core.transfer import Transfers
@@ -38,6 +41,7 @@ class Gateway:
     identity: Issued
     bus: EventBus
     live: LiveSessions
+    relay: EventRelay
 
     @classmethod
     def build(cls, settings: Settings, db: Database, passwords: Passwords, bus: EventBus | None = None) -> Gateway:
@@ -47,11 +51,29 @@ class Gateway:
         identity = gateway_signing_identity(settings.resolved_data_dir)
         returns = ReturnDelivery(spool, identity, translog, settings.return_zip_threshold_mb << 20)
         bus = bus or InProcessBus()
-        pipeline = IntakePipeline(db, directory, spool, translog, returns, bus, verification_policy(settings),
-                                  settings.max_file_age_days)
+        publisher = (AmqpPublisher(settings.amqp_url, settings.amqp_exchange) if settings.amqp_url
+                     else BusPublisher(bus))
+        relay = EventRelay(db, publisher)
+        pipeline = IntakePipeline(db, directory, spool, translog, returns, verification_policy(settings),
+                                  settings.max_file_age_days, owner=settings.resolved_instance_id,
+                                  give_up=timedelta(hours=settings.processing_give_up_h), on_event=relay.wake)
         auth = Authenticator(directory, passwords, spool, translog, ServiceTokens(db))
         return cls(settings, directory, spool, translog, auth, Transfers(pipeline, translog, settings), returns,
-                   pipeline, identity, bus, LiveSessions(directory, translog, settings.session_check_s))
+                   pipeline, identity, bus, LiveSessions(directory, translog, settings.session_check_s), relay)
+
+    def start(self) -> int:
+        """The background work every instance runs: the outbox relay and the lease loop (which takes up, now and
+        every few seconds, whatever a stop or a failure left). Returns how many submissions it took up now."""
+        owner = self.settings.resolved_instance_id
+        for leftover in clear_leftovers(self.spool.root / "mailboxes", owner, self.pipeline.is_recorded):
+            self.translog.record("upload", "incomplete", error_code=str(ErrorCode.UPLOAD_INCOMPLETE),
+                                 file_name=leftover.name, sender_number=leftover.parts[-4],
+                                 details={"instance": owner, "removed_at_start": True})
+        self.pipeline.release_own_leases()
+        self.relay.start()
+        taken_up = self.pipeline.recover()
+        self.pipeline.start()
+        return taken_up
 
     def deliver_return(self, sender_number: str, application: str, environment: str, kind: str,
                        content: bytes) -> Delivered:
@@ -68,7 +90,11 @@ class Gateway:
 
     def close(self) -> None:
         self.live.stop()
-        self.pipeline.close()
+        self.pipeline.close()  # finishes what it holds; its last events are then relayed
+        try:
+            self.relay.relay_once()
+        finally:
+            self.relay.stop()
 
 
 def verification_policy(settings: Settings) -> VerificationPolicy:

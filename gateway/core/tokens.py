@@ -44,7 +44,7 @@ class ServiceTokens:
 
     def sender_id(self, token: str) -> int | None:
         """The sender a valid (known, unexpired) token was issued to."""
-        with self.db.session() as session:
+        with self.db.read() as session:
             row = session.get(ServiceToken, _hash(token))
             return row.sender_id if row is not None and row.expires_at > utcnow() else None
 

@@ -8,6 +8,7 @@ Everything here is blocking (disk, database): call it from a worker thread.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
@@ -71,6 +72,13 @@ class Download:
 class Transfers:
     def __init__(self, intake: Intake, translog: TransferLog, settings: Settings):
         self.intake, self.translog, self.settings = intake, translog, settings
+        self._open: set[int] = set()  # uploads opened and not yet settled: what a drain waits for
+        self._open_lock = threading.Lock()
+
+    @property
+    def in_flight(self) -> int:
+        with self._open_lock:
+            return len(self._open)
 
     # -- uploads ---------------------------------------------------------------------------------------------
     def open_upload(self, session: GatewaySession, path: str, *, background: bool = False) -> Upload:
@@ -78,8 +86,15 @@ class Transfers:
         try:
             folder, name = _upload_target(session, path)
             limit = size_limit(name, self.settings.max_file_mb)
-            stale = 2 * self.settings.idle_timeout_s
-            return (BackgroundUpload if background else Upload)(session, folder, name, limit, stale)
+            upload = (BackgroundUpload if background else Upload)(
+                session, folder, name, limit, owner=self.settings.resolved_instance_id,
+                stale_after_s=2 * self.settings.idle_timeout_s)
+            if (session.home / folder / str(name)).exists():  # checked with the name claimed: no race
+                upload.discard()
+                raise GGAError(ErrorCode.FILE_ALREADY_RECEIVED, details={"file_name": str(name)})
+            with self._open_lock:
+                self._open.add(id(upload))
+            return upload
         except GGAError as err:
             self.log_refusal(session, "upload", path, err)
             raise
@@ -87,6 +102,13 @@ class Transfers:
     def settle(self, upload: Upload, end: UploadEnd) -> ReceivedUpload:
         """The one end of every upload: kept and handed to the intake, or discarded and logged. Returns once
         the file is durable and recorded (only then may the protocol say it is received); raises otherwise."""
+        try:
+            return self._settle(upload, end)
+        finally:
+            with self._open_lock:
+                self._open.discard(id(upload))
+
+    def _settle(self, upload: Upload, end: UploadEnd) -> ReceivedUpload:
         s = upload.session
         if upload.failed is not None and upload.failed.code == ErrorCode.FILE_TOO_LARGE:
             upload.discard()  # refused while streaming: the GO's ACRF will name it
@@ -107,8 +129,9 @@ class Transfers:
         try:
             self.intake.received(received)
         except Exception as err:  # not recorded, so not kept: the sender may send it again under its name
-            received.path.unlink(missing_ok=True)
+            upload.discard()
             raise GGAError(ErrorCode.UPLOAD_INCOMPLETE, "Not recorded; send the file again.") from err
+        upload.release()
         return received
 
     # -- return files ----------------------------------------------------------------------------------------
@@ -172,8 +195,6 @@ def _upload_target(session: GatewaySession, path: str) -> tuple[str, BatchName]:
     if name.kind in ("FO", "CO"):
         raise GGAError(ErrorCode.FILE_NAME_INVALID, f"{filename}: FO and CO are return files; send FI, FS, GO "
                        "or TD.", {"file_name": filename})
-    if (session.home / folder / filename).exists():
-        raise GGAError(ErrorCode.FILE_ALREADY_RECEIVED, details={"file_name": filename})
     return folder, name
 
 

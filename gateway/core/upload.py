@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from gateway.core.reservation import Reservation
 from gateway.core.session import GatewaySession
 from gateway.core.spool import PARTIAL, fsync_dir
 from gateway.naming import BatchName
@@ -47,35 +48,17 @@ class ReceivedUpload:
     duration_ms: int
 
 
-def reserve(path: Path, stale_after_s: float) -> int:
-    """Open ``.partial/<name>`` exclusively: one upload per name at a time, on every instance sharing the folder.
-
-    A reservation nobody has written to for ``stale_after_s`` (longer than the idle timeout that would have
-    closed its connection) is a crash's leftover and is taken over.
-    """
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
-    try:
-        return os.open(path, flags, 0o600)
-    except FileExistsError:
-        with contextlib.suppress(FileNotFoundError, FileExistsError):  # another taker won: the name is in use
-            if time.time() - path.stat().st_mtime > stale_after_s:
-                path.unlink()
-                return os.open(path, flags, 0o600)
-    raise GGAError(ErrorCode.UPLOAD_IN_PROGRESS, f"{path.name} is being uploaded; wait for that upload to end.",
-                   {"file_name": path.name})
-
-
 class Upload:
     """Bytes streaming into ``<home>/.partial``; ``finish`` makes them durable under their name."""
 
-    def __init__(self, session: GatewaySession, folder: str, name: BatchName, limit: int,
+    def __init__(self, session: GatewaySession, folder: str, name: BatchName, limit: int, *, owner: str = "-",
                  stale_after_s: float = 600):
         self.session, self.folder, self.name, self.limit = session, folder, name, limit
         self.sha256 = hashlib.sha256()  # the digest the signature check uses: no second read of the file
         self.started = time.monotonic()
-        self.tmp = session.home / PARTIAL / str(name)
-        self.fd = reserve(self.tmp, stale_after_s)
-        self.inode = os.fstat(self.fd).st_ino
+        self.reservation = Reservation(session.home / PARTIAL, str(name), owner, stale_after_s)
+        self.fd = self.reservation.fd
+        self.kept: Path | None = None
         self.size = 0
         self.written_back = 0
         self.failed: GGAError | None = None
@@ -133,21 +116,22 @@ class Upload:
         finally:
             self._close_fd()
         target = self.session.home / self.folder / str(self.name)
-        try:  # a link never replaces: what is kept is exactly the bytes hashed here
-            os.link(self.tmp, target)
-        except FileExistsError:
-            raise GGAError(ErrorCode.FILE_ALREADY_RECEIVED, details={"file_name": str(self.name)}) from None
+        self.reservation.keep_as(target)  # a link never replaces: what is kept is exactly the bytes hashed here
+        self.kept = target
         fsync_dir(target.parent)
-        self.tmp.unlink()  # frees the name's reservation
         return ReceivedUpload(self.session, self.folder, self.name, target, self.size, self.sha256.hexdigest(),
                               int((time.monotonic() - self.started) * 1000))
 
     def discard(self) -> None:
         with contextlib.suppress(OSError):
             self._close_fd()
-        with contextlib.suppress(FileNotFoundError):
-            if self.tmp.stat().st_ino == self.inode:  # still ours (not a later upload's reservation)
-                self.tmp.unlink()
+        if self.kept is not None:  # linked into its folder but not recorded: not kept
+            self.kept.unlink(missing_ok=True)
+        self.reservation.release()
+
+    def release(self) -> None:
+        """Recorded: the name's claim is no longer needed."""
+        self.reservation.release()
 
     def _close_fd(self) -> None:
         """Once only: a second close could hit a descriptor another thread has since opened."""
@@ -165,9 +149,9 @@ class BackgroundUpload(Upload):
 
     QUEUE_CHUNKS = 64  # at 1 MiB reads: the back-pressure bound on memory per upload
 
-    def __init__(self, session: GatewaySession, folder: str, name: BatchName, limit: int,
+    def __init__(self, session: GatewaySession, folder: str, name: BatchName, limit: int, *, owner: str = "-",
                  stale_after_s: float = 600):
-        super().__init__(session, folder, name, limit, stale_after_s)
+        super().__init__(session, folder, name, limit, owner=owner, stale_after_s=stale_after_s)
         self.queue: queue.Queue[bytes | None] = queue.Queue(self.QUEUE_CHUNKS)
         self.disk_error: OSError | None = None
         self.writer = threading.Thread(target=self._drain, name=f"upload-{name}", daemon=True)

@@ -76,9 +76,9 @@ class MailboxFS(AbstractedFS):
     def open(self, filename: str, mode: str):  # type: ignore[no-untyped-def]
         path = self.fs2ftp(filename)
         try:
-            if "a" in mode:
-                refusal = GGAError(ErrorCode.PATH_NOT_ALLOWED, "Appending (APPE/REST) is not supported: send the "
-                                   "whole file again.")
+            if "a" in mode or "+" in mode:  # APPE, or REST then STOR: an upload is one whole file
+                refusal = GGAError(ErrorCode.COMMAND_NOT_ALLOWED, "Appending or resuming an upload (APPE, REST) is "
+                                   "not offered: send the whole file again.")
                 self.transfers.log_refusal(self.session, "upload", path, refusal)
                 raise refusal
             if "w" in mode:
@@ -96,7 +96,8 @@ class MailboxFS(AbstractedFS):
     def listdir(self, path: str) -> list[str]:
         return [n for n in super().listdir(path) if not n.startswith(".")]
 
-    def _fixed(self, *_args: object) -> None:
-        raise FilesystemError(f"{ErrorCode.PATH_NOT_ALLOWED}: the mailbox folders are fixed")
+    # The handler refuses the commands behind these first (GatewayFTPHandler.REFUSED); here in case one slips by
+    def _fixed(self, *_args: object, **_kwargs: object) -> None:
+        raise FilesystemError(f"{ErrorCode.COMMAND_NOT_ALLOWED}: the mailbox folders are fixed")
 
-    mkdir = rmdir = rename = chmod = utime = symlink = _fixed  # type: ignore[assignment]
+    mkdir = rmdir = rename = chmod = utime = symlink = mkstemp = _fixed  # type: ignore[assignment]

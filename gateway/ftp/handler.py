@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
+from collections.abc import Callable
+
 from OpenSSL import SSL
 from pyftpdlib.authorizers import AuthenticationFailed
 from pyftpdlib.handlers import DTPHandler, TLS_DTPHandler, TLS_FTPHandler
@@ -12,6 +17,23 @@ from gateway.core.session import GatewaySession
 from gateway.core.transfer import UploadEnd
 from gateway.ftp.filesystem import DownloadFile, MailboxFS, UploadFile
 from kernel.errors import ErrorCode, GGAError
+
+LOGIN_TIMEOUT_S = 30  # from connect to logged in
+# one reply for every refused password, TLS required included: a plain-text login must not learn that its
+# password was right (the log keeps the precise code)
+LOGIN_REFUSED = f"{ErrorCode.LOGIN_FAILED}: unknown user, wrong password, or blocked."
+
+
+def shut_down(sock: object) -> None:
+    """End a control connection from any thread: its own thread wakes at once and closes it (a transfer under way
+    ends as cut). A TLS connection (pyOpenSSL) shuts its socket with sock_shutdown; its shutdown() is the TLS one."""
+    with contextlib.suppress(Exception):
+        (getattr(sock, "sock_shutdown", None) or sock.shutdown)(socket.SHUT_RDWR)  # type: ignore[attr-defined]
+
+
+def in_background(call: Callable[..., object], *args: object, **kwargs: object) -> None:
+    """A transfer-log row written from the acceptor's loop, which must not wait on the database."""
+    threading.Thread(target=call, args=args, kwargs=kwargs, name="ftp-log", daemon=True).start()
 
 
 class GatewayAuthorizer:
@@ -28,11 +50,7 @@ class GatewayAuthorizer:
             session = self.gateway.auth.password(username, password, "FTP", "FTPS" if tls else "FTP",
                                                  handler.remote, secure=tls)
         except GGAError as err:  # refused and logged by the authenticator; the reply names no more than needed
-            if err.code == ErrorCode.TLS_REQUIRED:
-                raise AuthenticationFailed(f"{err.code}: send AUTH TLS first (plain FTP only for Router "
-                                           "connections the operator allows).") from err
-            raise AuthenticationFailed(f"{ErrorCode.LOGIN_FAILED}: unknown user, wrong password, or blocked.") \
-                from err
+            raise AuthenticationFailed(LOGIN_REFUSED) from err  # same reply, same delay (TLS_REQUIRED too)
         handler.gga_session = session
         self.homes[username] = str(session.home)
         handler.tls_data_required = tls  # once the control channel is protected, data must be too (PROT P)
@@ -143,6 +161,9 @@ class _AsWritten(str):
 
 
 class GatewayFTPHandler(TLS_FTPHandler):
+    """FTPFrontEnd binds the gateway and the limits of the settings to a subclass: ``timeout`` (idle control
+    connection), ``max_login_attempts`` (passwords per connection) and the data handler's ``timeout``."""
+
     gateway: Gateway
     gga_session: GatewaySession
     dtp_handler = GatewayDTPHandler
@@ -150,13 +171,114 @@ class GatewayFTPHandler(TLS_FTPHandler):
     banner = "gga gateway: FTP/FTPS mailbox ready (AUTH TLS)."
     permit_foreign_addresses = False
     use_sendfile = False
+    live_key: int | None = None
+    _on_own_loop = False
+    _login_timer = None
+
+    # Commands that would create, rename or remove files outside STOR and DELE (which go through the core's rules)
+    REFUSED = frozenset({"STOU", "APPE", "RNFR", "RNTO", "MKD", "XMKD", "RMD", "XRMD", "SITE CHMOD", "MFMT"})
 
     @property
     def remote(self) -> str:
         return f"{self.remote_ip}:{self.remote_port}"
 
+    # -- timers on the connection's own thread ----------------------------------------------------------------
+    def add_channel(self, map=None, events=None) -> None:  # type: ignore[no-untyped-def]
+        super().add_channel(map, events)
+        if not self._on_own_loop and self.ioloop is not self.server.ioloop:
+            self._on_own_loop = True
+            self._start_timers()
+
+    def _start_timers(self) -> None:
+        """ThreadedFTPServer builds a handler on the acceptor's loop, then moves it to a loop of its own: its idle
+        timer is started again there (to fire in the connection's thread), with the login timer."""
+        if self._idler is not None and not self._idler.cancelled:
+            self._idler.cancel()
+        if self.timeout:
+            self._idler = self.ioloop.call_later(self.timeout, self.handle_timeout, _errback=self.handle_error)
+        self._login_timer = self.ioloop.call_later(LOGIN_TIMEOUT_S, self._login_expired, _errback=self.handle_error)
+
+    def _login_expired(self) -> None:
+        if not self.authenticated and not self._closed:
+            self.respond(f"421 Not logged in within {LOGIN_TIMEOUT_S} s: disconnected.", logfun=logger.info)
+            self.close_when_done()
+
+    # -- commands ----------------------------------------------------------------------------------------------
+    def pre_process_command(self, line: str, cmd: str, arg: str) -> None:
+        if "\0" in line:  # no path or name holds one; os calls would raise and pyftpdlib drop the connection
+            self.respond("501 Syntax error: NUL character in command.")
+            return
+        super().pre_process_command(line, cmd, arg)
+
+    def process_command(self, cmd: str, *args: object, **kwargs: object) -> None:
+        if cmd in self.REFUSED and self.authenticated:
+            self._refuse(cmd, str(args[0]) if args else "")
+            return
+        super().process_command(cmd, *args, **kwargs)
+
+    def _refuse(self, cmd: str, arg: str) -> None:
+        path = arg if cmd == "STOU" or not arg else self.fs.fs2ftp(arg)  # pyftpdlib made the others real paths
+        err = GGAError(ErrorCode.COMMAND_NOT_ALLOWED, f"{cmd} is not offered: files are created only by STOR "
+                       "under a batch name and removed only by DELE.")
+        self.gateway.translog.record("command", "refused", protocol=self.gga_session.protocol,
+                                     error_code=str(err.code), file_name=path[:128], command=cmd,
+                                     **self.gga_session.log_fields())
+        self.respond(f"502 {err.code}: {err.message}")
+
+    def respond(self, resp: str, logfun=logger.debug) -> None:  # type: ignore[no-untyped-def]
+        # pyftpdlib answers every filesystem refusal 550; a name being uploaded is busy for now: 450, try later
+        if resp.startswith(f"550 {ErrorCode.UPLOAD_IN_PROGRESS}"):
+            resp = "450" + resp[3:]
+        super().respond(resp, logfun)
+
+    # -- logins ------------------------------------------------------------------------------------------------
+    def ftp_USER(self, line: str) -> None:
+        if not self._ssl_established and not self.gateway.directory.any_plain_ftp():
+            # no sender may log in without TLS here: the password is never asked for in clear
+            self.gateway.auth.refused(line[:64], "FTP", self.remote, "password", ErrorCode.TLS_REQUIRED)
+            self.respond(f"530 {ErrorCode.TLS_REQUIRED}: send AUTH TLS first (plain FTP is not offered here).")
+            self.attempted_logins += 1  # a client looping on USER is cut off like one guessing passwords
+            if self.attempted_logins >= self.max_login_attempts:
+                self.close_when_done()
+            return
+        super().ftp_USER(line)
+
     def handle_auth_failed(self, msg: str, password: str) -> None:
         super().handle_auth_failed(_AsWritten(msg), password)
+
+    def on_login_failed(self, username: str, password: str) -> None:
+        if self.attempted_logins >= self.max_login_attempts:  # pyftpdlib has answered and is closing
+            self.gateway.auth.refused(username[:64], "FTP", self.remote, "password", ErrorCode.TOO_MANY_LOGIN_TRIES)
+
+    def on_login(self, username: str) -> None:
+        self.live_key = self.gateway.live.add(self.gga_session, self.end_from_any_thread)
+
+    def end_from_any_thread(self) -> None:
+        """How LiveSessions ends this connection (a blocked sender) from its watch thread."""
+        shut_down(self.socket)
+
+    def _forget_live(self) -> None:
+        if self.live_key is not None:
+            self.gateway.live.remove(self.live_key)
+            self.live_key = None
+
+    def close(self) -> None:
+        self._forget_live()
+        if self._login_timer is not None and not self._login_timer.cancelled:
+            self._login_timer.cancel()  # else the connection's thread waits for it after the socket is gone
+        super().close()
+
+    def handle_max_cons_per_ip(self) -> None:
+        """Past the per-address limit (pyftpdlib counts): 421 with the code, logged once per burst."""
+        limit = self.server.max_cons_per_ip
+        self.respond(f"421 {ErrorCode.TOO_MANY_CONNECTIONS}: at most {limit} connections at once from one "
+                     "address.", logfun=logger.info)
+        self.close_when_done()
+        unlogged = self.server.bursts.refused(self.remote_ip)
+        if unlogged is not None:
+            in_background(self.gateway.translog.record, "connection", "refused", protocol="FTP",
+                          error_code=str(ErrorCode.TOO_MANY_CONNECTIONS), remote_address=self.remote,
+                          max_connections=limit, refused_unlogged=unlogged)
 
     # pyftpdlib forgets a file queued for a data connection that never came (REIN, USER, a second STOR or RETR)
     # without closing it: end it first, so the upload is discarded and logged and nothing stays open
@@ -166,8 +288,9 @@ class GatewayFTPHandler(TLS_FTPHandler):
                 queued.close()
         self._in_dtp_queue = self._out_dtp_queue = None
 
-    def flush_account(self) -> None:
+    def flush_account(self) -> None:  # REIN, or USER again: logged out
         self._end_queued()
+        self._forget_live()
         super().flush_account()
 
     def ftp_STOR(self, file: str, mode: str = "w") -> str | None:

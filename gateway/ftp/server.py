@@ -2,20 +2,46 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import errno
 import logging
 import socket
 import threading
+import time
+from collections.abc import Callable
 
+from OpenSSL import SSL
 from pyftpdlib.ioloop import IOLoop
 from pyftpdlib.servers import ThreadedFTPServer
 
 from gateway.core.gateway import Gateway
-from gateway.ftp.handler import GatewayAuthorizer, GatewayFTPHandler
-from kernel.settings import host_port
+from gateway.core.limits import RefusalBursts
+from gateway.ftp.handler import GatewayAuthorizer, GatewayDTPHandler, GatewayFTPHandler, shut_down
+from kernel.settings import Settings, host_port
 from keys.issuing import gateway_tls_identity
 
 logging.getLogger("pyftpdlib").setLevel(logging.WARNING)
+log = logging.getLogger("gga.ftp")
+
+OUT_OF_RESOURCES = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+ACCEPT_PAUSE_S = 0.1  # accept() out of descriptors: the connection waits in the backlog, the loop must not spin
+# TLS 1.2 with forward-secret AEAD suites only (TLS 1.3's suites are all AEAD): no CBC, no RSA key exchange
+MODERN_TLS12_CIPHERS = b":".join((
+    b"ECDHE-ECDSA-AES128-GCM-SHA256", b"ECDHE-RSA-AES128-GCM-SHA256", b"ECDHE-ECDSA-AES256-GCM-SHA384",
+    b"ECDHE-RSA-AES256-GCM-SHA384", b"ECDHE-ECDSA-CHACHA20-POLY1305", b"ECDHE-RSA-CHACHA20-POLY1305"))
+
+
+def tls_context(settings: Settings) -> SSL.Context:
+    """The FTPS context; GGA_LEGACY_ALGORITHMS adds OpenSSL's default TLS 1.2 suites (CBC) for old clients."""
+    keys = settings.resolved_data_dir / "keys"
+    context = SSL.Context(SSL.TLS_SERVER_METHOD)
+    context.set_min_proto_version(SSL.TLS1_2_VERSION)
+    context.set_options(SSL.OP_NO_COMPRESSION | SSL.OP_CIPHER_SERVER_PREFERENCE | SSL.OP_NO_RENEGOTIATION)
+    context.set_cipher_list(b"DEFAULT:!aNULL:!eNULL" if settings.legacy_algorithms else MODERN_TLS12_CIPHERS)
+    context.use_certificate_chain_file(str(keys / "tls.pem"))
+    context.use_privatekey_file(str(keys / "tls.key"))
+    return context
 
 
 def passive_range(spec: str) -> list[int]:
@@ -24,11 +50,12 @@ def passive_range(spec: str) -> list[int]:
 
 
 class _Waker:
-    """A socket pair on the server's loop: ``wake`` from any thread ends ``serve_forever`` at once, and the
-    server then closes every connection in its own thread (pyftpdlib's loop is not thread-safe)."""
+    """A socket pair on the server's loop (pyftpdlib's loop is not thread-safe): ``call`` runs a function on it
+    from any thread; ``wake`` ends ``serve_forever`` at once, and the server then closes every connection."""
 
     def __init__(self, ioloop: IOLoop):
         self.ioloop = ioloop
+        self.calls: collections.deque[Callable[[], object] | None] = collections.deque()
         self.reader, self.writer = socket.socketpair()
         self.reader.setblocking(False)
         self._fileno = self.reader.fileno()
@@ -41,12 +68,22 @@ class _Waker:
         return False
 
     def handle_read_event(self) -> None:
-        raise SystemExit  # serve_forever(handle_exit=True) catches it, then close_all()
+        with contextlib.suppress(BlockingIOError):
+            self.reader.recv(4096)
+        while self.calls:
+            call = self.calls.popleft()
+            if call is None:
+                raise SystemExit  # serve_forever(handle_exit=True) catches it, then close_all()
+            call()
 
     def handle_close(self) -> None:
         self.close()
 
     def wake(self) -> None:
+        self.call(None)
+
+    def call(self, function: Callable[[], object] | None) -> None:
+        self.calls.append(function)
         self.writer.send(b"x")
 
     def close(self) -> None:
@@ -64,6 +101,19 @@ class GatewayFTPServer(ThreadedFTPServer):
         self._exit = threading.Event()  # pyftpdlib shares one class-wide event between servers
         self._handlers: set[object] = set()
         self._handlers_lock = threading.Lock()
+        self.bursts = RefusalBursts()  # refusals past max_cons_per_ip, and accept() out of descriptors
+
+    def handle_accept(self) -> None:
+        """pyftpdlib closes the listener when accept() fails with anything but ECONNABORTED: a full file table
+        (another listener's clients, say) would stop FTP until a restart. Wait a moment and accept again."""
+        try:
+            super().handle_accept()
+        except (OSError, RuntimeError) as err:  # RuntimeError: no thread to be had for the connection
+            if isinstance(err, OSError) and err.errno not in OUT_OF_RESOURCES:
+                raise
+            if self.bursts.refused("accept") is not None:
+                log.error("FTP out of resources at accept (%s): connections wait in the backlog", err)
+            time.sleep(ACCEPT_PAUSE_S)
 
     def _loop(self, handler: object) -> None:
         with self._handlers_lock:
@@ -80,10 +130,7 @@ class GatewayFTPServer(ThreadedFTPServer):
         with self._handlers_lock:
             handlers = list(self._handlers)
         for handler in handlers:
-            sock = handler.socket  # type: ignore[attr-defined]
-            # a TLS connection (pyOpenSSL) shuts its socket with sock_shutdown; its shutdown() is the TLS one
-            with contextlib.suppress(Exception):
-                (getattr(sock, "sock_shutdown", None) or sock.shutdown)(socket.SHUT_RDWR)
+            shut_down(handler.socket)  # type: ignore[attr-defined]
         super().close_all()
 
 
@@ -97,21 +144,27 @@ class FTPFrontEnd:
     def start(self) -> str:
         settings = self.gateway.settings
         tls = gateway_tls_identity(settings.resolved_data_dir)
+        assert tls.certificate is not None
+        dtp = type("BoundDTPHandler", (GatewayDTPHandler,), {"timeout": settings.idle_timeout_s})
         handler = type("BoundFTPHandler", (GatewayFTPHandler,), {
             "gateway": self.gateway, "authorizer": GatewayAuthorizer(self.gateway),
-            "certfile": str(settings.resolved_data_dir / "keys" / "tls.pem"),
-            "keyfile": str(settings.resolved_data_dir / "keys" / "tls.key"),
-            "passive_ports": passive_range(settings.ftp_passive_ports), "ssl_context": None,
+            "passive_ports": passive_range(settings.ftp_passive_ports), "ssl_context": tls_context(settings),
+            "dtp_handler": dtp, "timeout": settings.idle_timeout_s, "max_login_attempts": settings.max_login_tries,
         })
-        assert tls.certificate is not None
         self.server = GatewayFTPServer(host_port(settings.ftp_bind), handler, ioloop=IOLoop())
         self.server.max_cons = 512
+        self.server.max_cons_per_ip = settings.max_connections_per_address
         self.waker = _Waker(self.server.ioloop)
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"timeout": 5, "blocking": True},
                                        name="ftp", daemon=True)
         self.thread.start()
         host, port = self.server.address[:2]
         return f"{host}:{port}"
+
+    def stop_accepting(self) -> None:
+        """No new connections (a drain): the listener closes on its own loop; the sessions go on."""
+        if self.server is not None and self.waker is not None and self.thread is not None and self.thread.is_alive():
+            self.waker.call(self.server.close)
 
     def stop(self) -> None:
         if self.waker is not None and self.thread is not None and self.thread.is_alive():

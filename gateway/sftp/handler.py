@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
-from collections.abc import AsyncIterator
+import time
+import weakref
+from collections.abc import AsyncIterator, Callable
 
 import asyncssh
 from asyncssh import SFTPAttrs, SFTPName
@@ -22,35 +25,105 @@ from kernel.errors import ErrorCode, GGAError
 
 
 def sftp_error(err: GGAError) -> asyncssh.SFTPError:
-    """One mapping from our codes to SFTP status codes; the message carries the code for the client's log."""
+    """One mapping from our codes to SFTP status codes; the message carries the code for the client's log.
+    Everything else (UPLOAD_IN_PROGRESS, TOO_MANY_OPEN_FILES, ...) is a plain failure: try again later."""
     reason = f"{err.code}: {err.message}"
-    if err.code == ErrorCode.PATH_NOT_ALLOWED:
+    if err.code in (ErrorCode.PATH_NOT_ALLOWED, ErrorCode.COMMAND_NOT_ALLOWED):
         return asyncssh.SFTPPermissionDenied(reason)
     if err.code == ErrorCode.FILE_NOT_FOUND:
         return asyncssh.SFTPNoSuchFile(reason)
     return asyncssh.SFTPFailure(reason)
 
 
+_BACKGROUND: set[asyncio.Future] = set()
+
+
+def in_background(call: Callable[..., object], *args: object, **kwargs: object) -> asyncio.Future:
+    """A database write from a synchronous asyncssh callback: on a worker thread, never on the loop."""
+    future = asyncio.get_running_loop().run_in_executor(None, functools.partial(call, *args, **kwargs))
+    _BACKGROUND.add(future)
+    future.add_done_callback(_BACKGROUND.discard)
+    return future
+
+
+class Activity:
+    """When the client last asked for something. SFTP requests count; SSH keepalives do not, so a client that
+    only keeps its connection open is idle."""
+
+    __slots__ = ("last",)
+
+    def __init__(self) -> None:
+        self.last = time.monotonic()
+
+    def touch(self) -> None:
+        self.last = time.monotonic()
+
+
+class _Listing:
+    """A folder handle. asyncssh forgets a folder handle on close without telling the server: its slot is given
+    back when asyncssh drops the handle (at once, by reference counting)."""
+
+    def __init__(self, entries: AsyncIterator[SFTPName], touch: Callable[[], None], release: Callable[[], None]):
+        self._entries, self._touch = entries, touch
+        weakref.finalize(self, release)
+
+    def __aiter__(self) -> _Listing:
+        return self
+
+    async def __anext__(self) -> SFTPName:
+        self._touch()
+        return await self._entries.__anext__()
+
+
 class MailboxSFTPServer(asyncssh.SFTPServer):
     def __init__(self, chan: asyncssh.SSHServerChannel, gateway: Gateway):
-        self.transfers = gateway.transfers
+        self.gateway, self.transfers = gateway, gateway.transfers
         conn = chan.get_connection()
         self.session: GatewaySession = conn.get_extra_info("gga_session")
         self.login_logged: asyncio.Future | None = conn.get_extra_info("gga_login_logged")
+        self.activity: Activity = conn.get_extra_info("gga_activity") or Activity()
+        self.handles = 0  # open files and folders, at most settings.sftp_max_handles
+        self.handles_logged = False
         super().__init__(chan, chroot=os.fsencode(self.session.home))
 
+    # -- open handles, capped: a session cannot take the process's file descriptors -------------------------
+    def _take_handle(self) -> None:
+        limit = self.gateway.settings.sftp_max_handles
+        if self.handles >= limit:
+            if not self.handles_logged:  # once per session: a client looping on the refusal is one line
+                self.handles_logged = True
+                in_background(self.gateway.translog.record, "session", "refused", protocol=self.session.protocol,
+                              error_code=str(ErrorCode.TOO_MANY_OPEN_FILES), max_handles=limit,
+                              **self.session.log_fields())
+            raise sftp_error(GGAError(ErrorCode.TOO_MANY_OPEN_FILES, f"At most {limit} files and folders open at "
+                                      "once in a session: close some first."))
+        self.handles += 1
+
+    def _release_handle(self) -> None:
+        self.handles -= 1
+
+    # -- files ---------------------------------------------------------------------------------------------
     async def open(self, path: bytes, pflags: int, attrs: SFTPAttrs) -> object:
+        self.activity.touch()
+        self._take_handle()
+        try:
+            return await self._open(path.decode("utf-8", "replace"), bool(pflags & asyncssh.FXF_WRITE))
+        except BaseException:
+            self._release_handle()
+            raise
+
+    async def _open(self, name: str, write: bool) -> object:
         if self.login_logged is not None:  # a key login is logged in the background: first in the log all the same
             with contextlib.suppress(Exception):  # a failed log line is the log's problem, not this transfer's
                 await asyncio.shield(self.login_logged)
-        name = path.decode("utf-8", "replace")
-        opener = self.transfers.open_upload if pflags & asyncssh.FXF_WRITE else self.transfers.open_download
+        opener = self.transfers.open_upload if write else self.transfers.open_download
         try:
             return await asyncio.to_thread(opener, self.session, name)
         except GGAError as err:
             raise sftp_error(err) from err
 
     def write(self, file_obj: object, offset: int, data: bytes) -> None:
+        self.activity.touch()
         if not isinstance(file_obj, Upload):
             raise asyncssh.SFTPPermissionDenied("PATH_NOT_ALLOWED: opened for reading")
         try:
@@ -59,11 +132,14 @@ class MailboxSFTPServer(asyncssh.SFTPServer):
             raise sftp_error(err) from err
 
     def read(self, file_obj: object, offset: int, size: int) -> bytes:
+        self.activity.touch()
         if not isinstance(file_obj, Download):
             raise asyncssh.SFTPPermissionDenied("PATH_NOT_ALLOWED: uploads cannot be read back")
         return file_obj.read(offset, size)
 
     async def close(self, file_obj: object) -> None:
+        self.activity.touch()
+        self._release_handle()  # asyncssh closes every file it opened exactly once, the client's or at the end
         # asyncssh also closes open files when the client drops: that is no finished upload or download
         gone = self.channel.is_closing()
         if isinstance(file_obj, Download):
@@ -78,32 +154,68 @@ class MailboxSFTPServer(asyncssh.SFTPServer):
                     raise sftp_error(err) from err
 
     def fstat(self, file_obj: object) -> SFTPAttrs:
+        self.activity.touch()
         if isinstance(file_obj, Upload):
             return SFTPAttrs(size=file_obj.size, permissions=0o100600)
         assert isinstance(file_obj, Download)
         return SFTPAttrs.from_local(os.fstat(file_obj.fd))
 
     async def remove(self, path: bytes) -> None:
+        self.activity.touch()
         try:
             await asyncio.to_thread(self.transfers.pick_up, self.session, path.decode("utf-8", "replace"))
         except GGAError as err:
             raise sftp_error(err) from err
 
-    async def scandir(self, path: bytes) -> AsyncIterator[SFTPName]:
+    # -- folders and metadata --------------------------------------------------------------------------------
+    def scandir(self, path: bytes) -> AsyncIterator[SFTPName]:  # type: ignore[override]
+        self.activity.touch()
+        self._take_handle()
+        return _Listing(self._entries(path), self.activity.touch, self._release_handle)
+
+    async def _entries(self, path: bytes) -> AsyncIterator[SFTPName]:
         async for entry in super().scandir(path):
             if entry.filename in (b".", b"..") or not entry.filename.startswith(b"."):
                 yield entry
 
-    # A mailbox has a fixed shape: no folders made, renamed or linked; times and modes are not the sender's.
-    def _refuse(self, *_args: object) -> None:
-        raise asyncssh.SFTPPermissionDenied(f"{ErrorCode.PATH_NOT_ALLOWED}: the mailbox folders are fixed")
+    def map_path(self, path: bytes) -> bytes:
+        self.activity.touch()  # stat, lstat, realpath, readlink: every path-only request passes here
+        return super().map_path(path)
 
-    mkdir = rmdir = rename = posix_rename = symlink = link = _refuse  # type: ignore[assignment]
-
+    # A mailbox has a fixed shape: files come only through open, go only through remove. Times and modes are not
+    # the sender's: accepted and ignored, as clients set them after an upload (put -p).
     def setstat(self, path: bytes, attrs: SFTPAttrs) -> None:
-        return None
+        self.activity.touch()
 
     def fsetstat(self, file_obj: object, attrs: SFTPAttrs) -> None:
-        return None
+        self.activity.touch()
 
     lsetstat = setstat
+
+    def _refuse(self, what: str, path: bytes) -> None:
+        self.activity.touch()
+        err = GGAError(ErrorCode.COMMAND_NOT_ALLOWED, f"{what} is not offered: the mailbox folders are fixed; files "
+                       "are created only by uploading them under a batch name.")
+        in_background(self.transfers.log_refusal, self.session, what, path.decode("utf-8", "replace"), err)
+        raise sftp_error(err)
+
+    def mkdir(self, path: bytes, attrs: SFTPAttrs) -> None:
+        self._refuse("mkdir", path)
+
+    def rmdir(self, path: bytes) -> None:
+        self._refuse("rmdir", path)
+
+    def rename(self, oldpath: bytes, newpath: bytes) -> None:
+        self._refuse("rename", oldpath)
+
+    def posix_rename(self, oldpath: bytes, newpath: bytes) -> None:
+        self._refuse("rename", oldpath)
+
+    def symlink(self, oldpath: bytes, newpath: bytes) -> None:
+        self._refuse("symlink", newpath)
+
+    def link(self, oldpath: bytes, newpath: bytes) -> None:
+        self._refuse("link", newpath)
+
+    def open56(self, path: bytes, desired_access: int, flags: int, attrs: SFTPAttrs) -> object:
+        self._refuse("open56", path)  # SFTP v5/v6 opens: never negotiated (sftp_version 3), refused all the same

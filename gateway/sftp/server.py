@@ -5,45 +5,108 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Callable
+import time
+from dataclasses import dataclass, field
 
 import asyncssh
 
 from gateway.core.gateway import Gateway
+from gateway.core.limits import ConnectionsPerAddress, RefusalBursts
 from gateway.core.session import GatewaySession
-from gateway.sftp.handler import MailboxSFTPServer
+from gateway.sftp.handler import Activity, MailboxSFTPServer, in_background
 from kernel.errors import ErrorCode, GGAError
-from kernel.settings import host_port
+from kernel.settings import Settings, host_port
 from keys.ssh import ensure_host_keys
 
 log = logging.getLogger("gga.sftp")
 LEGACY_RSA = b"ssh-rsa"
+LOGIN_TIMEOUT_S = 30  # from connect to authenticated: a client that cannot log in by then never will
+
+# Offered by default (ssh-audit: no fail, and only the "not post-quantum" warnings of the curve and DH exchanges).
+# SHA-1 (group14-sha1, hmac-sha1, ssh-rsa host signatures), NIST curves, small group-exchange moduli, 64-bit umac
+# tags and encrypt-and-MAC MACs only with GGA_LEGACY_ALGORITHMS.
+MODERN_KEX = ("mlkem768x25519-sha256", "curve25519-sha256", "curve25519-sha256@libssh.org",
+              "diffie-hellman-group16-sha512")
+MODERN_CIPHERS = ("chacha20-poly1305@openssh.com", "aes256-gcm@openssh.com", "aes128-gcm@openssh.com",
+                  "aes256-ctr", "aes192-ctr", "aes128-ctr")
+MODERN_MACS = ("hmac-sha2-256-etm@openssh.com", "hmac-sha2-512-etm@openssh.com", "umac-128-etm@openssh.com")
+MODERN_HOST_SIGNATURES = frozenset({b"ssh-ed25519", b"rsa-sha2-512", b"rsa-sha2-256"})
+
+
+@dataclass
+class Listener:
+    """What the connections of one SFTP listener share (all on its event loop)."""
+
+    gateway: Gateway
+    per_address: ConnectionsPerAddress
+    bursts: RefusalBursts = field(default_factory=RefusalBursts)
+    connections: set[asyncssh.SSHServerConnection] = field(default_factory=set)
 
 
 class GatewaySSHServer(asyncssh.SSHServer):
     """asyncssh's authentication callbacks, answered by the shared authenticator on worker threads."""
 
-    def __init__(self, gateway: Gateway, connections: set[asyncssh.SSHServerConnection]):
-        self.gateway, self.connections = gateway, connections
+    def __init__(self, listener: Listener):
+        self.listener, self.gateway = listener, listener.gateway
         self.conn: asyncssh.SSHServerConnection | None = None
         self.remote = "-"
+        self.address = ""  # counted against the per-address limit while this connection lives
         self.user = ""
         self.key_session: GatewaySession | None = None
         self.session: GatewaySession | None = None
         self.key_tried = False
+        self.password_failures = 0
+        self.live_key: int | None = None
+        self.activity = Activity()
+        self.idle_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self.conn = conn
-        self.connections.add(conn)
         peer = conn.get_extra_info("peername")
         self.remote = f"{peer[0]}:{peer[1]}" if peer else "-"
+        ip = peer[0] if peer else "-"
+        if not self.listener.per_address.acquire(ip):
+            self._refuse_connection(conn, ip)
+            return
+        self.address = ip
+        self.listener.connections.add(conn)
+        conn.set_extra_info(gga_activity=self.activity)
+        self._watch_idle()
+
+    def _refuse_connection(self, conn: asyncssh.SSHServerConnection, ip: str) -> None:
+        """Past the per-address limit: disconnected before any key exchange, logged once per burst."""
+        limit = self.listener.per_address.limit
+        reason = f"{ErrorCode.TOO_MANY_CONNECTIONS}: at most {limit} connections at once from one address."
+        asyncio.get_running_loop().call_soon(conn.disconnect, asyncssh.DISC_TOO_MANY_CONNECTIONS, reason)
+        unlogged = self.listener.bursts.refused(ip)
+        if unlogged is not None:
+            in_background(self.gateway.translog.record, "connection", "refused", protocol="SFTP",
+                          error_code=str(ErrorCode.TOO_MANY_CONNECTIONS), remote_address=self.remote,
+                          max_connections=limit, refused_unlogged=unlogged)
+
+    def _watch_idle(self) -> None:
+        """Closes the connection once no SFTP request came for ``idle_timeout_s`` (asyncssh has no idle timeout;
+        its keepalive only finds dead peers)."""
+        timeout = self.gateway.settings.idle_timeout_s
+        idle = time.monotonic() - self.activity.last
+        if idle < timeout:
+            self.idle_timer = asyncio.get_running_loop().call_later(timeout - idle, self._watch_idle)
+        elif self.conn is not None:
+            log.info("closing SFTP connection %s of %r: idle for %d s", self.remote, self.user, timeout)
+            self.conn.disconnect(asyncssh.DISC_BY_APPLICATION, f"Idle for {timeout} s: disconnected.")
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self.conn is not None:
-            self.connections.discard(self.conn)
+        if self.idle_timer is not None:
+            self.idle_timer.cancel()
+        if self.live_key is not None:
+            self.gateway.live.remove(self.live_key)
+        if self.conn is not None and self.address:
+            self.listener.connections.discard(self.conn)
+            self.listener.per_address.release(self.address)
+            self.address = ""
         if self.session is None and self.key_tried:  # only keys were offered, none was the registered one
-            _in_background(self.gateway.auth.refused, self.user, "SFTP", self.remote, "publickey",
-                           ErrorCode.LOGIN_FAILED)
+            in_background(self.gateway.auth.refused, self.user, "SFTP", self.remote, "publickey",
+                          ErrorCode.LOGIN_FAILED)
 
     def begin_auth(self, username: str) -> bool:
         self.user = username
@@ -57,9 +120,21 @@ class GatewaySSHServer(asyncssh.SSHServer):
             session = await asyncio.to_thread(self.gateway.auth.password, username, password, "SFTP", "SFTP",
                                               self.remote)
         except GGAError:
-            return False  # refused and logged by the authenticator
+            await self._password_failed(username)  # refused and logged by the authenticator
+            return False
         self._attach(session)
         return True
+
+    async def _password_failed(self, username: str) -> None:
+        """After ``max_login_tries`` wrong passwords on one connection, it is closed: guessing costs a reconnect."""
+        self.password_failures += 1
+        limit = self.gateway.settings.max_login_tries
+        if self.password_failures < limit or self.conn is None:
+            return
+        await asyncio.to_thread(self.gateway.auth.refused, username, "SFTP", self.remote, "password",
+                                ErrorCode.TOO_MANY_LOGIN_TRIES)
+        self.conn.disconnect(asyncssh.DISC_NO_MORE_AUTH_METHODS_AVAILABLE,
+                             f"{ErrorCode.TOO_MANY_LOGIN_TRIES}: {limit} wrong passwords; reconnect to try again.")
 
     def public_key_auth_supported(self) -> bool:
         return True
@@ -83,7 +158,7 @@ class GatewaySSHServer(asyncssh.SSHServer):
         # asyncssh offers a key twice (query, then signature): the login is logged once it is complete
         if self.session is None and self.key_session is not None:
             self._attach(self.key_session)
-            logged = _in_background(self.gateway.auth.log_accepted, self.key_session, "publickey")
+            logged = in_background(self.gateway.auth.log_accepted, self.key_session, "publickey")
             if self.conn is not None:  # the SFTP server waits for it: the login row comes before any transfer's
                 self.conn.set_extra_info(gga_login_logged=logged)
 
@@ -91,30 +166,53 @@ class GatewaySSHServer(asyncssh.SSHServer):
         if self.conn is not None:
             self.session = session
             self.conn.set_extra_info(gga_session=session)
+            self.activity.touch()
+            self.live_key = self.gateway.live.add(session, self._end_from_any_thread())
+
+    def _end_from_any_thread(self):  # type: ignore[no-untyped-def]
+        """How LiveSessions ends this connection (a blocked sender) from its watch thread."""
+        loop, conn = asyncio.get_running_loop(), self.conn
+        assert conn is not None
+        return lambda: loop.call_soon_threadsafe(conn.close)
 
 
-_BACKGROUND: set[asyncio.Future] = set()
+def algorithm_options(settings: Settings) -> dict[str, object]:
+    """create_server's algorithm lists: asyncssh's own defaults only with GGA_LEGACY_ALGORITHMS."""
+    if settings.legacy_algorithms:
+        return {}
+    return {"kex_algs": list(MODERN_KEX), "encryption_algs": list(MODERN_CIPHERS), "mac_algs": list(MODERN_MACS)}
 
 
-def _in_background(call: Callable[..., object], *args: object) -> asyncio.Future:
-    """A database write from a synchronous asyncssh callback: on a worker thread, never on the loop."""
-    future = asyncio.get_running_loop().run_in_executor(None, call, *args)
-    _BACKGROUND.add(future)
-    future.add_done_callback(_BACKGROUND.discard)
-    return future
+def host_keys(settings: Settings) -> list[asyncssh.SSHKey]:
+    # key objects, not paths: asyncssh reloads its options at every login and would re-parse (and
+    # re-validate, ~0.1 s for RSA) key files each time
+    # (our own keys, made by keys/ssh.py: the slow RSA prime checks on loading are skipped)
+    keys = [asyncssh.read_private_key(p, unsafe_skip_rsa_key_validation=True)
+            for p in ensure_host_keys(settings.resolved_data_dir)]
+    if not settings.legacy_algorithms:
+        for key in keys:  # the host-key algorithms offered are the key's signature algorithms: no SHA-1 ssh-rsa
+            key.sig_algorithms = tuple(a for a in key.sig_algorithms if a in MODERN_HOST_SIGNATURES)
+    return keys
 
 
 class SFTPFrontEnd:
     """The SFTP listener on an event loop of its own, in its own thread: the SSH packet work of busy uploads never
-    queues ahead of the admin API's requests on the HTTP loop (docs/performance.md)."""
+    queues ahead of the admin API's requests on the HTTP loop (docs/performance.md).
+
+    A full file table (EMFILE at accept) does not stop it: asyncio's accept loop logs it and retries a second later.
+    """
 
     def __init__(self, gateway: Gateway):
         self.gateway = gateway
         self.server: asyncssh.SSHAcceptor | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.thread: threading.Thread | None = None
-        self.connections: set[asyncssh.SSHServerConnection] = set()
+        self.listener = Listener(gateway, ConnectionsPerAddress(gateway.settings.max_connections_per_address))
         self.address = ""
+
+    @property
+    def connections(self) -> set[asyncssh.SSHServerConnection]:
+        return self.listener.connections
 
     def start(self) -> str:
         """Blocking: returns the bound address once the listener accepts connections."""
@@ -127,17 +225,23 @@ class SFTPFrontEnd:
     async def _listen(self) -> str:
         settings = self.gateway.settings
         host, port = host_port(settings.sftp_bind)
-        # key objects, not paths: asyncssh reloads its options at every login and would re-parse (and
-        # re-validate, ~0.1 s for RSA) key files each time
-        # (our own keys, made by keys/ssh.py: the slow RSA prime checks on loading are skipped)
-        keys = [asyncssh.read_private_key(p, unsafe_skip_rsa_key_validation=True)
-                for p in ensure_host_keys(settings.resolved_data_dir)]
         self.server = await asyncssh.create_server(
-            lambda: GatewaySSHServer(self.gateway, self.connections), host, port, server_host_keys=keys,
+            lambda: GatewaySSHServer(self.listener), host, port, server_host_keys=host_keys(settings),
             sftp_factory=lambda chan: MailboxSFTPServer(chan, self.gateway), allow_scp=False,
-            login_timeout=60, keepalive_interval=60)
+            login_timeout=LOGIN_TIMEOUT_S, keepalive_interval=60, **algorithm_options(settings))
         bound = self.server.sockets[0].getsockname()
         return f"{bound[0]}:{bound[1]}"
+
+    def stop_accepting(self) -> None:
+        """Blocking: no new connections (a drain); the sessions go on."""
+        if self.loop is not None and self.server is not None:
+            asyncio.run_coroutine_threadsafe(self._stop_listening(), self.loop).result(10)
+
+    async def _stop_listening(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+            self.server = None
 
     def stop(self) -> None:
         """Blocking: stops listening, closes the sessions (an upload still open is discarded and logged
@@ -151,9 +255,7 @@ class SFTPFrontEnd:
         self.loop = self.thread = None
 
     async def _close(self, grace: float = 10) -> None:
-        if self.server is not None:
-            self.server.close()
-            await self.server.wait_closed()
+        await self._stop_listening()
         for conn in list(self.connections):
             conn.close()
         # asyncssh closes the open files of each session as it ends: let those closes settle their uploads

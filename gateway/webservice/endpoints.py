@@ -25,6 +25,8 @@ from gateway.naming import ENVIRONMENTS, RETURN_FOLDERS
 from kernel.errors import ErrorCode, GGAError
 
 router = APIRouter(prefix="/REST", tags=["web service channel"])
+TOKEN_PATH = "/REST/oauth/v5/token"  # noqa: S105 (a URL path, not a secret)
+UPLOAD_PREFIX = "/REST/batch/v1/"  # PUT .../files/{name}: streams its body (the composition root's body limits)
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 CHUNK = 1 << 20
 
@@ -68,10 +70,24 @@ async def token(request: Request, grant_type: str = Form(), client_assertion_typ
     if grant_type != "client_credentials" or client_assertion_type != JWT_BEARER:
         raise GGAError(ErrorCode.VALIDATION_ERROR, f"grant_type must be client_credentials and "
                        f"client_assertion_type {JWT_BEARER}.", {"field": "grant_type"})
-    audiences = [str(request.url.replace(query=""))]
-    _, bearer = await asyncio.to_thread(_gateway(request).auth.assertion, client_assertion, audiences,
+    # the assertion is parsed and verified on a worker thread: sender input never runs on the event loop
+    _, bearer = await asyncio.to_thread(_gateway(request).auth.assertion, client_assertion, _audiences(request),
                                         _remote(request))
     return TokenOut(access_token=bearer, expires_in=TOKEN_LIFETIME, scope=scope or "")
+
+
+def _audiences(request: Request) -> list[str]:
+    """The token URL the sender was given: GGA_PUBLIC_URL, never one built from the request's Host header (an
+    assertion made for another service must not buy a token here). Without GGA_PUBLIC_URL, its default
+    http://<GGA_HTTP_BIND> and the address the connection reached on this listener's own socket (port 0 or a
+    wildcard bind resolved; not something the client writes)."""
+    settings = _gateway(request).settings
+    audiences = [settings.resolved_public_url + TOKEN_PATH]
+    server = request.scope.get("server")
+    if settings.public_url is None and server and server[1] is not None:
+        host = f"[{server[0]}]" if ":" in server[0] else server[0]
+        audiences.append(f"http://{host}:{server[1]}{TOKEN_PATH}")
+    return audiences
 
 
 async def ws_session(request: Request) -> GatewaySession:

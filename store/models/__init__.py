@@ -14,7 +14,14 @@ from store.models.people import (
 )
 from store.models.records import AuditRecord, OutboxMail
 from store.models.senders import ChannelApplication, ChannelCertificate, Sender, SenderChannel
-from store.models.transfers import ReceivedFile, ServiceToken, Submission, TransferEvent, UsedAssertion
+from store.models.transfers import (
+    OutboxEvent,
+    ReceivedFile,
+    ServiceToken,
+    Submission,
+    TransferEvent,
+    UsedAssertion,
+)
 
 __all__ = [
     "AuditRecord",
@@ -26,6 +33,7 @@ __all__ = [
     "DomainApplication",
     "Enterprise",
     "LegalFunction",
+    "OutboxEvent",
     "OutboxMail",
     "Person",
     "ReceivedFile",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kernel.clock import utcnow
@@ -124,6 +124,9 @@ class User(Base):
         # filter + the list's order in one index, so the first page never sorts the whole domain
         Index("ix_users_domain_type", "domain_id", "type", "last_name_key", "first_name_key", "id"),
         Index("ix_users_domain_status", "domain_id", "status", "last_name_key", "first_name_key", "id"),
+        # one access manager (GL) per domain, whatever races
+        Index("uq_users_domain_gl", "domain_id", unique=True, sqlite_where=text("type = 'GL'"),
+              postgresql_where=text("type = 'GL'")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"))

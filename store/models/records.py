@@ -37,3 +37,5 @@ class OutboxMail(Base):
     sent_at: Mapped[datetime | None] = mapped_column(index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None]  # exponential backoff until GGA_MAIL_RETRY_H, then given up
+    lease_until: Mapped[datetime | None]  # one relay at a time, on any instance

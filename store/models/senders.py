@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kernel.clock import utcnow
@@ -15,6 +15,9 @@ class Sender(Base):
     """Expéditeur of a domain; at most one is active per domain (``status`` active or blocked)."""
 
     __tablename__ = "senders"
+    __table_args__ = (  # racing creations: one winner, enforced by the database
+        Index("uq_senders_domain_live", "domain_id", unique=True, sqlite_where=text("status != 'deleted'"),
+              postgresql_where=text("status != 'deleted'")),)
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(6), unique=True)
     domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id"), index=True)

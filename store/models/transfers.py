@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.clock import utcnow
@@ -40,7 +40,9 @@ class Submission(Base):
     """One GO and the parts it closes; processed exactly once, acknowledged by one ACRF."""
 
     __tablename__ = "submissions"
-    __table_args__ = (Index("ix_submissions_sender_base", "sender_id", "base", "status"),)
+    __table_args__ = (Index("ix_submissions_sender_base", "sender_id", "base", "status"),
+                      # one accepted submission per (sender, name): set with the decision, before any ACRF
+                      UniqueConstraint("sender_id", "accepted_base", name="uq_submissions_accepted_base"))
     id: Mapped[int] = mapped_column(primary_key=True)
     sender_id: Mapped[int] = mapped_column(ForeignKey("senders.id"))
     go_file_id: Mapped[int] = mapped_column(ForeignKey("received_files.id"), unique=True)
@@ -50,10 +52,17 @@ class Submission(Base):
     application: Mapped[str] = mapped_column(String(4))
     environment: Mapped[str] = mapped_column(String(1))
     ticket: Mapped[str] = mapped_column(String(13), unique=True)
-    # received | processing | accepted | rejected
+    # received | decided (findings and ACRF name committed) | accepted | rejected
     status: Mapped[str] = mapped_column(String(10), default="received", index=True)
     errors: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
-    acrf_name: Mapped[str | None] = mapped_column(String(64))
+    accepted_base: Mapped[str | None] = mapped_column(String(40))  # = base once decided accepted, else NULL
+    acrf_name: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # leased processing: whoever holds an unexpired lease works on it; a failure waits next_attempt_at
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
     delivered_channel: Mapped[str | None] = mapped_column(String(4))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[datetime | None]
@@ -97,3 +106,20 @@ class UsedAssertion(Base):
     __tablename__ = "used_assertions"
     jti: Mapped[str] = mapped_column(String(200), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class OutboxEvent(Base):
+    """An event written in the transaction of the change it announces; the relay publishes it at least once."""
+
+    __tablename__ = "outbox_events"
+    __table_args__ = (Index("ix_outbox_events_pending", "published_at", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    routing_key: Mapped[str] = mapped_column(String(120))  # submission.accepted.<APPLICATION>.<E>
+    message_id: Mapped[str] = mapped_column(String(64))  # the ticket
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    lease_until: Mapped[datetime | None]
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -82,6 +82,8 @@ MATRIX: list[tuple[str, str, str, object, set[str]]] = [
     ("GET", "/audit", "/audit", None, {"ops"}),
     ("GET", "/transfers", "/transfers", None, {"ops"}),
     ("GET", "/transfers/{transfer_id}", "/transfers/1", None, {"ops"}),
+    ("GET", "/submissions", "/submissions", None, {"ops"}),
+    ("GET", "/gateway/certificate", "/gateway/certificate", None, PUBLIC),
     ("POST", "/returns", "/returns?sender_number={w.sender}&application=DMFA&environment=T", None, {"ops"}),
 ]
 

@@ -10,8 +10,16 @@ from tests.gateway.harness import GatewayHarness
 
 
 @pytest.fixture
-def harness(services):
-    running = GatewayHarness(services).start()
+def limits() -> dict:
+    """Settings of the test's gateway over the defaults; a test that needs small limits parametrizes it."""
+    return {}
+
+
+@pytest.fixture
+def harness(services, limits):
+    running = GatewayHarness(services)
+    running.settings = running.settings.model_copy(update=limits)
+    running.start()
     yield running
     running.stop()
 

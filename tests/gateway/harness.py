@@ -21,17 +21,22 @@ from sqlalchemy import func, select
 
 from admin_api.http import Services
 from admin_api.identity import Caller
+from admin_api.registration.service import Designation, designate
+from admin_api.registry import import_extract
 from admin_api.sender import service as senders
 from admin_api.sender.schemas import SenderIn
 from gateway.core.gateway import Gateway
 from gateway.ftp.server import FTPFrontEnd
 from gateway.sftp.server import SFTPFrontEnd
+from gga.http_limits import server_config
 from gga.wiring import http_app
+from kernel.catalogue import EMPLOYER_ONSS, applications_of_domain
 from keys.cms import fs_file, sign_detached
 from keys.issuing import Issued
 from store.database import Database
+from store.models import Domain, DomainApplication, Enterprise, TransferEvent
 from store.models import Submission as SubmissionRow
-from store.models import TransferEvent
+from tests import factories
 from tests.admin_api.senders import CONTACT, PASSWORD
 from tests.keys import pki
 
@@ -122,8 +127,7 @@ class GatewayHarness:
         self.port = int(address.rsplit(":", 1)[1])
         self.ftp = FTPFrontEnd(self.gateway)
         self.ftp_port = int(self.ftp.start().rsplit(":", 1)[1])
-        self.http = uvicorn.Server(uvicorn.Config(http_app(self.services, self.gateway), host="127.0.0.1", port=0,
-                                                  log_level="warning", lifespan="off"))
+        self.http = uvicorn.Server(server_config(http_app(self.services, self.gateway), self.settings, "127.0.0.1", 0))
         self.http.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         self.http_task = asyncio.run_coroutine_threadsafe(self.http.serve(), self.loop)
         deadline = time.monotonic() + 15
@@ -131,7 +135,7 @@ class GatewayHarness:
             assert time.monotonic() < deadline and not self.http_task.done(), "HTTP server did not start"
             time.sleep(0.01)
         self.http_url = f"http://127.0.0.1:{self.http.servers[0].sockets[0].getsockname()[1]}"
-        self.gateway.pipeline.recover()
+        self.gateway.start()
         return self
 
     def stop(self) -> None:
@@ -197,6 +201,22 @@ class GatewayHarness:
         raise AssertionError(f"no ACRF #{count} in {channel}/{folder} within {timeout}s")
 
 
+def seed_sender(db: Database, services: Services, folder: Path, enterprise: int = 909090) -> SenderKit:
+    """An enterprise, its GAP, one "Employeur ONSS" domain and the gateway test sender, straight to the database
+    (no server: the caller starts what it needs)."""
+    number, gap = factories.enterprise_number(enterprise), factories.niss(1972, 9, 9, 99)
+    with db.session() as session:
+        import_extract(session, factories.registry_extract({number: [gap]}, {gap: ("Kim", "Killer")}))
+        designate(session, Caller(gap, "eid"), session.get(Enterprise, number),
+                  Designation(gap, "k@k.be", "021111111", gap, "k@k.be", "021111111"))
+        domain = Domain(enterprise_number=number, name=EMPLOYER_ONSS, identifier="9090909-09",
+                        applications=[DomainApplication(code=c) for c in applications_of_domain(EMPLOYER_ONSS)])
+        session.add(domain)
+        session.flush()
+        domain_id = domain.id
+    return GatewayHarness(services).make_sender(domain_id, gap, folder)
+
+
 def all_acrfs(harness: GatewayHarness, kit: SenderKit) -> list[Path]:
     """Every ACRF trigger (GO.ACRF...) in every channel's return folders, oldest first."""
     found = [p for channel in ("SFTP", "FTP", "WS") for folder in ("OUT", "OUTTEST", "OUTTEST-S")
@@ -259,6 +279,10 @@ def log_rows(db: Database, *, event: str | None = None, name: str | None = None,
         if len(found) >= count or time.monotonic() > deadline:
             return found
         time.sleep(0.02)
+
+
+def error_codes(rows: list[TransferEvent]) -> list[str | None]:
+    return [r.error_code for r in rows]
 
 
 def error_ids(acrf: ET.Element) -> list[str]:

@@ -23,7 +23,7 @@ def rows(db, event: str, count: int = 0) -> list[TransferEvent]:
 
 
 def gap_of(db, kit) -> Caller:
-    with db.session() as session:
+    with db.read() as session:  # called inside a write transaction: a read of its own
         number = session.get(Domain, kit.domain_id).enterprise_number
         return Caller(session.get(Enterprise, number).main_manager_niss, "eid")
 

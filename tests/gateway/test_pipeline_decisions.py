@@ -14,18 +14,13 @@ import pytest
 from defusedxml.ElementTree import fromstring as defused_fromstring
 from sqlalchemy import select
 
-from admin_api.identity import Caller
-from admin_api.registration.service import Designation, designate
-from admin_api.registry import import_extract
 from gateway.core.gateway import Gateway
 from gateway.core.session import GatewaySession
 from gateway.core.upload import ReceivedUpload
 from gateway.naming import parse
-from kernel.catalogue import EMPLOYER_ONSS, applications_of_domain
 from kernel.errors import ErrorCode
-from store.models import Domain, DomainApplication, Enterprise, ReceivedFile, Submission, TransferEvent
-from tests import factories
-from tests.gateway.harness import GatewayHarness, SenderKit, build, error_ids, today
+from store.models import ReceivedFile, Submission, TransferEvent
+from tests.gateway.harness import SenderKit, build, error_ids, seed_sender, today
 from tests.gateway.harness import Submission as Files
 
 CHANNELS = ("SFTP", "FTP", "WS")
@@ -65,6 +60,7 @@ class Intake:
         submission_id = self.send(files, channel)
         assert submission_id is not None, "no submission was opened"
         self.pipeline.process(submission_id)
+        self.gateway.relay.relay_once()  # the outbox relay's round: the event reaches the bus
         return self.row(submission_id)
 
     def row(self, submission_id: int) -> Submission:
@@ -102,17 +98,7 @@ class Intake:
 def intake(services, db, tmp_path, monkeypatch) -> Intake:
     """An enterprise, its GAP, one "Employeur ONSS" domain, the gateway test sender, and the gateway's pipeline
     with scheduling recorded instead of run on its thread pool."""
-    number, gap = factories.enterprise_number(505050), factories.niss(1971, 5, 5, 55)
-    with db.session() as session:
-        import_extract(session, factories.registry_extract({number: [gap]}, {gap: ("Paul", "Pipeline")}))
-        designate(session, Caller(gap, "eid"), session.get(Enterprise, number),
-                  Designation(gap, "p@p.be", "021111111", gap, "p@p.be", "021111111"))
-        domain = Domain(enterprise_number=number, name=EMPLOYER_ONSS, identifier="5050505-05",
-                        applications=[DomainApplication(code=c) for c in applications_of_domain(EMPLOYER_ONSS)])
-        session.add(domain)
-        session.flush()
-        domain_id = domain.id
-    kit = GatewayHarness(services).make_sender(domain_id, gap, tmp_path)  # the admin service only: no server
+    kit = seed_sender(db, services, tmp_path, enterprise=505050)  # the admin service only: no server
     gateway = services.returns  # Gateway.build by the services fixture, which closes it
     assert isinstance(gateway, Gateway)
     intake = Intake(gateway, kit, db)

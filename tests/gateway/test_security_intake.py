@@ -4,6 +4,7 @@ stop a resend, a blocked sender's GO is rejected, a wrong password costs the sam
 import asyncio
 import hashlib
 import json
+import os
 import threading
 import time
 
@@ -12,6 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import event, update
 
+from gateway.core.reservation import Reservation
 from gateway.core.transfer import UploadEnd
 from kernel.errors import ErrorCode, GGAError
 from store.models import Sender
@@ -56,22 +58,50 @@ def test_a_second_open_of_a_name_being_uploaded_is_refused_and_the_signed_bytes_
 
 
 def test_a_finished_upload_is_never_replaced_by_a_later_one(harness, kit):
-    """Two uploads of one name that both got past the existence check: the second finish is refused."""
+    """A file already kept under the name (another instance's finish): this upload's finish is refused."""
     g = harness.gateway
     session = g.auth.session(g.directory.by_number(kit.number), "SFTP", "SFTP", "127.0.0.1:1")
     (folder, fi, signed), _, _ = build(kit).files
-    first = g.transfers.open_upload(session, f"/{folder}/{fi}")
-    first.append(signed)
-    (session.home / ".partial" / fi).rename(session.home / ".partial" / "moved-aside")  # as if reserved elsewhere
-    second = g.transfers.open_upload(session, f"/{folder}/{fi}")
-    second.append(FORGED)
-    g.transfers.settle(second, UploadEnd.COMPLETED)
-    (session.home / ".partial" / "moved-aside").rename(session.home / ".partial" / fi)
+    upload = g.transfers.open_upload(session, f"/{folder}/{fi}")
+    upload.append(FORGED)
+    (session.home / folder / fi).write_bytes(signed)  # kept meanwhile
     with pytest.raises(GGAError) as refused:
-        g.transfers.settle(first, UploadEnd.COMPLETED)
+        g.transfers.settle(upload, UploadEnd.COMPLETED)
     assert refused.value.code == ErrorCode.FILE_ALREADY_RECEIVED
-    assert (session.home / folder / fi).read_bytes() == FORGED  # the first kept file stands, nothing replaced it
-    assert not (session.home / ".partial" / fi).exists()
+    assert (session.home / folder / fi).read_bytes() == signed
+    assert [p for p in (session.home / ".partial").rglob("*") if p.is_file() or p.is_symlink()] == []
+
+
+def test_a_dead_instance_s_claim_is_taken_over_and_an_own_leftover_cleared_at_start(harness, kit):
+    g = harness.gateway
+    session = g.auth.session(g.directory.by_number(kit.number), "SFTP", "SFTP", "127.0.0.1:1")
+    (folder, fi, signed), (_, fs, _), _ = build(kit).files
+    partial = session.home / ".partial"
+    dead = Reservation(partial, fi, "dead-instance", stale_after_s=600)
+    os.close(dead.fd)
+    os.utime(dead.data, (time.time() - 3600, time.time() - 3600))  # nobody wrote to it for an hour
+    upload = g.transfers.open_upload(session, f"/{folder}/{fi}")
+    upload.append(signed)
+    g.transfers.settle(upload, UploadEnd.COMPLETED)
+    assert (session.home / folder / fi).read_bytes() == signed
+    mine = Reservation(partial, fs, g.settings.resolved_instance_id, stale_after_s=600)  # then a crash
+    os.close(mine.fd)
+    linked = build(kit, seq="00009").files[0][1]  # a crash after the link into INTEST, before the record
+    unrecorded = Reservation(partial, linked, g.settings.resolved_instance_id, stale_after_s=600)
+    os.close(unrecorded.fd)
+    unrecorded.keep_as(session.home / folder / linked)
+    alive = Reservation(partial, "FI.other", "live-instance", stale_after_s=600)
+    os.close(alive.fd)
+    g.start()
+    assert not mine.data.exists() and not (partial / fs).is_symlink()
+    assert not (session.home / folder / linked).exists() and not (partial / linked).is_symlink()
+    assert (session.home / folder / fi).read_bytes() == signed  # recorded: kept
+    assert alive.data.exists() and (partial / "FI.other").is_symlink()  # another instance's upload: untouched
+    for name in (fs, linked):
+        assert [r.error_code for r in log_rows(harness.services.db, event="upload", name=name)] == [
+            "UPLOAD_INCOMPLETE"]
+    again = g.transfers.open_upload(session, f"/{folder}/{linked}")  # the sender may send it again
+    again.discard()
 
 
 def test_web_service_second_put_of_a_name_in_progress_answers_409(harness, kit):

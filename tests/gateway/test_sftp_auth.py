@@ -40,7 +40,7 @@ def can_login(port, user, password=None, key=None) -> bool:
 def gap_of(db, domain_id):
     from store.models import Domain, Enterprise
 
-    with db.session() as session:
+    with db.read() as session:  # called inside a write transaction: a read of its own
         return session.get(Enterprise, session.get(Domain, domain_id).enterprise_number).main_manager_niss
 
 

@@ -2,6 +2,7 @@
 
 import re
 import subprocess
+import time
 
 from keys.certificates import load_certificate
 from keys.cms import verify_detached
@@ -29,6 +30,10 @@ def test_accepted_submission_gets_a_signed_acrf_on_the_preferred_channel(harness
     spool = harness.gateway.spool.application_folder("DMFA", "T", ticket)
     assert sorted(p.name for p in spool.iterdir()) == sorted([n for _, n, _ in sub.files] + ["manifest.json"])
     assert list((harness.home(kit) / "INTEST").iterdir()) == []
+    deadline = time.monotonic() + 10  # the outbox relay publishes just after the acceptance is committed
+    while not any(p["ticket"] == ticket for _, p in harness.gateway.bus.recent):
+        assert time.monotonic() < deadline, "the accepted event never reached the bus"
+        time.sleep(0.02)
     assert harness.gateway.bus.recent[-1][0] == "submission.accepted"
 
 

@@ -61,3 +61,15 @@ def test_return_refusals(harness, kit, client, auth):
     outside = client.post("/api/v1/returns", headers=ops, content=b"x",
                           params={"sender_number": kit.number, "application": "AOAT", "environment": "T"})
     assert outside.json()["error"]["code"] == "APPLICATION_NOT_AUTHORISED"
+
+
+def test_a_return_over_its_limit_is_refused_whole_or_chunked(harness, kit, client, auth):
+    harness.services.settings.return_max_mb = 1
+    params = {"sender_number": kit.number, "application": "DMFA", "environment": "T"}
+    ops = auth(OPS, roles=["ops"])
+    declared = client.post("/api/v1/returns", headers=ops, content=b"r" * ((1 << 20) + 1), params=params)
+    chunked = client.post("/api/v1/returns", headers=ops, params=params,
+                          content=iter([b"r" * (1 << 19)] * 3))  # no Content-Length: counted as it comes
+    for answer in (declared, chunked):
+        assert answer.status_code == 413 and answer.json()["error"]["code"] == "BODY_TOO_LARGE", answer.text
+    assert list((harness.home(kit, "SFTP") / "OUTTEST").iterdir()) == []

@@ -12,7 +12,7 @@ def test_demo_seed_is_idempotent_and_writes_sender_json(services, data_dir):
     assert first == second
     info = json.loads((data_dir / "demo" / "sender.json").read_text())
     assert set(info) == {"enterprise_number", "domain_id", "sender_number", "technical_user", "password",
-                         "ssh_private_key", "certificate", "certificate_key", "gap_niss"}
+                         "ssh_private_key", "certificate", "certificate_key", "gap_niss", "endpoints"}
     for key in ("ssh_private_key", "certificate", "certificate_key"):
         assert Path(info[key]).is_absolute() and Path(info[key]).exists()
     assert info["technical_user"].startswith("EXP") and len(info["sender_number"]) == 6

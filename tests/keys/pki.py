@@ -7,8 +7,10 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.x509.oid import ExtendedKeyUsageOID
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from keys.cms import sign_detached
 from keys.issuing import Issued, issue, new_key
@@ -44,3 +46,28 @@ def openssl_sign(content: bytes, who: Issued, folder: Path, *, digest: str = "sh
                     str(folder / "signer.pem"), "-inkey", str(folder / "signer.key"), "-md", digest, "-outform",
                     "DER", "-out", str(folder / "sig.der"), *extra], check=True, capture_output=True)
     return (folder / "sig.der").read_bytes()
+
+
+# -- certificates that must not sign (issue 12): each kind registered before the rule still verifies ---------------
+def weak(kind: str, issuer: Issued | None = None) -> Issued:
+    """``rsa1024``: a short RSA key; ``encryption``: key usage keyEncipherment only; ``ca``: a CA certificate."""
+    if kind == "rsa1024":
+        return issue(f"weak {kind}", issuer=issuer, key=rsa.generate_private_key(65537, 1024))
+    if kind == "ca":
+        return issue(f"weak {kind}", issuer=issuer, ca=True)
+    if kind == "encryption":
+        return _with_key_usage(f"weak {kind}", x509.KeyUsage(
+            digital_signature=False, content_commitment=False, key_encipherment=True, data_encipherment=True,
+            key_agreement=False, key_cert_sign=False, crl_sign=False, encipher_only=False, decipher_only=False))
+    raise ValueError(kind)
+
+
+def _with_key_usage(name: str, usage: x509.KeyUsage) -> Issued:
+    key = new_key("rsa")
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    certificate = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+                   .serial_number(x509.random_serial_number()).not_valid_before(NOW - timedelta(minutes=5))
+                   .not_valid_after(NOW + timedelta(days=365))
+                   .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+                   .add_extension(usage, critical=True).sign(key, hashes.SHA256()))
+    return Issued(certificate, key)

@@ -1,12 +1,17 @@
 import base64
+from datetime import timedelta
 
 import pytest
-from cryptography.hazmat.primitives import serialization
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, rsa
+from cryptography.x509.oid import NameOID
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kernel.errors import ErrorCode, GGAError
-from keys.certificates import describe, load_certificate
+from keys.certificates import describe, load_certificate, weaknesses
+from keys.issuing import issue
 from tests.keys import pki
 
 
@@ -42,3 +47,49 @@ def test_any_bytes_give_a_coded_refusal(data):
         load_certificate(data)
     except GGAError as err:
         assert err.code == ErrorCode.CERTIFICATE_MALFORMED
+
+
+# -- what may sign (issue 12) ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("kind", "expected"), [
+    ("rsa1024", "RSA key of 1024 bits (at least 2048)"),
+    ("encryption", "key usage allows neither digitalSignature nor nonRepudiation"),
+    ("ca", "a CA certificate (basic constraints CA=true)"),
+])
+def test_weak_certificates(kind, expected):
+    assert weaknesses(pki.weak(kind).certificate) == [expected]
+
+
+def test_keys_that_may_sign():
+    ca = pki.ca()
+    for key in (rsa.generate_private_key(65537, 2048), ec.generate_private_key(ec.SECP256R1()),
+                ec.generate_private_key(ec.SECP384R1()), ed25519.Ed25519PrivateKey.generate()):
+        assert weaknesses(issue("fine", key=key, issuer=ca).certificate) == [], key
+
+
+def test_a_small_curve_and_a_dsa_key_may_not():
+    small = issue("P-192", key=ec.generate_private_key(ec.SECP192R1())).certificate
+    assert weaknesses(small) == ["EC key on secp192r1 (at least P-256)"]
+    dsa_key = dsa.generate_private_key(2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "dsa")])
+    dsa_cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(dsa_key.public_key())
+                .serial_number(1).not_valid_before(pki.NOW).not_valid_after(pki.NOW + timedelta(days=1))
+                .sign(dsa_key, hashes.SHA256()))
+    assert weaknesses(dsa_cert) == ["DSAPublicKey keys do not sign files (RSA, EC or EdDSA)"]
+
+
+def test_non_repudiation_alone_is_enough_and_no_key_usage_at_all_too():
+    usage = x509.KeyUsage(digital_signature=False, content_commitment=True, key_encipherment=False,
+                          data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
+                          encipher_only=False, decipher_only=False)
+    assert weaknesses(pki._with_key_usage("nonRepudiation", usage).certificate) == []
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bare")])
+    bare = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(pki.NOW).not_valid_after(pki.NOW + timedelta(days=1))
+            .sign(key, hashes.SHA256()))
+    assert weaknesses(bare) == []
+
+
+def test_every_weakness_is_told_at_once():
+    ca_1024 = issue("weak CA", key=rsa.generate_private_key(65537, 1024), ca=True).certificate
+    assert len(weaknesses(ca_1024)) == 2

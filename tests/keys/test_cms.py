@@ -1,16 +1,20 @@
 """FS signatures: made by cryptography and by the openssl command line; each refusal has its own code."""
 
 import base64
+import logging
 import subprocess
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from asn1crypto import cms as asn1_cms
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.serialization import pkcs7
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kernel.errors import ErrorCode, GGAError
+from keys.certificates import fingerprint
 from keys.cms import VerificationPolicy, fs_file, sign_detached, verify_detached
 from keys.issuing import new_key
 from tests.keys import pki
@@ -29,8 +33,10 @@ def signer(request, root):
     return pki.sender(f"sender {request.param}", kind=request.param, issuer=root)
 
 
-def verify(fs, who, content=CONTENT, *, registered=None, at=NOW, policy=None):
-    return verify_detached(fs, pki.digest_of(content), registered or [who.certificate], at=at, policy=policy)
+def verify(fs, who, content=CONTENT, *, registered=None, at=None, policy=None):
+    # the time of the call: certificates made by fixtures may be younger than this module's NOW in a long run
+    return verify_detached(fs, pki.digest_of(content), registered or [who.certificate],
+                           at=at or datetime.now(UTC), policy=policy)
 
 
 def code_of(call):
@@ -187,3 +193,45 @@ def test_mutated_signatures_give_a_coded_refusal(signer, data):
         verify(bytes(der), signer)
     except GGAError as err:
         assert err.code in set(ErrorCode)
+
+
+# -- attached signatures (issue 12, 13a) ----------------------------------------------------------------------------
+def attached(content: bytes, who, embedded: bytes | None = None) -> bytes:
+    """An attached SignedData over ``content``; with ``embedded``, its encapsulated content replaced after signing
+    (the signed attributes still carry the digest of ``content``)."""
+    der = (pkcs7.PKCS7SignatureBuilder().set_data(content).add_signer(who.certificate, who.key, hashes.SHA256())
+           .sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary]))
+    if embedded is None:
+        return der
+    info = asn1_cms.ContentInfo.load(der)
+    info["content"]["encap_content_info"]["content"] = embedded
+    return info.dump(force=True)
+
+
+def test_an_attached_signature_of_the_fi_itself_verifies(signer):
+    assert verify(fs_file(attached(CONTENT, signer)), signer) == signer.certificate
+
+
+def test_an_attached_signature_embedding_other_content_is_refused(signer):
+    fs = fs_file(attached(CONTENT, signer, embedded=b"<DmfAOriginal>what the FS alone delivers</DmfAOriginal>"))
+    with pytest.raises(GGAError) as err:
+        verify(fs, signer)
+    assert err.value.code == ErrorCode.SIGNATURE_INVALID and "embedded content" in err.value.message
+    other = fs_file(attached(b"other content", signer))  # signed over the other content: its digest differs too
+    assert code_of(lambda: verify(other, signer)) == ErrorCode.SIGNATURE_INVALID
+
+
+# -- weak certificates registered before the rule (issue 12) --------------------------------------------------------
+@pytest.mark.parametrize("kind", ["rsa1024", "encryption", "ca"])
+def test_a_weak_certificate_still_verifies_and_each_use_is_logged(kind, caplog):
+    weak = pki.weak(kind)
+    with caplog.at_level(logging.WARNING, logger="keys.cms"):
+        assert verify(fs_file(pki.sign(CONTENT, weak)), weak) == weak.certificate
+    (record,) = [r for r in caplog.records if r.name == "keys.cms"]
+    assert fingerprint(weak.certificate) in record.getMessage() and f"weak {kind}" in record.getMessage()
+
+
+def test_a_sound_certificate_is_not_logged(signer, caplog):
+    with caplog.at_level(logging.WARNING, logger="keys.cms"):
+        verify(fs_file(pki.sign(CONTENT, signer)), signer)
+    assert [r for r in caplog.records if r.name == "keys.cms"] == []

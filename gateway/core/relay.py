@@ -1,0 +1,183 @@
+"""The outbox relay: events written with the change they announce are published at least once.
+
+To RabbitMQ (contract section 6: topic exchange ``gga.events``, persistent messages, publisher confirms,
+``message_id`` = the ticket) when ``GGA_AMQP_URL`` is set, to the in-process bus otherwise. Rows are claimed with
+a short lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so several instances relay without publishing one event
+twice in the normal case; a crash between the broker's confirm and the row's update publishes it again, which is
+what "at least once" means: applications de-duplicate on ``message_id``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from datetime import timedelta
+from typing import Any, Protocol
+
+import pika
+from pika.adapters.blocking_connection import BlockingChannel
+from sqlalchemy import func, or_, select, update
+
+from gateway.core.events import EventBus
+from kernel.clock import utcnow
+from store.database import Database
+from store.models import OutboxEvent
+
+log = logging.getLogger("gga.relay")
+LEASE = timedelta(seconds=30)
+BATCH = 100
+
+
+class Publisher(Protocol):
+    def publish(self, routing_key: str, message_id: str, body: dict[str, Any]) -> None:
+        """Returns once the message is safe (the broker confirmed it); raises otherwise."""
+
+    def idle(self) -> None:
+        """Called between rounds (heartbeats)."""
+
+    def close(self) -> None: ...
+
+
+class BusPublisher:
+    """The in-process bus: applications in this process subscribe to ``submission.accepted``."""
+
+    def __init__(self, bus: EventBus):
+        self.bus = bus
+
+    def publish(self, routing_key: str, message_id: str, body: dict[str, Any]) -> None:
+        self.bus.publish(routing_key.rsplit(".", 2)[0], body)
+
+    def idle(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class AmqpPublisher:
+    """RabbitMQ through pika's blocking connection (one relay thread owns it), reconnecting after any failure."""
+
+    def __init__(self, url: str, exchange: str):
+        self.url, self.exchange = url, exchange
+        self.connection: pika.BlockingConnection | None = None
+        self.channel: BlockingChannel | None = None
+
+    def _open(self) -> BlockingChannel:
+        if self.channel is None or self.channel.is_closed:
+            self.close()
+            params = pika.URLParameters(self.url)
+            params.connection_attempts, params.socket_timeout, params.blocked_connection_timeout = 1, 5, 30
+            self.connection = pika.BlockingConnection(params)
+            self.channel = self.connection.channel()
+            self.channel.confirm_delivery()
+            self.channel.exchange_declare(self.exchange, exchange_type="topic", durable=True)
+        return self.channel
+
+    def publish(self, routing_key: str, message_id: str, body: dict[str, Any]) -> None:
+        properties = pika.BasicProperties(content_type="application/json", delivery_mode=2, message_id=message_id)
+        try:
+            self._open().basic_publish(self.exchange, routing_key, json.dumps(body).encode(), properties)
+        except Exception:
+            self.close()  # the next try opens a fresh connection
+            raise
+
+    def idle(self) -> None:
+        if self.connection is not None and self.connection.is_open:
+            try:
+                self.connection.process_data_events(0)
+            except Exception:
+                self.close()
+
+    def close(self) -> None:
+        connection, self.connection, self.channel = self.connection, None, None
+        if connection is not None and connection.is_open:
+            try:
+                connection.close()
+            except Exception:
+                log.debug("closing the AMQP connection", exc_info=True)
+
+
+class EventRelay:
+    def __init__(self, db: Database, publisher: Publisher, every_s: float = 1.0):
+        self.db, self.publisher, self.every_s = db, publisher, every_s
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def wake(self) -> None:
+        """Something was just written to the outbox: relay now rather than at the next tick."""
+        self._wake.set()
+
+    def relay_once(self) -> int:
+        """Claim a batch, publish it in order, record what went out; returns how many were published."""
+        batch = self._claim()
+        published: list[int] = []
+        failure: tuple[int, Exception] | None = None
+        for event_id, routing_key, message_id, body in batch:
+            try:
+                self.publisher.publish(routing_key, message_id, body)
+                published.append(event_id)
+            except Exception as exc:
+                failure = (event_id, exc)
+                log.warning("outbox event %s not published: %s", event_id, exc)
+                break
+        self._record(published, [b[0] for b in batch if b[0] not in published], failure)
+        return len(published)
+
+    def _claim(self) -> list[tuple[int, str, str, dict[str, Any]]]:
+        now = utcnow()
+        with self.db.session() as session:
+            rows = session.scalars(select(OutboxEvent).where(
+                OutboxEvent.published_at.is_(None),
+                or_(OutboxEvent.lease_until.is_(None), OutboxEvent.lease_until < now),
+                or_(OutboxEvent.next_attempt_at.is_(None), OutboxEvent.next_attempt_at <= now),
+            ).order_by(OutboxEvent.id).limit(BATCH).with_for_update(skip_locked=True)).all()
+            for row in rows:
+                row.lease_until = now + LEASE
+            return [(r.id, r.routing_key, r.message_id, r.body) for r in rows]
+
+    def _record(self, published: list[int], left: list[int], failure: tuple[int, Exception] | None) -> None:
+        if not published and not left:
+            return
+        now = utcnow()
+        with self.db.session() as session:
+            if published:
+                session.execute(update(OutboxEvent).where(OutboxEvent.id.in_(published))
+                                .values(published_at=now, lease_until=None))
+            if left:
+                session.execute(update(OutboxEvent).where(OutboxEvent.id.in_(left)).values(lease_until=None))
+            if failure is not None:
+                row = session.get(OutboxEvent, failure[0])
+                if row is not None:
+                    row.attempts += 1
+                    row.last_error = repr(failure[1])[:2000]
+                    row.next_attempt_at = now + timedelta(seconds=min(2 ** row.attempts, 60))
+
+    def backlog(self) -> int:
+        with self.db.read() as session:
+            return session.scalar(select(func.count()).select_from(OutboxEvent)
+                                  .where(OutboxEvent.published_at.is_(None))) or 0
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="outbox-relay", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            self._wake.wait(self.every_s)
+            self._wake.clear()
+            try:
+                while self.relay_once() == BATCH:
+                    pass
+                self.publisher.idle()
+            except Exception:  # the database may be away for a moment: next tick
+                log.exception("outbox relay")
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self.publisher.close()

@@ -1,0 +1,116 @@
+"""One upload per name at a time, on every instance sharing the data folder, and whose it is.
+
+``.partial/<name>`` is a symbolic link to the upload's data file in ``.partial/<instance>/``: making the link is
+the atomic, exclusive claim on the name, and its target says which instance streams it. At start an instance
+removes its own leftovers (a crash's) and nothing of another live instance. A claim nobody has written to for
+longer than the idle timeout would allow is a dead instance's and may be taken over.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from kernel.errors import ErrorCode, GGAError
+
+
+def owner_folder(owner: str) -> str:
+    return "@" + re.sub(r"[^A-Za-z0-9_.-]", "_", owner)[:100]
+
+
+class Reservation:
+    def __init__(self, partial: Path, name: str, owner: str, stale_after_s: float):
+        own = partial / owner_folder(owner)
+        own.mkdir(exist_ok=True)
+        self.link = partial / name
+        self.data = own / f"{secrets.token_hex(6)}.{name}"
+        self.target = os.path.join(own.name, self.data.name)  # relative: the folder may move as a whole
+        self.fd = os.open(self.data, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            self._claim(stale_after_s)
+        except BaseException:
+            os.close(self.fd)
+            self.data.unlink(missing_ok=True)
+            raise
+
+    def _claim(self, stale_after_s: float) -> None:
+        try:
+            os.symlink(self.target, self.link)
+            return
+        except FileExistsError:
+            held_by = _readlink(self.link)
+            if held_by is None or not _stale(self.link, stale_after_s):
+                raise GGAError(ErrorCode.UPLOAD_IN_PROGRESS, f"{self.link.name} is being uploaded; wait for that "
+                               "upload to end.", {"file_name": self.link.name}) from None
+        if _readlink(self.link) == held_by:  # still the dead one's (another taker may have been quicker)
+            with contextlib.suppress(FileNotFoundError):
+                self.link.unlink()
+        try:
+            os.symlink(self.target, self.link)
+        except FileExistsError:
+            raise GGAError(ErrorCode.UPLOAD_IN_PROGRESS, details={"file_name": self.link.name}) from None
+
+    def keep_as(self, destination: Path) -> None:
+        """Hard-link the data under its final name, never replacing a file. The claim stays until ``release``,
+        after the file is recorded: a crash in between leaves a claim its instance resolves at its next start."""
+        try:
+            os.link(self.data, destination)
+        except FileExistsError:
+            raise GGAError(ErrorCode.FILE_ALREADY_RECEIVED, details={"file_name": destination.name}) from None
+
+    def release(self) -> None:
+        self.data.unlink(missing_ok=True)
+        if _readlink(self.link) == self.target:  # ours, not a later upload's
+            with contextlib.suppress(FileNotFoundError):
+                self.link.unlink()
+
+
+def clear_leftovers(mailboxes: Path, owner: str, recorded: Callable[[Path], bool]) -> list[Path]:
+    """At start: this instance's claims from before a crash. A file already linked into its folder stays if it was
+    recorded (``recorded(path)``), else it goes with the half uploads; dangling claims go too. Returns what was
+    removed, as ``<home>/<folder>/<name>`` (linked but not recorded) or ``<home>/.partial/<name>`` paths."""
+    removed = []
+    for partial in mailboxes.glob("*/*/.partial"):
+        for data in (partial / owner_folder(owner)).glob("*"):
+            name = data.name.split(".", 1)[-1]
+            linked = [kept for kept in _linked(partial.parent, name, data) if not recorded(kept)]
+            for kept in linked:
+                kept.unlink(missing_ok=True)
+            removed += linked or ([] if _linked(partial.parent, name, data) else [partial / name])
+            if _readlink(partial / name) == os.path.join(data.parent.name, data.name):
+                (partial / name).unlink(missing_ok=True)
+            data.unlink(missing_ok=True)
+        for link in partial.iterdir():
+            if link.is_symlink() and not link.exists():
+                link.unlink(missing_ok=True)
+    return removed
+
+
+def _linked(home: Path, name: str, data: Path) -> list[Path]:
+    """The upload folder entries that are this very data file (linked by ``keep_as`` before the crash)."""
+    found = []
+    for folder in home.iterdir():
+        candidate = folder / name
+        with contextlib.suppress(OSError):
+            if folder.name != ".partial" and candidate.samefile(data):
+                found.append(candidate)
+    return found
+
+
+def _readlink(link: Path) -> str | None:
+    try:
+        return os.readlink(link)
+    except (FileNotFoundError, OSError):
+        return None
+
+
+def _stale(link: Path, stale_after_s: float) -> bool:
+    try:
+        return time.time() - link.stat().st_mtime > stale_after_s  # the data file's last write
+    except FileNotFoundError:
+        return True  # its data is gone: a crash's claim

@@ -1,0 +1,101 @@
+"""Issue 12 (13c, 13d) on the admin API over a real HTTP server: ids past the id columns' range answer 404/422, not
+500 (PostgreSQL's INTEGER stops at 2**31 - 1, SQLite's at 2**63 - 1); the CSV export never lets a spreadsheet run a
+cell, whatever blanks or line breaks come before the formula."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from admin_api.http import MAX_ROW_ID
+from tests import factories
+from tests.admin_api.world import PASSWORD, World, make_world
+from tests.gga.test_http_limits import running
+
+HUGE = [2**31, 2**63, 10**23]
+
+
+@pytest.fixture
+def api(services) -> Iterator[httpx.Client]:
+    with running(services) as port, httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def w(db, api, auth) -> World:
+    return make_world(db, api, auth, with_sender=False)
+
+
+def integer_id_routes(api: httpx.Client) -> list[tuple[str, str]]:
+    """(method, path template) of every /api/v1 route with an integer path parameter, from the OpenAPI document."""
+    found = []
+    for path, operations in api.get("/api/v1/openapi.json").json()["paths"].items():
+        for method, operation in operations.items():
+            params = operation.get("parameters", [])
+            if any(p["in"] == "path" and p["schema"].get("type") == "integer" for p in params):
+                found.append((method.upper(), path))
+    return found
+
+
+def test_ids_past_the_columns_range_answer_404_or_422(api, auth, w):
+    routes = integer_id_routes(api)
+    assert ("GET", "/api/v1/domains/{domain_id}") in routes and len(routes) >= 10
+    headers = auth(w.gap, roles=["ops", "operator"])
+    failures = []
+    for method, template in routes:
+        for value in HUGE:
+            path = re.sub(r"\{[a-z_]*id\}", str(value), template).format(niss=w.co_gl, channel_type="SFTP")
+            try:
+                response = api.request(method, path, headers=headers,
+                                       json={} if method in ("POST", "PUT", "PATCH") else None)
+            except httpx.TransportError as exc:  # uvicorn closes the connection after an unexpected failure
+                failures.append(f"{method} {template} {value}: {exc}")
+                continue
+            if response.status_code not in (404, 422) or response.json()["error"]["code"] not in (
+                    "NOT_FOUND", "VALIDATION_ERROR"):
+                failures.append(f"{method} {template} {value}: {response.status_code}")
+    assert not failures, failures
+
+
+def test_the_largest_id_still_reaches_the_database(api, auth, w):
+    response = api.get(f"/api/v1/domains/{MAX_ROW_ID}", headers=auth(w.gap))
+    assert response.status_code == 404 and response.json()["error"]["code"] == "NOT_FOUND"
+    assert api.get(f"/api/v1/domains/{MAX_ROW_ID + 1}", headers=auth(w.gap)).status_code == 422
+
+
+# (last name, first name, username); the risky one of each (the others are plain) must come back behind a quote
+USERS = [(" =HYPERLINK(\"http://x\")", "Eve", "eve.blank"), ("Mallory", "\n=1+2", "mallory.lf"),
+         ("\t=SUM(A1)", "Tab", "tab.user"), ("\rplain", "Cr", "cr.user"), ("Plus", "  +3221", "plus.user"),
+         ("@cmd", "At", "at.user"), ("Minus", "Mona", "-minus.user"), ("Atname", "Ann", "@at.name")]
+RISKY = {" =HYPERLINK(\"http://x\")", "\n=1+2", "\t=SUM(A1)", "\rplain", "  +3221", "@cmd", "-minus.user",
+         "@at.name"}
+
+
+FORMULA = ("=", "+", "-", "@")
+
+
+def test_the_csv_export_quotes_every_cell_a_spreadsheet_would_run(api, auth, w):
+    for i, (last, first, username) in enumerate(USERS):
+        created = api.post(f"/api/v1/domains/{w.domain}/users", headers=auth(w.gl), json={
+            "niss": factories.niss(1982, 2, 2, 300 + i), "username": username, "password": PASSWORD,
+            "last_name": last, "first_name": first, "title": " -x", "language": "fr",
+            "email": f"u{i}@a.be", "applications": []})
+        assert created.status_code == 201, created.text
+        assert created.json()["last_name"] == last  # stored as given: only the export is neutralised
+    exported = api.get(f"/api/v1/domains/{w.domain}/users.csv", headers=auth(w.gl))
+    assert exported.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"), newline="")))
+    by_username = {r["username"].removeprefix("'"): r for r in rows}
+    for user in USERS:
+        row = by_username[user[2]]
+        for column, value in zip(("last_name", "first_name", "username"), user, strict=True):
+            assert row[column] == ("'" + value if value in RISKY else value), (column, row)
+        assert row["title"] == "' -x"
+    for row in rows:  # no cell of the export starts a formula
+        for value in row.values():
+            assert value[:1] == "'" or (value[:1] not in ("\t", "\r") and value.lstrip()[:1] not in FORMULA), row

@@ -1,0 +1,80 @@
+"""The outbox relay against the RabbitMQ of this machine (127.0.0.1:5672): the contract's exchange, routing key,
+persistent message and message_id; a broker that is down delays the event, never loses it."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pika
+import pytest
+from sqlalchemy import select, update
+
+from gateway.core.relay import AmqpPublisher, EventRelay
+from store.models import OutboxEvent
+from tests.gateway.harness import build
+from tests.gateway.test_pipeline_decisions import intake  # noqa: F401 (the fixture)
+
+AMQP = "amqp://guest:guest@127.0.0.1:5672/%2F"
+
+
+@pytest.fixture
+def queue():
+    """A queue of this test's own, bound to every accepted submission (the broker keeps state between runs)."""
+    try:
+        connection = pika.BlockingConnection(pika.URLParameters(AMQP))
+    except pika.exceptions.AMQPError as exc:
+        pytest.skip(f"RabbitMQ unreachable: {exc}")
+    channel = connection.channel()
+    channel.exchange_declare("gga.events", exchange_type="topic", durable=True)
+    name = f"test-{uuid.uuid4().hex[:8]}"
+    channel.queue_declare(name, auto_delete=False, arguments={"x-expires": 600_000})
+    channel.queue_bind(name, "gga.events", "submission.accepted.#")
+    yield channel, name
+    channel.queue_delete(name)
+    connection.close()
+
+
+def messages(channel, name: str) -> list[tuple]:
+    found = []
+    while (got := channel.basic_get(name, auto_ack=True)) != (None, None, None):
+        method, properties, body = got
+        found.append((method.routing_key, properties.message_id, properties.delivery_mode, json.loads(body)))
+    return found
+
+
+def test_an_accepted_submission_reaches_rabbitmq_once(intake, queue):  # noqa: F811
+    channel, name = queue
+    submission_id = intake.send(build(intake.kit))
+    intake.pipeline.process(submission_id)
+    ticket = intake.row(submission_id).ticket
+    relay = EventRelay(intake.db, AmqpPublisher(AMQP, "gga.events"))
+    try:
+        assert relay.relay_once() == 1
+        assert relay.relay_once() == 0
+    finally:
+        relay.stop()
+    ((key, _, mode, body),) = [m for m in messages(channel, name) if m[1] == ticket]
+    assert (key, mode) == ("submission.accepted.DMFA.T", 2)
+    assert {"ticket", "sender_number", "application", "environment", "go", "folder", "files"} <= set(body)
+    assert body["sender_number"] == intake.kit.number and body["files"][0]["sha256"]
+
+
+def test_a_broker_outage_delays_the_event(intake, queue):  # noqa: F811
+    channel, name = queue
+    submission_id = intake.send(build(intake.kit))
+    intake.pipeline.process(submission_id)
+    ticket = intake.row(submission_id).ticket
+    down = EventRelay(intake.db, AmqpPublisher("amqp://guest:guest@127.0.0.1:1/%2F", "gga.events"))
+    assert down.relay_once() == 0
+    down.stop()
+    with intake.db.session() as session:
+        event = session.scalars(select(OutboxEvent)).one()
+        assert (event.published_at, event.attempts, event.lease_until) == (None, 1, None) and event.last_error
+        session.execute(update(OutboxEvent).values(next_attempt_at=None))  # what the backoff's wait does
+    up = EventRelay(intake.db, AmqpPublisher(AMQP, "gga.events"))
+    try:
+        assert up.relay_once() == 1
+    finally:
+        up.stop()
+    assert [m[1] for m in messages(channel, name)] == [ticket]

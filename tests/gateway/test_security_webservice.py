@@ -1,0 +1,149 @@
+"""Issue 12 on the web-service channel, over the harness's real HTTP server: the token audience comes from
+configuration, never from the Host header (point 8); sender input is parsed off the event loop (point 2); the
+upload's own limit answers before the body is read, and only the upload escapes the small body limit (point 5)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import uuid
+
+import httpx
+import jwt
+
+from gga.demo import seed
+from tests.gateway.harness import today
+
+JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+TOKEN_PATH = "/REST/oauth/v5/token"
+
+
+def signed(kit, aud: str) -> str:
+    now, subject = int(time.time()), f"self-service:expeditor:{kit.number}"
+    return jwt.encode({"iss": subject, "sub": subject, "aud": aud, "iat": now, "exp": now + 120,
+                       "jti": uuid.uuid4().hex}, kit.certificate.key, algorithm="RS256")
+
+
+def token_call(harness, assertion: str, host: str | None = None) -> httpx.Response:
+    return httpx.post(f"{harness.http_url}{TOKEN_PATH}", timeout=10, headers={"Host": host} if host else None, data={
+        "grant_type": "client_credentials", "client_assertion_type": JWT_BEARER, "client_assertion": assertion})
+
+
+def bearer(harness, kit) -> dict[str, str]:
+    response = token_call(harness, signed(kit, harness.http_url + TOKEN_PATH))
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def code(response: httpx.Response) -> tuple[int, str]:
+    return response.status_code, response.json()["error"]["code"]
+
+
+# -- point 8: the audience ---------------------------------------------------------------------------------------
+def test_an_assertion_for_the_host_header_the_client_chose_gets_no_token(harness, kit):
+    response = token_call(harness, signed(kit, f"http://evil.example{TOKEN_PATH}"), host="evil.example")
+    assert code(response) == (401, "ASSERTION_INVALID")
+
+
+def test_the_configured_public_url_is_the_audience(harness, kit):
+    configured = harness.gateway.settings.resolved_public_url  # unset: http://<GGA_HTTP_BIND>
+    assert configured == f"http://{harness.gateway.settings.http_bind}"
+    assert token_call(harness, signed(kit, configured + TOKEN_PATH), host="evil.example").status_code == 200
+
+
+def test_behind_a_proxy_gga_public_url_is_accepted_and_the_socket_address_no_longer(harness, kit):
+    harness.gateway.settings.public_url = "https://gga.example.test/"
+    try:
+        accepted = token_call(harness, signed(kit, f"https://gga.example.test{TOKEN_PATH}"))
+        assert accepted.status_code == 200, accepted.text  # though the request went to 127.0.0.1
+        direct = token_call(harness, signed(kit, f"{harness.http_url}{TOKEN_PATH}"))
+        assert code(direct) == (401, "ASSERTION_INVALID")
+    finally:
+        harness.gateway.settings.public_url = None
+
+
+def test_the_demo_tells_senders_the_public_url(services, data_dir):
+    services.settings.public_url = "https://gga.example.test"
+    info = seed(services)
+    written = json.loads((data_dir / "demo" / "sender.json").read_text())
+    assert written["endpoints"] == info["endpoints"] == {
+        "sftp": services.settings.sftp_bind, "ftp": services.settings.ftp_bind, "http": "https://gga.example.test"}
+    howto = (data_dir / "demo" / "README.txt").read_text()
+    assert f"https://gga.example.test{TOKEN_PATH}" in howto and "127.0.0.1:8080" not in howto
+
+
+# -- point 2: off the event loop ---------------------------------------------------------------------------------
+def test_the_assertion_is_verified_on_a_worker_thread_while_the_loop_serves_others(harness, kit):
+    threads: list[int] = []
+    entered, release = threading.Event(), threading.Event()
+    verify = harness.gateway.auth.assertion
+
+    def held_verify(*args):  # type: ignore[no-untyped-def]
+        threads.append(threading.get_ident())
+        entered.set()
+        release.wait(10)  # as a costly parse would: only this request waits
+        return verify(*args)
+
+    harness.gateway.auth.assertion = held_verify
+    result: list[httpx.Response] = []
+    caller = threading.Thread(target=lambda: result.append(token_call(
+        harness, signed(kit, f"{harness.http_url}{TOKEN_PATH}"))))
+    try:
+        caller.start()
+        assert entered.wait(5)
+        # answered while the verification is still held (on the loop, it would wait for it and time out)
+        assert httpx.get(f"{harness.http_url}/api/v1/openapi.json", timeout=5).status_code == 200
+    finally:
+        release.set()
+        caller.join(10)
+        del harness.gateway.auth.assertion
+    assert result[0].status_code == 200
+    assert threads == [threads[0]] and threads[0] != harness.thread.ident  # not the event loop's thread
+
+
+# -- point 5: bodies ---------------------------------------------------------------------------------------------
+def _head(harness, method: str, path: str, headers: dict[str, str]) -> tuple[int, dict]:
+    """Send only a request's head; the status and JSON of the answer that comes without the body."""
+    port = int(harness.http_url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        lines = [f"{method} {path} HTTP/1.1", "Host: x", *(f"{k}: {v}" for k, v in headers.items()), "", ""]
+        sock.sendall("\r\n".join(lines).encode())
+        data = b""
+        while b"\r\n\r\n" not in data or len(data.partition(b"\r\n\r\n")[2]) < _length(data):
+            chunk = sock.recv(65536)
+            assert chunk, data
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), json.loads(body)
+
+
+def _length(data: bytes) -> int:
+    head = data.partition(b"\r\n\r\n")[0].decode().lower()
+    return next((int(line.split(":")[1]) for line in head.split("\r\n") if line.startswith("content-length")), 0)
+
+
+def test_an_upload_over_its_application_limit_is_refused_before_the_body(harness, kit):
+    headers = bearer(harness, kit)
+    harness.gateway.settings.max_file_mb = 1
+    name = f"FI.DMFA.{kit.number}.{today()}.00007.T.1.1"
+    status, body = _head(harness, "PUT", f"/REST/batch/v1/T/files/{name}",
+                         headers | {"Content-Length": str(64 << 20)})
+    assert (status, body["error"]["code"]) == (413, "FILE_TOO_LARGE")
+
+
+def test_only_the_upload_streams_past_the_body_limit(harness, kit):
+    harness.services.settings.http_max_body_kb = 4
+    headers = bearer(harness, kit)
+    name = f"FI.DMFA.{kit.number}.{today()}.00008.T.1.1"
+    stored = httpx.put(f"{harness.http_url}/REST/batch/v1/T/files/{name}", content=b"<x/>" * 16384,
+                       headers=headers, timeout=30)
+    assert stored.status_code == 201 and stored.json()["size"] == 65536
+    padded = httpx.post(f"{harness.http_url}{TOKEN_PATH}", timeout=10, data={
+        "grant_type": "client_credentials", "client_assertion_type": JWT_BEARER, "client_assertion": "x",
+        "scope": "s" * 8192})
+    assert code(padded) == (413, "BODY_TOO_LARGE")
+    status, body = _head(harness, "POST", TOKEN_PATH, {"Content-Length": str(48 << 20),
+                                                       "Content-Type": "application/x-www-form-urlencoded"})
+    assert (status, body["error"]["code"]) == (413, "BODY_TOO_LARGE")
