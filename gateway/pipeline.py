@@ -65,10 +65,12 @@ class IntakePipeline:
             session.add(row)
             session.flush()
             submission_id = self._open_submission(session, row, name, s) if name.kind == "GO" else None
-        try:  # recorded and durable: the sender is told so whatever happens next (a GO is taken up at start)
-            self.translog.record("upload", "ok", protocol=s.protocol, file_name=str(name), size=upload.size,
-                                 sha256=upload.sha256, duration_ms=upload.duration_ms,
-                                 application=name.application, environment=name.environment, **s.log_fields())
+            line = self.translog.add(session, "upload", "ok", protocol=s.protocol, file_name=str(name),
+                                     size=upload.size, sha256=upload.sha256, duration_ms=upload.duration_ms,
+                                     application=name.application, environment=name.environment,
+                                     **s.log_fields())  # with the record: a crash cannot keep one without the other
+        self.translog.emit(line)
+        try:  # recorded and durable: the sender is told so whatever happens next (a GO is taken up by the lease loop)
             if submission_id is not None:
                 self.schedule(submission_id)
             if name.kind == "TD":
@@ -255,11 +257,13 @@ class IntakePipeline:
             if accepted:
                 session.add(OutboxEvent(routing_key=f"submission.accepted.{sub.application}.{sub.environment}",
                                         message_id=sub.ticket, body=manifest | {"folder": str(target)}))
-        self.translog.record("submission", status, protocol=sub.channel, sender_number=sender.number,
-                             technical_user=sender.technical_user, file_name=sub.go_name,
-                             application=sub.application, environment=sub.environment,
-                             error_code=findings[0].code if findings else None, ticket=sub.ticket,
-                             errors=sub.errors or None, acrf=sub.acrf_name, delivered_on=sub.delivered_channel)
+            line = self.translog.add(session, "submission", status, protocol=sub.channel,
+                                     sender_number=sender.number, technical_user=sender.technical_user,
+                                     file_name=sub.go_name, application=sub.application,
+                                     environment=sub.environment, error_code=findings[0].code if findings else None,
+                                     ticket=sub.ticket, errors=sub.errors or None, acrf=sub.acrf_name,
+                                     delivered_on=sub.delivered_channel)
+        self.translog.emit(line)
         if accepted and self.on_event is not None:
             self.on_event()
 
