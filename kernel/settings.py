@@ -50,6 +50,20 @@ class Settings(BaseSettings):
     smtp_ca_file: Path | None = None  # CA bundle the SMTP server's certificate must chain to (default: system's)
     drain_s: float = 30  # SIGTERM: uploads in flight may finish this long
 
+    # Operations (docs/operations.md)
+    log_format: str = "json"  # json (one object per line) | console (for people)
+    defender_max_failures: int = 10  # failed logins per address within the window before a ban
+    defender_window_s: int = 300
+    defender_ban_s: int = 1800
+    defender_allow: str = ""  # comma-separated CIDRs never banned
+    max_sessions_per_sender: int = 20  # SFTP and FTP sessions of one technical user, all instances
+    password_checks_at_once: int = 4  # argon2 checks running at the same time (memory bound under a flood)
+    ftp_masquerade_address: str | None = None  # the address FTP passive replies give clients outside a container
+    retention_every_s: int = 3600
+    retention_returns_days: int = 30  # return files not picked up
+    retention_archives_days: int = 90  # rejected and cancelled archives
+    retention_transfer_log_days: int = 400
+
     # Gateway
     max_file_age_days: int = 30  # oldest creation date accepted in a file name
     go_wait_hours: float = 24  # parts waiting longer for their GO are refused with ACRF-130
