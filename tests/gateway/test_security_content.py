@@ -258,8 +258,8 @@ ADVERSARIAL_XML = {
 def test_a_crafted_mebibyte_fi_is_checked_within_a_second(fi_path, content):
     assert len(content) <= MiB
     fi_path.write_bytes(content)
-    started = time.perf_counter()
+    started = time.thread_time()  # CPU time of this thread: other load on the machine does not count
     with contextlib.suppress(GGAError):
         _identification(ReceivedFileRow(name=FI_NAME, path=str(fi_path)))
-    assert time.perf_counter() - started < 1.0
+    assert time.thread_time() - started < 1.0
 

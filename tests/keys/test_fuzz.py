@@ -60,10 +60,10 @@ ADVERSARIAL = {
 
 
 def within_a_second(call: Callable[[], object]) -> None:
-    started = time.perf_counter()
+    started = time.thread_time()  # CPU time of this thread: other load on the machine does not count
     with contextlib.suppress(GGAError):
         call()
-    assert time.perf_counter() - started < 1.0
+    assert time.thread_time() - started < 1.0
 
 
 @pytest.mark.parametrize("data", ADVERSARIAL.values(), ids=ADVERSARIAL.keys())
