@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from admin_api import catalogue_endpoints
+from admin_api.docs import install_docs
 from admin_api.domain import endpoints as domains
 from admin_api.enterprise import endpoints as enterprises
 from admin_api.http import Services, install_error_handlers
@@ -24,13 +25,14 @@ def build_services(settings: Settings, db: Database | None = None, dev_issuer: b
     return Services(settings=settings, db=db or Database(settings.resolved_database_url),
                     verifier=build_verifier(settings, dev),
                     passwords=Passwords(settings.argon2_time_cost, settings.argon2_memory_cost,
-                                        settings.argon2_parallelism))
+                                        settings.argon2_parallelism, settings.password_checks_at_once))
 
 
 def create_app(services: Services) -> FastAPI:
     app = FastAPI(title="gga-gateway admin API", version="1", openapi_url=f"{API_PREFIX}/openapi.json",
-                  docs_url=f"{API_PREFIX}/docs", redoc_url=None)
+                  docs_url=None, redoc_url=None)
     app.state.services = services
+    install_docs(app)
     install_error_handlers(app)
     api = APIRouter(prefix=API_PREFIX)
     for module in (registrations, enterprises, domains, senders, catalogue_endpoints, ops):

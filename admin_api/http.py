@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from admin_api.identity import ANONYMOUS, Caller, caller_from_claims
+from admin_api.ops import defence
 from admin_api.ports import ReturnsPort
 from kernel.errors import ErrorCode, GGAError
 from kernel.settings import Settings
@@ -75,17 +76,24 @@ UNIT_OF_WORK = Depends(db_session, scope="function")
 
 
 def caller(request: Request) -> Caller:
-    """The bearer token's person; anonymous when there is no token; 401 when the token is bad."""
+    """The bearer token's person; anonymous when there is no token; 401 when the token is bad (counted by the
+    defender, which refuses a banned address with 403 ``ADDRESS_BANNED``)."""
     header = request.headers.get("authorization", "")
     if not header:
         return ANONYMOUS
+    svc, address = services(request), request.client.host if request.client else "-"
+    defence.refuse_if_banned(svc.db, svc.settings, address)  # 403 ADDRESS_BANNED, before the token is looked at
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise GGAError(ErrorCode.UNAUTHENTICATED, "Use 'Authorization: Bearer <token>'.")
     try:
-        return caller_from_claims(services(request).verifier.verify(token.strip()))
-    except TokenInvalid as exc:
-        raise GGAError(ErrorCode.UNAUTHENTICATED, f"Token refused: {exc}") from exc
+        if scheme.lower() != "bearer" or not token:
+            raise GGAError(ErrorCode.UNAUTHENTICATED, "Use 'Authorization: Bearer <token>'.")
+        try:
+            return caller_from_claims(svc.verifier.verify(token.strip()))
+        except TokenInvalid as exc:
+            raise GGAError(ErrorCode.UNAUTHENTICATED, f"Token refused: {exc}") from exc
+    except GGAError:
+        defence.failed(svc.db, svc.settings, address)  # every 401 counts for the defender
+        raise
 
 
 def error_response(err: GGAError) -> JSONResponse:

@@ -1,4 +1,6 @@
-"""Pages of list endpoints: ``page`` (from 1) and ``page_size`` query parameters, ``total`` in the answer."""
+"""Pages of list endpoints: ``page`` (from 1) and ``page_size`` query parameters, ``total`` in the answer; and the
+rule of every list endpoint that a query parameter it does not know answers 422 (a misspelt filter would else
+return every row)."""
 
 from __future__ import annotations
 
@@ -6,7 +8,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from fastapi import Query
+from fastapi import Query, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -21,9 +25,36 @@ class PageRequest(BaseModel):
         return (self.page - 1) * self.page_size
 
 
-async def page_request(page: int = Query(1, ge=1, le=1_000_000),
+async def known_query_only(request: Request) -> None:
+    """422 VALIDATION_ERROR for a query parameter the route does not declare (its own or its dependencies')."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    known = _KNOWN.get(id(route))
+    if known is None:
+        known = _KNOWN[id(route)] = frozenset(_query_names(dependant))
+    unknown = [name for name in request.query_params if name not in known]
+    if unknown:
+        raise RequestValidationError([{"loc": ("query", name), "type": "extra_forbidden", "input": None,
+                                       "msg": f"unknown query parameter (known: {', '.join(sorted(known))})"}
+                                      for name in unknown])
+
+
+_KNOWN: dict[int, frozenset[str]] = {}
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {p.alias for p in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+async def page_request(request: Request, page: int = Query(1, ge=1, le=1_000_000),
                        page_size: int = Query(50, ge=1, le=500)) -> PageRequest:
     # async: no I/O here, and a plain def would cost a hop to the thread pool and back on every call
+    await known_query_only(request)  # every paged list is strict about its query
     return PageRequest(page=page, page_size=page_size)
 
 

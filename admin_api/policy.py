@@ -44,6 +44,7 @@ class Action(StrEnum):
     READ_TRANSFERS = "read_transfers"
     READ_AUDIT = "read_audit"
     POST_RETURN = "post_return"
+    MANAGE_DEFENDER = "manage_defender"
 
 
 R = Role
@@ -68,6 +69,7 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.READ_TRANSFERS: frozenset({R.OPS}),
     Action.READ_AUDIT: frozenset({R.OPS}),
     Action.POST_RETURN: frozenset({R.OPS}),
+    Action.MANAGE_DEFENDER: frozenset({R.OPS}),
 }
 
 

@@ -262,7 +262,8 @@ class IntakePipeline:
                                      file_name=sub.go_name, application=sub.application,
                                      environment=sub.environment, error_code=findings[0].code if findings else None,
                                      ticket=sub.ticket, errors=sub.errors or None, acrf=sub.acrf_name,
-                                     delivered_on=sub.delivered_channel)
+                                     delivered_on=sub.delivered_channel,
+                                     latency_s=(utcnow() - sub.created_at).total_seconds())
         self.translog.emit(line)
         if accepted and self.on_event is not None:
             self.on_event()

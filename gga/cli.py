@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +20,18 @@ app.add_typer(registry_app, name="registry")
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="data folder [GGA_DATA_DIR, ./var]")]
 DbUrl = Annotated[str | None, typer.Option("--database-url", help="[GGA_DATABASE_URL, sqlite under data]")]
+
+
+def _version(show: bool) -> None:
+    if show:
+        typer.echo(f"gga-gateway {version('gga-gateway')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(_: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                         help="print the version and exit")] = False) -> None:
+    """gga-gateway: social-security batch file gateway and its admin API."""
 
 
 def settings_with(**overrides: object) -> Settings:

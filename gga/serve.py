@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import threading
 import time
 from datetime import timedelta
 
@@ -16,7 +17,10 @@ from admin_api.http import Services
 from admin_api.mail import deliver_pending
 from gateway.core.gateway import Gateway
 from gateway.ftp.server import FTPFrontEnd
+from gateway.retention import run_exclusive
 from gateway.sftp.server import SFTPFrontEnd
+from gga import logs
+from gga.health import Check
 from gga.http_limits import server_config
 from gga.wiring import build_gateway, http_app
 from kernel.settings import Settings, host_port
@@ -54,9 +58,10 @@ class Runtime:
         self.endpoints["sftp"] = "sftp://" + await asyncio.to_thread(self.sftp.start)
         self.ftp = FTPFrontEnd(self.gateway)
         self.endpoints["ftp"] = "ftp://" + await asyncio.to_thread(self.ftp.start) + " (AUTH TLS)"
-        app = http_app(self.services, self.gateway)
+        app = http_app(self.services, self.gateway, self.listener_checks())
         host, port = host_port(s.http_bind)
         self.http = uvicorn.Server(server_config(app, s, host, port))
+        logs.adopt_uvicorn()  # uvicorn's Config installed its own handlers
         self.http.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         self.tasks.append(asyncio.create_task(self.http.serve(), name="http"))
         while not self.http.started:
@@ -70,8 +75,29 @@ class Runtime:
         self.tasks.append(asyncio.create_task(self._mail_pump(), name="mail"))
         self.tasks.append(asyncio.create_task(self._orphan_sweeper(), name="sweeper"))
         recovered = await asyncio.to_thread(self.gateway.start)
+        self.tasks.append(asyncio.create_task(self._retention(), name="retention"))
         if recovered:
             log.info("gga: taking up %d submissions interrupted by the last stop", recovered)
+
+    def listener_checks(self) -> list[Check]:
+        """Readiness of each listener, read at each ``/readyz``: None while it accepts connections."""
+        def answer(up: bool) -> str | None:
+            return None if up else "not accepting connections"
+
+        def sftp() -> str | None:
+            front = self.sftp
+            return answer(front is not None and front.server is not None and alive(front.thread))
+
+        def ftp() -> str | None:
+            front = self.ftp
+            listening = front is not None and front.server is not None and front.server.socket is not None
+            return answer(listening and front.server.socket.fileno() >= 0 and alive(front.thread))  # closed: -1
+
+        def http() -> str | None:
+            h = self.http
+            return answer(h is not None and h.started and not h.should_exit and any(x.is_serving() for x in h.servers))
+
+        return [("sftp", sftp), ("ftp", ftp), ("http", http)]
 
     async def _mail_pump(self) -> None:
         assert self.services is not None
@@ -106,6 +132,16 @@ class Runtime:
         left = self.gateway.transfers.in_flight if self.gateway is not None else 0
         log.info("gga: drained; %d upload(s) still open are cut and logged incomplete", left)
 
+    async def _retention(self) -> None:
+        """Retention (gateway/retention.py) now and every GGA_RETENTION_EVERY_S; one instance at a time."""
+        assert self.gateway is not None and self.services is not None
+        while True:
+            try:
+                await asyncio.to_thread(run_exclusive, self.services.db, self.gateway.spool.root, self.settings)
+            except Exception:
+                log.exception("retention round failed; next try in GGA_RETENTION_EVERY_S")
+            await asyncio.sleep(self.settings.retention_every_s)
+
     async def stop(self) -> None:
         if self.sftp is not None:
             await asyncio.to_thread(self.sftp.stop)
@@ -123,23 +159,27 @@ class Runtime:
             self.services.db.dispose()
 
 
+def alive(thread: threading.Thread | None) -> bool:
+    return thread is not None and thread.is_alive()
+
+
 async def serve_forever(settings: Settings, demo: bool) -> None:
     runtime = Runtime(settings, demo)
     await runtime.start()
     for name, url in runtime.endpoints.items():
-        print(f"gga: {name:5} {url}", flush=True)
+        log.info("gga: %-5s %s", name, url, extra={"context": {"endpoint": name, "url": url.split(" ")[0]}})
     if demo:
-        print(f"gga: demo  {settings.resolved_data_dir / 'demo'} (README.txt, sender.json)", flush=True)
+        demo_dir = settings.resolved_data_dir / "demo"
+        log.info("gga: demo  %s (README.txt, sender.json)", demo_dir, extra={"context": {"demo": str(demo_dir)}})
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, runtime.stopping.set)
     await runtime.stopping.wait()
-    print(f"gga: stopping (uploads under way may finish for {settings.drain_s:g} s)", flush=True)
+    log.info("gga: stopping (uploads under way may finish for %g s)", settings.drain_s)
     await runtime.drain()
     await runtime.stop()
 
 
 def run(settings: Settings, demo: bool = False) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    logging.getLogger("asyncssh").setLevel(logging.WARNING)
+    logs.configure(settings.log_format)
     asyncio.run(serve_forever(settings, demo))

@@ -6,6 +6,7 @@ web-service router joins the admin API's HTTP application.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
 
 from fastapi import FastAPI
@@ -13,8 +14,11 @@ from fastapi import FastAPI
 from admin_api.app import create_app
 from admin_api.http import Services
 from gateway.core.gateway import Gateway
+from gateway.core.metrics import Levels
 from gateway.webservice import endpoints as webservice
+from gga import health
 from gga.http_limits import BodyLimit
+from gga.logs import AccessLog
 from kernel.settings import Settings
 
 
@@ -24,13 +28,19 @@ def build_gateway(services: Services) -> Gateway:
     return gateway
 
 
-def http_app(services: Services, gateway: Gateway | None) -> FastAPI:
-    """/api/v1 for people; with a gateway, /REST for web-service senders on the same server."""
+def http_app(services: Services, gateway: Gateway | None, listeners: Sequence[health.Check] = ()) -> FastAPI:
+    """/api/v1 for people; with a gateway, /REST for web-service senders on the same server; /healthz, /readyz
+    (database, migrations, spool, and the ``listeners`` the runtime started) and /metrics for operators."""
     app = create_app(services)
+    checks = [*health.database_checks(services.db), health.spool_check(services.settings.spool_dir), *listeners]
+    levels = []
     if gateway is not None:
         app.state.gateway = gateway
         app.include_router(webservice.router)
+        levels.append(Levels(partial(health.sessions_by_protocol, gateway.live), gateway.relay.backlog))
+    app.include_router(health.router(checks, levels))
     app.add_middleware(BodyLimit, limit_for=partial(body_limit, services.settings))
+    app.add_middleware(AccessLog)  # outermost: a request refused by BodyLimit is logged and counted too
     return app
 
 

@@ -101,6 +101,8 @@ class ErrorCode(StrEnum):
     UPLOAD_IN_PROGRESS = "UPLOAD_IN_PROGRESS"
     PROCESSING_FAILED = "PROCESSING_FAILED"
     COMMAND_NOT_ALLOWED = "COMMAND_NOT_ALLOWED"
+    ADDRESS_BANNED = "ADDRESS_BANNED"
+    TOO_MANY_SESSIONS = "TOO_MANY_SESSIONS"
 
 
 @dataclass(frozen=True)
@@ -215,6 +217,10 @@ _SPECS: dict[ErrorCode, ErrorSpec] = {
     ErrorCode.UPLOAD_IN_PROGRESS: ErrorSpec(409, "A file with this name is being uploaded; wait for it to end."),
     ErrorCode.COMMAND_NOT_ALLOWED: ErrorSpec(
         403, "This command is not offered: files are created only by STOR/put under a batch name."),
+    ErrorCode.ADDRESS_BANNED: ErrorSpec(
+        403, "Too many failed logins from this address: refused for a while (GGA_DEFENDER_BAN_S)."),
+    ErrorCode.TOO_MANY_SESSIONS: ErrorSpec(
+        429, "This technical user has too many sessions open (GGA_MAX_SESSIONS_PER_SENDER)."),
 }
 
 

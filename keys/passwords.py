@@ -1,9 +1,14 @@
-"""Password hashing with argon2id (argon2-cffi); hashes are re-made when the parameters change."""
+"""Password hashing with argon2id (argon2-cffi); hashes are re-made when the parameters change.
+
+Each check takes ``memory_cost`` KiB while it runs: at most ``at_once`` run together (the others wait), so a flood of
+logins costs time, not memory (GGA_PASSWORD_CHECKS_AT_ONCE).
+"""
 
 from __future__ import annotations
 
 import re
 import secrets
+import threading
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -23,18 +28,21 @@ class PasswordPolicy:
 
 
 class Passwords:
-    def __init__(self, time_cost: int = 3, memory_cost: int = 65536, parallelism: int = 4):
+    def __init__(self, time_cost: int = 3, memory_cost: int = 65536, parallelism: int = 4, at_once: int = 4):
         self.hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
+        self._slots = threading.BoundedSemaphore(max(1, at_once))
         # verifying against a hash of a random secret costs what a real check costs (no user enumeration)
         self._dummy = self.hasher.hash(secrets.token_hex(16))
 
     def hash(self, password: str) -> str:
-        return self.hasher.hash(password)
+        with self._slots:
+            return self.hasher.hash(password)
 
     def verify(self, stored_hash: str | None, password: str) -> bool:
         """True when it matches; with no stored hash, spends the same time and says False."""
         try:
-            return self.hasher.verify(stored_hash or self._dummy, password) and stored_hash is not None
+            with self._slots:
+                return self.hasher.verify(stored_hash or self._dummy, password) and stored_hash is not None
         except (VerificationError, InvalidHashError):
             return False
 

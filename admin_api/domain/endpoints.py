@@ -8,7 +8,7 @@ from admin_api.enterprise.service import domain_view
 from admin_api.enterprise.views import DomainView
 from admin_api.http import UNIT_OF_WORK, RowId, caller, services
 from admin_api.identity import Caller
-from admin_api.paging import PageRequest, page_request
+from admin_api.paging import PageRequest, known_query_only, page_request
 from admin_api.policy import Action
 from admin_api.schemas import PageOf
 from admin_api.user import queries, service
@@ -67,7 +67,8 @@ def list_users(domain_id: RowId, filters: UserFilters = Depends(user_filters),
             "page_size": paging.page_size}
 
 
-@router.get("/{domain_id}/users.csv", response_class=StreamingResponse, responses=CSV)
+@router.get("/{domain_id}/users.csv", response_class=StreamingResponse, responses=CSV,
+            dependencies=[Depends(known_query_only)])
 def export_users(domain_id: RowId, request: Request, filters: UserFilters = Depends(user_filters),
                  who: Caller = Depends(caller), session: Session = UNIT_OF_WORK) -> StreamingResponse:
     domain, _ = service.authorize_domain(session, who, Action.MANAGE_USERS, domain_id)

@@ -8,6 +8,7 @@ from admin_api.enterprise import service
 from admin_api.enterprise.views import CoMainManagerView, DomainView, EnterpriseView
 from admin_api.http import UNIT_OF_WORK, caller
 from admin_api.identity import Caller
+from admin_api.paging import known_query_only
 from admin_api.registration import service as registration
 from admin_api.registration.schemas import ManagerDesignation
 from admin_api.registration.views import MainAccessManagerView
@@ -53,7 +54,7 @@ def remove_co_main_manager(number: str, niss: str, who: Caller = Depends(caller)
     return Response(status_code=204)
 
 
-@router.get("/{number}/domains", response_model=list[DomainView])
+@router.get("/{number}/domains", response_model=list[DomainView], dependencies=[Depends(known_query_only)])
 def list_domains(number: str, who: Caller = Depends(caller), session: Session = UNIT_OF_WORK) -> list[dict]:
     return service.list_domains(session, who, number)
 

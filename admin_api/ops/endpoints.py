@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from admin_api import audit
 from admin_api.http import UNIT_OF_WORK, RowId, caller, services
 from admin_api.identity import Caller
-from admin_api.ops import submissions, transfers
+from admin_api.ops import defender, submissions, transfers
 from admin_api.ops.views import AuditRecordView, ReturnDelivered, SubmissionView, TransferView
 from admin_api.paging import PageRequest, page_request
 from admin_api.policy import Action, authorize
@@ -36,11 +36,17 @@ def list_transfers(sender: str | None = Query(None, pattern=r"^\d{6}$"),
                    environment: str | None = Query(None, pattern="^[RTS]$"),
                    result: str | None = Query(None, max_length=10), event: str | None = Query(None, max_length=12),
                    since: datetime | None = None, until: datetime | None = None,
+                   file_name: str | None = Query(None, max_length=128),
+                   ticket: str | None = Query(None, max_length=13),
+                   technical_user: str | None = Query(None, max_length=64),
                    paging: PageRequest = Depends(page_request), who: Caller = Depends(caller),
                    session: Session = UNIT_OF_WORK) -> dict:
+    """The transfer log, newest first. ``ticket``: the submission's decision and every line naming one of its
+    files (parts, GO, ACRF) for its sender."""
     authorize(session, who, Action.READ_TRANSFERS)
     return transfers.search(session, paging, sender=sender, application=application, environment=environment,
-                            result=result, event=event, since=since, until=until).model_dump()
+                            result=result, event=event, since=since, until=until, file_name=file_name,
+                            ticket=ticket, technical_user=technical_user).model_dump()
 
 
 @router.get("/transfers/{transfer_id}", response_model=TransferView)
@@ -104,3 +110,6 @@ async def _bounded_body(request: Request, limit: int) -> bytes:
 def _authorize(db: Database, who: Caller, action: Action) -> None:
     with db.read() as session:
         authorize(session, who, action)
+
+
+router.include_router(defender.router)  # GET/DELETE /defender/bans

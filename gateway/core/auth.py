@@ -10,6 +10,8 @@ import base64
 import hmac
 import time
 
+from gateway.core.defender import Defender, address_of
+from gateway.core.limits import RefusalBursts
 from gateway.core.session import GatewaySession
 from gateway.core.spool import Spool
 from gateway.core.tokens import ServiceTokens
@@ -20,19 +22,24 @@ from keys.passwords import Passwords
 from store.directory import SenderDirectory, SenderInfo
 
 WS_SUBJECT_PREFIX = "self-service:expeditor:"  # iss = sub of a web-service client assertion, then the number
+# refusals the defender counts: a wrong credential, not a right one refused for another reason (blocked sender...)
+COUNTED = frozenset({ErrorCode.LOGIN_FAILED, ErrorCode.ASSERTION_INVALID})
 
 
 class Authenticator:
     def __init__(self, directory: SenderDirectory, passwords: Passwords, spool: Spool, translog: TransferLog,
-                 tokens: ServiceTokens):
+                 tokens: ServiceTokens, defender: Defender):
         self.directory, self.passwords, self.spool = directory, passwords, spool
-        self.translog, self.tokens = translog, tokens
+        self.translog, self.tokens, self.defender = translog, tokens, defender
+        self.banned_bursts = RefusalBursts()  # a banned address's flood is a few log rows, not one per attempt
 
     # -- the three ways to log in ----------------------------------------------------------------------------
     def password(self, user: str, password: str, channel: str, protocol: str, remote: str, *,
                  secure: bool = True) -> GatewaySession:
         """A wrong password costs a known user exactly what it costs an unknown one. ``secure``: the connection is
-        encrypted (plain FTP is not, and is allowed only on channels marked ``plain_ftp``)."""
+        encrypted (plain FTP is not, and is allowed only on channels marked ``plain_ftp``). A banned address is
+        refused first, without a hash check (``ADDRESS_BANNED``)."""
+        self.check_address(user, protocol, remote, "password")
         found = self.directory.password_hash_of(user)  # one read and one hash check, known user or not
         if not self.passwords.verify(found[1] if found else None, password) or found is None:
             raise self.refused(user, protocol, remote, "password", ErrorCode.LOGIN_FAILED)
@@ -59,6 +66,7 @@ class Authenticator:
         """OAuth2 client credentials with a ``private_key_jwt`` assertion (RFC 7523) signed by a certificate of
         the sender's Web Service channel -> (session, opaque bearer token)."""
         issuer, sender = "-", None
+        self.check_address("-", "WS", remote, "private_key_jwt")
         try:
             issuer = _issuer(assertion)
             number = issuer.removeprefix(WS_SUBJECT_PREFIX)
@@ -99,11 +107,27 @@ class Authenticator:
     def log_accepted(self, session: GatewaySession, method: str) -> None:
         self.translog.record("login", "ok", protocol=session.protocol, method=method, **session.log_fields())
 
+    def check_address(self, user: str, protocol: str, remote: str, method: str) -> None:
+        """Raise ``ADDRESS_BANNED`` (logged) while the defender bans the remote address."""
+        try:
+            self.defender.check(remote)
+        except GGAError as err:
+            unlogged = self.banned_bursts.refused(address_of(remote))
+            if unlogged is not None:
+                self.translog.record("login", "refused", protocol=protocol, error_code=str(err.code),
+                                     technical_user=user[:64], remote_address=remote, method=method,
+                                     refused_unlogged=unlogged)
+            raise
+
     def refused(self, user: str, protocol: str, remote: str, method: str, code: ErrorCode,
                 **details: str) -> GGAError:
-        """Log a refused login; returns the error for the front end to raise or translate."""
+        """Log a refused login (a wrong credential also counts for the defender); returns the error for the front
+        end to raise or translate."""
         self.translog.record("login", "refused", protocol=protocol, error_code=str(code), technical_user=user[:64],
                              remote_address=remote, method=method, **details)
+        if code in COUNTED and self.defender.failed(remote, protocol) is not None:
+            self.translog.record("ban", "ok", protocol=protocol, error_code=str(ErrorCode.ADDRESS_BANNED),
+                                 remote_address=remote, technical_user=user[:64])
         return GGAError(code)
 
 

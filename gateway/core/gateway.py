@@ -8,6 +8,7 @@ from datetime import timedelta
 from cryptography import x509
 
 from gateway.core.auth import Authenticator
+from gateway.core.defender import Defender
 from gateway.core.events import EventBus, InProcessBus
 from gateway.core.live import LiveSessions
 from gateway.core.relay import AmqpPublisher, BusPublisher, EventRelay
@@ -42,6 +43,7 @@ class Gateway:
     bus: EventBus
     live: LiveSessions
     relay: EventRelay
+    defender: Defender
 
     @classmethod
     def build(cls, settings: Settings, db: Database, passwords: Passwords, bus: EventBus | None = None) -> Gateway:
@@ -57,14 +59,18 @@ class Gateway:
         pipeline = IntakePipeline(db, directory, spool, translog, returns, verification_policy(settings),
                                   settings.max_file_age_days, owner=settings.resolved_instance_id,
                                   give_up=timedelta(hours=settings.processing_give_up_h), on_event=relay.wake)
-        auth = Authenticator(directory, passwords, spool, translog, ServiceTokens(db))
+        defender = Defender(db, settings)
+        auth = Authenticator(directory, passwords, spool, translog, ServiceTokens(db), defender)
+        live = LiveSessions(directory, translog, settings.session_check_s, db, settings.resolved_instance_id,
+                            settings.max_sessions_per_sender)
         return cls(settings, directory, spool, translog, auth, Transfers(pipeline, translog, settings), returns,
-                   pipeline, identity, bus, LiveSessions(directory, translog, settings.session_check_s), relay)
+                   pipeline, identity, bus, live, relay, defender)
 
     def start(self) -> int:
         """The background work every instance runs: the outbox relay and the lease loop (which takes up, now and
         every few seconds, whatever a stop or a failure left). Returns how many submissions it took up now."""
         owner = self.settings.resolved_instance_id
+        self.live.forget_instance()  # session rows a crash of this instance left
         for leftover in clear_leftovers(self.spool.root / "mailboxes", owner, self.pipeline.is_recorded):
             self.translog.record("upload", "incomplete", error_code=str(ErrorCode.UPLOAD_INCOMPLETE),
                                  file_name=leftover.name, sender_number=leftover.parts[-4],

@@ -1,46 +1,83 @@
-"""Sessions open on this instance, each with a way to end it.
+"""Sessions open on this instance, each with a way to end it, and a row per session in ``live_sessions``.
 
 A block is a row in the database, so a watch on every instance ends the sessions of a sender blocked anywhere:
-within ``GGA_SESSION_CHECK_S`` plus the time a front end needs to close a connection.
+within ``GGA_SESSION_CHECK_S`` plus the time a front end needs to close a connection. The session rows cap the
+sessions of one technical user across instances (``GGA_MAX_SESSIONS_PER_SENDER``); an instance removes its own rows
+when it starts (what a crash left) and when it stops.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import threading
 from collections.abc import Callable
 
+from sqlalchemy import delete, func, select
+
 from gateway.core.session import GatewaySession
 from gateway.core.translog import TransferLog
-from kernel.errors import ErrorCode
+from kernel.errors import ErrorCode, GGAError
+from store.database import Database
 from store.directory import SenderDirectory
+from store.models import LiveSession, Sender
 
 log = logging.getLogger("gga.sessions")
 
 
 class LiveSessions:
-    def __init__(self, directory: SenderDirectory, translog: TransferLog, every_s: float):
+    def __init__(self, directory: SenderDirectory, translog: TransferLog, every_s: float, db: Database,
+                 instance: str, max_per_sender: int = 0):
         self.directory, self.translog, self.every_s = directory, translog, every_s
+        self.db, self.instance, self.max_per_sender = db, instance, max_per_sender
         self._sessions: dict[int, tuple[GatewaySession, Callable[[], None]]] = {}
-        self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._watch: threading.Thread | None = None
 
     def add(self, session: GatewaySession, end: Callable[[], None]) -> int:
-        """Register a session; ``end`` must be safe to call from any thread (it closes the connection)."""
+        """Register a session; ``end`` must be safe to call from any thread (it closes the connection). Blocking
+        (database). Past the sender's cap: ``TOO_MANY_SESSIONS``, logged, and nothing registered."""
+        try:
+            key = self._claim(session)
+        except GGAError as err:
+            self.translog.record("session", "refused", protocol=session.protocol, error_code=str(err.code),
+                                 max_sessions=self.max_per_sender, **session.log_fields())
+            raise
         with self._lock:
-            key = next(self._ids)
             self._sessions[key] = (session, end)
             if self._watch is None and not self._stopping.is_set():
                 self._watch = threading.Thread(target=self._run, name="session-watch", daemon=True)
                 self._watch.start()
         return key
 
+    def _claim(self, session: GatewaySession) -> int:
+        """The session's row, counted with the sender's others on every instance: racing logins of one sender
+        queue on its row (FOR UPDATE on PostgreSQL, the write lock on SQLite)."""
+        sender_id = session.sender.id
+        with self.db.session() as db:
+            db.execute(select(Sender.id).where(Sender.id == sender_id).with_for_update())
+            open_now = db.scalar(select(func.count()).select_from(LiveSession)
+                                 .where(LiveSession.sender_id == sender_id)) or 0
+            if 0 < self.max_per_sender <= open_now:
+                raise GGAError(ErrorCode.TOO_MANY_SESSIONS, f"At most {self.max_per_sender} sessions at once for "
+                               f"one technical user; close one first.", {"max_sessions": self.max_per_sender})
+            row = LiveSession(sender_id=sender_id, instance=self.instance, protocol=session.protocol,
+                              remote_address=session.remote[:64])
+            db.add(row)
+            db.flush()
+            return row.id
+
     def remove(self, key: int) -> None:
+        """Blocking (database)."""
         with self._lock:
             self._sessions.pop(key, None)
+        with self.db.session() as db:
+            db.execute(delete(LiveSession).where(LiveSession.id == key))
+
+    def forget_instance(self) -> int:
+        """Remove this instance's session rows (at start: what a crash left; at stop). Blocking."""
+        with self.db.session() as db:
+            return db.execute(delete(LiveSession).where(LiveSession.instance == self.instance)).rowcount
 
     def count(self) -> int:
         with self._lock:
@@ -76,3 +113,4 @@ class LiveSessions:
         self._stopping.set()
         if self._watch is not None:
             self._watch.join(timeout=5)
+        self.forget_instance()

@@ -1,13 +1,13 @@
-"""The transfer log: one row in the database and one JSON line in the log for every step."""
+"""The transfer log: one row in the database, one JSON line in the log and its metrics for every step."""
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from gateway.core import metrics
 from store.database import Database
 from store.models import TransferEvent
 
@@ -27,10 +27,11 @@ class TransferLog:
     def add(self, session: Session, event: str, result: str, *, protocol: str = "-", error_code: str | None = None,
             **fields: Any) -> dict[str, Any]:
         """The row, in the caller's transaction (a step and its log row are committed together); returns the
-        JSON line to ``emit`` once that transaction is committed."""
+        JSON line to ``emit`` once that transaction is committed. ``latency_s`` (a submission's GO to its ACRF)
+        goes to the log line and the metrics only."""
         row = TransferEvent(event=event, result=result, protocol=protocol, error_code=error_code,
                             **{k: v for k, v in fields.items() if k in _COLUMNS})
-        extra = {k: v for k, v in fields.items() if k not in _COLUMNS and v is not None}
+        extra = {k: v for k, v in fields.items() if k not in _COLUMNS and k not in _LINE_ONLY and v is not None}
         if extra:
             row.details = extra
         session.add(row)
@@ -40,8 +41,14 @@ class TransferLog:
 
     @staticmethod
     def emit(line: dict[str, Any]) -> None:
-        log.info(json.dumps(line, default=str, ensure_ascii=False))
+        """Log the committed step (the event is the message, the rest its context) and count it."""
+        log.info(line["event"], extra={"context": {k: v for k, v in line.items() if k != "event"}})
+        try:
+            metrics.count_transfer(line)
+        except Exception:  # a metric must never fail a transfer
+            log.exception("counting %s", line.get("event"))
 
 
 _COLUMNS = {"sender_number", "technical_user", "remote_address", "file_name", "application", "environment", "size",
             "sha256", "duration_ms", "details"}
+_LINE_ONLY = {"latency_s"}

@@ -50,7 +50,13 @@ class GatewayAuthorizer:
             session = self.gateway.auth.password(username, password, "FTP", "FTPS" if tls else "FTP",
                                                  handler.remote, secure=tls)
         except GGAError as err:  # refused and logged by the authenticator; the reply names no more than needed
+            if err.code == ErrorCode.ADDRESS_BANNED:  # says nothing of the password: it was not checked
+                raise AuthenticationFailed(f"{err.code}: {err.message}") from err
             raise AuthenticationFailed(LOGIN_REFUSED) from err  # same reply, same delay (TLS_REQUIRED too)
+        try:
+            handler.live_key = self.gateway.live.add(session, handler.end_from_any_thread)
+        except GGAError as err:  # past the sender's cap (logged): 530 with the code
+            raise AuthenticationFailed(f"{err.code}: {err.message}") from err
         handler.gga_session = session
         self.homes[username] = str(session.home)
         handler.tls_data_required = tls  # once the control channel is protected, data must be too (PROT P)
@@ -233,6 +239,12 @@ class GatewayFTPHandler(TLS_FTPHandler):
 
     # -- logins ------------------------------------------------------------------------------------------------
     def ftp_USER(self, line: str) -> None:
+        try:  # a banned address is sent away before it may send a password
+            self.gateway.auth.check_address(line[:64], "FTP", self.remote, "connect")
+        except GGAError as err:
+            self.respond(f"421 {err.code}: {err.message}", logfun=logger.info)
+            self.close_when_done()
+            return
         if not self._ssl_established and not self.gateway.directory.any_plain_ftp():
             # no sender may log in without TLS here: the password is never asked for in clear
             self.gateway.auth.refused(line[:64], "FTP", self.remote, "password", ErrorCode.TLS_REQUIRED)
@@ -249,9 +261,6 @@ class GatewayFTPHandler(TLS_FTPHandler):
     def on_login_failed(self, username: str, password: str) -> None:
         if self.attempted_logins >= self.max_login_attempts:  # pyftpdlib has answered and is closing
             self.gateway.auth.refused(username[:64], "FTP", self.remote, "password", ErrorCode.TOO_MANY_LOGIN_TRIES)
-
-    def on_login(self, username: str) -> None:
-        self.live_key = self.gateway.live.add(self.gga_session, self.end_from_any_thread)
 
     def end_from_any_thread(self) -> None:
         """How LiveSessions ends this connection (a blocked sender) from its watch thread."""

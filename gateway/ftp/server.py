@@ -150,6 +150,7 @@ class FTPFrontEnd:
             "gateway": self.gateway, "authorizer": GatewayAuthorizer(self.gateway),
             "passive_ports": passive_range(settings.ftp_passive_ports), "ssl_context": tls_context(settings),
             "dtp_handler": dtp, "timeout": settings.idle_timeout_s, "max_login_attempts": settings.max_login_tries,
+            "masquerade_address": settings.ftp_masquerade_address,  # what PASV tells clients outside a container
         })
         self.server = GatewayFTPServer(host_port(settings.ftp_bind), handler, ioloop=IOLoop())
         self.server.max_cons = 512

@@ -57,6 +57,8 @@ class GatewaySSHServer(asyncssh.SSHServer):
         self.key_tried = False
         self.password_failures = 0
         self.live_key: int | None = None
+        self.key_live: int | None = None  # the session row claimed by a login (a matching key: before it completes)
+        self.lost = False
         self.activity = Activity()
         self.idle_timer: asyncio.TimerHandle | None = None
 
@@ -98,8 +100,8 @@ class GatewaySSHServer(asyncssh.SSHServer):
     def connection_lost(self, exc: Exception | None) -> None:
         if self.idle_timer is not None:
             self.idle_timer.cancel()
-        if self.live_key is not None:
-            self.gateway.live.remove(self.live_key)
+        self.lost = True
+        self._forget_live()
         if self.conn is not None and self.address:
             self.listener.connections.discard(self.conn)
             self.listener.per_address.release(self.address)
@@ -108,21 +110,51 @@ class GatewaySSHServer(asyncssh.SSHServer):
             in_background(self.gateway.auth.refused, self.user, "SFTP", self.remote, "publickey",
                           ErrorCode.LOGIN_FAILED)
 
-    def begin_auth(self, username: str) -> bool:
+    def _forget_live(self) -> None:
+        """The session rows this connection claimed (a key may have matched without a completed login)."""
+        for key in {self.live_key, self.key_live} - {None}:
+            in_background(self.gateway.live.remove, key)
+        self.live_key = self.key_live = None
+
+    async def begin_auth(self, username: str) -> bool:
+        """A banned address is disconnected here, before any password or key is looked at."""
         self.user = username
+        try:
+            await asyncio.to_thread(self.gateway.auth.check_address, username, "SFTP", self.remote, "connect")
+        except GGAError as err:
+            self._refuse_login(err)
         return True
+
+    def _refuse_login(self, err: GGAError) -> None:
+        """Disconnect with the code: a ban, or too many sessions (already logged)."""
+        if self.conn is not None:
+            reason = asyncssh.DISC_TOO_MANY_CONNECTIONS if err.code == ErrorCode.TOO_MANY_SESSIONS \
+                else asyncssh.DISC_NO_MORE_AUTH_METHODS_AVAILABLE
+            self.conn.disconnect(reason, f"{err.code}: {err.message}")
 
     def password_auth_supported(self) -> bool:
         return True
 
     async def validate_password(self, username: str, password: str) -> bool:
+        end = self._end_from_any_thread()
         try:
             session = await asyncio.to_thread(self.gateway.auth.password, username, password, "SFTP", "SFTP",
                                               self.remote)
-        except GGAError:
-            await self._password_failed(username)  # refused and logged by the authenticator
+        except GGAError as err:  # refused and logged by the authenticator
+            if err.code == ErrorCode.ADDRESS_BANNED:
+                self._refuse_login(err)
+            else:
+                await self._password_failed(username)
             return False
-        self._attach(session)
+        try:
+            self.key_live = await asyncio.to_thread(self.gateway.live.add, session, end)
+        except GGAError as err:
+            self._refuse_login(err)
+            return False
+        if self.lost:  # the connection ended while its row was being written
+            self._forget_live()
+            return False
+        self._attach(session, self.key_live)
         return True
 
     async def _password_failed(self, username: str) -> None:
@@ -141,8 +173,15 @@ class GatewaySSHServer(asyncssh.SSHServer):
 
     async def validate_public_key(self, username: str, key: asyncssh.SSHKey) -> bool:
         self.key_tried = True
-        session = await asyncio.to_thread(self._key_session, username, key.public_data)
-        if session is None:
+        end = self._end_from_any_thread()
+        try:
+            session = await asyncio.to_thread(self._key_session, username, key.public_data, end)
+        except GGAError as err:
+            self._refuse_login(err)
+            return False
+        if self.lost:
+            self._forget_live()
+        if session is None or self.lost:
             return False
         if LEGACY_RSA in key.all_sig_algorithms and not self.gateway.settings.sftp_allow_ssh_rsa:
             # asyncssh would accept SHA-1 "ssh-rsa" signatures from this key: only when configured
@@ -150,24 +189,30 @@ class GatewaySSHServer(asyncssh.SSHServer):
         self.key_session = session
         return True
 
-    def _key_session(self, username: str, key_data: bytes) -> GatewaySession | None:
+    def _key_session(self, username: str, key_data: bytes, end) -> GatewaySession | None:  # type: ignore[no-untyped-def]
+        """The registered key's session, counted against the sender's cap once (asyncssh asks twice)."""
         sender = self.gateway.auth.public_key(username, key_data, "SFTP")
-        return self.gateway.auth.session(sender, "SFTP", "SFTP", self.remote) if sender else None
+        if sender is None:
+            return None
+        session = self.gateway.auth.session(sender, "SFTP", "SFTP", self.remote)
+        if self.key_live is None:
+            self.key_live = self.gateway.live.add(session, end)
+        return session
 
     def auth_completed(self) -> None:
         # asyncssh offers a key twice (query, then signature): the login is logged once it is complete
-        if self.session is None and self.key_session is not None:
-            self._attach(self.key_session)
+        if self.session is None and self.key_session is not None and self.key_live is not None:
+            self._attach(self.key_session, self.key_live)
             logged = in_background(self.gateway.auth.log_accepted, self.key_session, "publickey")
             if self.conn is not None:  # the SFTP server waits for it: the login row comes before any transfer's
                 self.conn.set_extra_info(gga_login_logged=logged)
 
-    def _attach(self, session: GatewaySession) -> None:
+    def _attach(self, session: GatewaySession, live_key: int) -> None:
+        self.live_key = live_key  # removed when the connection ends
         if self.conn is not None:
             self.session = session
             self.conn.set_extra_info(gga_session=session)
             self.activity.touch()
-            self.live_key = self.gateway.live.add(session, self._end_from_any_thread())
 
     def _end_from_any_thread(self):  # type: ignore[no-untyped-def]
         """How LiveSessions ends this connection (a blocked sender) from its watch thread."""

@@ -1,6 +1,7 @@
 """SQLAlchemy models. Import this package to register every table on ``Base.metadata``."""
 
 from store.models.base import Base
+from store.models.defence import DefenderAddress, LiveSession
 from store.models.people import (
     CoMainManager,
     Domain,
@@ -29,10 +30,12 @@ __all__ = [
     "ChannelApplication",
     "ChannelCertificate",
     "CoMainManager",
+    "DefenderAddress",
     "Domain",
     "DomainApplication",
     "Enterprise",
     "LegalFunction",
+    "LiveSession",
     "OutboxEvent",
     "OutboxMail",
     "Person",

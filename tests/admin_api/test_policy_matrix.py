@@ -85,6 +85,8 @@ MATRIX: list[tuple[str, str, str, object, set[str]]] = [
     ("GET", "/submissions", "/submissions", None, {"ops"}),
     ("GET", "/gateway/certificate", "/gateway/certificate", None, PUBLIC),
     ("POST", "/returns", "/returns?sender_number={w.sender}&application=DMFA&environment=T", None, {"ops"}),
+    ("GET", "/defender/bans", "/defender/bans", None, {"ops"}),
+    ("DELETE", "/defender/bans/{address}", "/defender/bans/203.0.113.9", None, {"ops"}),
 ]
 
 

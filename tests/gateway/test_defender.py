@@ -1,0 +1,164 @@
+"""The defender and the session caps over the real protocols: failed SFTP logins ban the address on SFTP, FTP and
+the web service; ops list and lift the ban; an allow-listed or other address is not hit; a ban survives a restart;
+at most GGA_MAX_SESSIONS_PER_SENDER sessions per technical user."""
+
+from __future__ import annotations
+
+import asyncio
+import ftplib
+import time
+
+import asyncssh
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from store.models import LiveSession
+from tests.gateway.harness import GatewayHarness, error_codes, log_rows, sftp_call
+from tests.gateway.test_ftp import tls_client
+from tests.gateway.test_webservice import assertion, token_call
+
+
+def guess(port: int, user: str, tries: int, source: str = "127.0.0.1") -> tuple[int, str]:
+    """Wrong passwords over as many connections as it takes (3 per connection): (passwords sent, last reason)."""
+    sent: list[str] = []
+
+    class Guesser(asyncssh.SSHClient):
+        def password_auth_requested(self) -> str | None:
+            if len(sent) >= tries:
+                return None
+            sent.append(f"Wrong-Password-{len(sent)}")
+            return sent[-1]
+
+    async def one() -> str:
+        try:
+            await asyncssh.connect("127.0.0.1", port, username=user, known_hosts=None, client_keys=None,
+                                   client_factory=Guesser, local_addr=(source, 0))
+        except asyncssh.DisconnectError as err:
+            return err.reason
+        except asyncssh.PermissionDenied:
+            return "PermissionDenied"
+        return "logged in"
+
+    reason = ""
+    while len(sent) < tries and not reason.startswith("ADDRESS_BANNED"):
+        reason = asyncio.run(one())
+    return len(sent), reason
+
+
+def sftp_login(harness: GatewayHarness, kit, source: str = "127.0.0.1") -> str:  # type: ignore[no-untyped-def]
+    """Log in with the right password: "ok" or the disconnect reason."""
+    async def run() -> str:
+        try:
+            async with await asyncssh.connect("127.0.0.1", harness.port, username=kit.technical_user,
+                                              password=kit.password, client_keys=None, known_hosts=None,
+                                              local_addr=(source, 0)) as conn, conn.start_sftp_client() as sftp:
+                await sftp.listdir("/")
+                return "ok"
+        except asyncssh.DisconnectError as err:
+            return err.reason
+
+    return asyncio.run(run())
+
+
+def ops_client(harness: GatewayHarness, auth) -> httpx.Client:  # type: ignore[no-untyped-def]
+    """The ops role, calling from 127.0.0.2 (not the banned address)."""
+    from tests import factories
+
+    return httpx.Client(base_url=harness.http_url + "/api/v1", timeout=10,
+                        headers=auth(factories.niss(1955, 5, 5, 5), roles=["ops"]),
+                        transport=httpx.HTTPTransport(local_address="127.0.0.2"))
+
+
+def test_failed_sftp_logins_ban_the_address_everywhere_until_lifted(harness, kit, db, auth):
+    sent, reason = guess(harness.port, kit.technical_user, 12)
+    assert reason.startswith("ADDRESS_BANNED"), reason
+    assert sent <= 12
+    assert error_codes(log_rows(db, event="login")).count("LOGIN_FAILED") == 10  # GGA_DEFENDER_MAX_FAILURES
+    assert [(r.protocol, r.remote_address.rsplit(":", 1)[0]) for r in log_rows(db, event="ban")] == [
+        ("SFTP", "127.0.0.1")]
+
+    # refused on every protocol, the right password included
+    assert sftp_login(harness, kit).startswith("ADDRESS_BANNED")
+    with pytest.raises(ftplib.error_temp, match="421 ADDRESS_BANNED"):
+        tls_client(harness, kit)
+    response = token_call(harness, assertion(harness, kit))
+    assert response.status_code == 403 and response.json()["error"]["code"] == "ADDRESS_BANNED"
+    # another address is not hit
+    assert sftp_login(harness, kit, source="127.0.0.2") == "ok"
+
+    with ops_client(harness, auth) as ops:
+        bans = ops.get("/defender/bans").json()["items"]
+        assert [b["address"] for b in bans] == ["127.0.0.1"]
+        assert ops.delete("/defender/bans/127.0.0.1").status_code == 204
+        assert ops.get("/defender/bans").json()["items"] == []
+        assert ops.delete("/defender/bans/127.0.0.1").status_code == 404
+    assert sftp_login(harness, kit) == "ok"
+    tls_client(harness, kit).quit()
+    assert token_call(harness, assertion(harness, kit)).status_code == 200
+
+
+@pytest.mark.parametrize("limits", [{"defender_max_failures": 3, "defender_allow": "10.0.0.0/8, 127.0.0.0/8"}])
+def test_an_allow_listed_network_is_never_banned(harness, kit, db):
+    sent, reason = guess(harness.port, kit.technical_user, 9)
+    assert sent == 9 and reason.startswith("TOO_MANY_LOGIN_TRIES")
+    assert log_rows(db, event="ban") == []
+    assert sftp_login(harness, kit) == "ok"
+
+
+@pytest.mark.parametrize("limits", [{"defender_max_failures": 3}])
+def test_a_ban_survives_a_restart_and_holds_on_every_instance(harness, kit, db, services):
+    sent, reason = guess(harness.port, kit.technical_user, 6)
+    assert sent == 3 and reason.startswith(("ADDRESS_BANNED", "TOO_MANY_LOGIN_TRIES"))
+    assert sftp_login(harness, kit).startswith("ADDRESS_BANNED")
+
+    other = GatewayHarness(services)  # a second instance on the same database
+    other.settings = harness.settings.model_copy(update={"instance_id": "other"})
+    other.start()
+    try:
+        assert sftp_login(other, kit).startswith("ADDRESS_BANNED")
+    finally:
+        other.stop()
+
+    harness.stop()  # a restart of the first
+    harness.start()
+    assert sftp_login(harness, kit).startswith("ADDRESS_BANNED")
+    with pytest.raises(ftplib.error_temp, match="421 ADDRESS_BANNED"):
+        tls_client(harness, kit)
+
+
+def _open_rows(db) -> int:  # type: ignore[no-untyped-def]
+    with db.session() as session:
+        return session.scalar(select(func.count()).select_from(LiveSession)) or 0
+
+
+@pytest.mark.parametrize("limits", [{"max_sessions_per_sender": 2}])
+def test_sessions_per_sender_are_capped_across_protocols(harness, kit, db):
+    async def run() -> None:
+        from tests.gateway.harness import _connect
+
+        first = await _connect(harness.port, kit)
+        ftp = await asyncio.to_thread(tls_client, harness, kit)
+        assert _open_rows(db) == 2
+        with pytest.raises(asyncssh.DisconnectError, match="TOO_MANY_SESSIONS"):
+            await _connect(harness.port, kit)  # by key
+        with pytest.raises(asyncssh.DisconnectError, match="TOO_MANY_SESSIONS"):
+            await _connect(harness.port, kit, password=kit.password)
+        with pytest.raises(ftplib.error_perm, match="530 TOO_MANY_SESSIONS"):
+            await asyncio.to_thread(tls_client, harness, kit)
+        first.close()
+        await first.wait_closed()
+        deadline = time.monotonic() + 5
+        while _open_rows(db) > 1 and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert await asyncio.to_thread(sftp_call, harness.port, kit, lambda sftp: sftp.listdir("/")) is not None
+        await asyncio.to_thread(ftp.quit)
+
+    asyncio.run(run())
+    refused = log_rows(db, event="session")
+    assert error_codes(refused) == ["TOO_MANY_SESSIONS"] * 3
+    assert sorted(r.protocol for r in refused) == ["FTPS", "SFTP", "SFTP"]
+    deadline = time.monotonic() + 5
+    while _open_rows(db) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _open_rows(db) == 0  # every session's row is gone with it

@@ -1,0 +1,124 @@
+"""Retention removes what is older than the settings, and nothing else; one instance at a time runs it."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from prometheus_client import REGISTRY
+from sqlalchemy import func, select
+
+from gateway.retention import exclusive, run_exclusive, run_retention
+from kernel.clock import utcnow
+from store.models import Domain, Enterprise, Sender, ServiceToken, TransferEvent, UsedAssertion
+
+DAY = 86400
+
+
+def make(path: Path, age_s: float) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"x")
+    stamp = time.time() - age_s
+    os.utime(path, (stamp, stamp))
+    return path
+
+
+def age(path: Path, age_s: float) -> None:
+    stamp = time.time() - age_s
+    os.utime(path, (stamp, stamp), follow_symlinks=False)
+
+
+def test_files_older_than_the_settings_go_and_nothing_else(db, settings):
+    spool = settings.spool_dir
+    home = spool / "mailboxes" / "123456" / "SFTP"
+    old_return = [make(home / folder / f"ACRF.{folder}", 31 * DAY) for folder in ("OUT", "OUTTEST", "OUTTEST-S")]
+    young_return = make(home / "OUT" / "NOTI.young", 29 * DAY)
+    old_upload = make(home / "IN" / "FI.old", 400 * DAY)  # not a return folder: processing's, never retention's
+    old_rejected = make(spool / "rejected" / "123456" / "T1" / "FI.x", 91 * DAY)
+    age(old_rejected.parent, 91 * DAY)
+    young_rejected = make(spool / "rejected" / "123456" / "T2" / "FI.y", 89 * DAY)
+    old_cancelled = make(spool / "cancelled" / "123456" / "FI.z", 91 * DAY)
+    young_cancelled = make(spool / "cancelled" / "123456" / "FI.w", 10 * DAY)
+    applications = make(settings.resolved_data_dir / "applications" / "DMFA" / "R" / "T3" / "FI.a", 999 * DAY)
+
+    before = REGISTRY.get_sample_value("gga_retention_purged_total", {"kind": "returns"}) or 0
+    counts = run_retention(db, spool, settings)
+
+    assert {k: counts[k] for k in ("returns", "rejected", "cancelled")} == {"returns": 3, "rejected": 1,
+                                                                           "cancelled": 1}
+    assert not any(p.exists() for p in (*old_return, old_rejected, old_cancelled))
+    assert not old_rejected.parent.exists()  # the emptied ticket folder goes too
+    assert all(p.exists() for p in (young_return, old_upload, young_rejected, young_cancelled, applications))
+    assert (home / "OUT").is_dir() and (spool / "cancelled" / "123456").is_dir()
+    assert REGISTRY.get_sample_value("gga_retention_purged_total", {"kind": "returns"}) == before + 3
+
+
+def test_orphan_partial_files_go_live_uploads_stay(db, settings):
+    settings.idle_timeout_s = 300
+    partial = settings.spool_dir / "mailboxes" / "123456" / "SFTP" / ".partial"
+    own = partial / "@host-8022"
+    # a dead instance's upload: claimed, nobody wrote for more than twice the idle timeout
+    dead = make(own / "aaaa.FI.dead", 601)
+    os.symlink("@host-8022/aaaa.FI.dead", partial / "FI.dead")
+    age(partial / "FI.dead", 601)
+    # a live upload: claimed and written to a moment ago
+    live = make(own / "bbbb.FI.live", 5)
+    os.symlink("@host-8022/bbbb.FI.live", partial / "FI.live")
+    # data whose claim is gone (the claim was released or taken over), old
+    unclaimed = make(own / "cccc.FI.gone", 700)
+    # a dangling old claim, and a fresh data file whose claim is about to be made
+    os.symlink("@host-8022/dddd.FI.dangling", partial / "FI.dangling")
+    age(partial / "FI.dangling", 700)
+    fresh = make(own / "eeee.FI.fresh", 0)
+
+    counts = run_retention(db, settings.spool_dir, settings)
+
+    assert counts["partial"] == 2
+    assert not dead.exists() and not os.path.lexists(partial / "FI.dead") and not unclaimed.exists()
+    assert not os.path.lexists(partial / "FI.dangling")
+    assert live.exists() and (partial / "FI.live").exists() and fresh.exists()
+
+
+def test_rows_older_than_the_settings_go_and_nothing_else(db, settings):
+    now = utcnow()
+    with db.session() as session:
+        session.add(Enterprise(number="0123456749", name="E"))
+        session.flush()
+        domain = Domain(enterprise_number="0123456749", name="D", identifier="1-1")
+        session.add(domain)
+        session.flush()
+        sender = Sender(number="123456", domain_id=domain.id, contact={}, technical_user="EXPuser1",
+                        technical_user_key="expuser1", password_hash="-")
+        session.add(sender)
+        session.flush()
+        for days, name in ((401, "old"), (399, "young")):
+            session.add(TransferEvent(at=now - timedelta(days=days), event="upload", protocol="SFTP", result="ok",
+                                      file_name=name))
+        session.add_all([UsedAssertion(jti="expired", expires_at=now - timedelta(seconds=1)),
+                         UsedAssertion(jti="valid", expires_at=now + timedelta(minutes=5)),
+                         ServiceToken(token_hash="a" * 64, sender_id=sender.id, expires_at=now - timedelta(seconds=1)),
+                         ServiceToken(token_hash="b" * 64, sender_id=sender.id, expires_at=now + timedelta(hours=1))])
+
+    counts = run_retention(db, settings.spool_dir, settings, now)
+
+    assert {k: counts[k] for k in ("transfer_log", "used_assertions", "service_tokens")} == {
+        "transfer_log": 1, "used_assertions": 1, "service_tokens": 1}
+    with db.read() as session:
+        assert session.scalars(select(TransferEvent.file_name)).all() == ["young"]
+        assert session.scalars(select(UsedAssertion.jti)).all() == ["valid"]
+        assert session.scalars(select(ServiceToken.token_hash)).all() == ["b" * 64]
+        assert session.scalar(select(func.count()).select_from(Sender)) == 1
+
+
+def test_one_instance_at_a_time(db, settings, caplog):
+    caplog.set_level(logging.INFO, logger="gga.retention")
+    with exclusive(db) as first:
+        assert first
+        with exclusive(db) as second:  # another instance (another connection / open file) meanwhile
+            assert not second
+        assert run_exclusive(db, settings.spool_dir, settings) is None
+    assert run_exclusive(db, settings.spool_dir, settings) is not None
+    assert any("retention purged 0 returns" in r.getMessage() for r in caplog.records)
