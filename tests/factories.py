@@ -28,3 +28,19 @@ def registry_extract(enterprises: dict[str, list[str]], persons: dict[str, tuple
                                                     "end": None} for lr in lrs]}
                         for number, lrs in enterprises.items()],
     }
+
+
+def bare_sender(session):  # type: ignore[no-untyped-def]
+    """Enterprise 0123456749, a domain and sender 123456 (EXPuser1): the least rows a transfer-log row can name."""
+    from store.models import Domain, Enterprise, Sender
+
+    session.add(Enterprise(number="0123456749", name="E"))
+    session.flush()
+    domain = Domain(enterprise_number="0123456749", name="D", identifier="1-1")
+    session.add(domain)
+    session.flush()
+    sender = Sender(number="123456", domain_id=domain.id, contact={}, technical_user="EXPuser1",
+                    technical_user_key="expuser1", password_hash="-")
+    session.add(sender)
+    session.flush()
+    return sender

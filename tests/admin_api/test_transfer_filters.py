@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from store.models import Domain, Enterprise, ReceivedFile, Sender, Submission, TransferEvent
+from store.models import ReceivedFile, Submission, TransferEvent
+from tests import factories
 
 GO = "GO.DMFA.123456.20260101.00001.R.1.1"
 FI = "FI.DMFA.123456.20260101.00001.R.1.1"
@@ -17,15 +18,7 @@ def log(db) -> None:
     """Sender 123456 (EXPuser1) submitted GO + FI (ticket T-1), got an ACRF and downloaded it; sender 654321 used
     the same file name; one unrelated login."""
     with db.session() as session:
-        session.add(Enterprise(number="0123456749", name="E"))
-        session.flush()
-        domain = Domain(enterprise_number="0123456749", name="D", identifier="1-1")
-        session.add(domain)
-        session.flush()
-        sender = Sender(number="123456", domain_id=domain.id, contact={}, technical_user="EXPuser1",
-                        technical_user_key="expuser1", password_hash="-")
-        session.add(sender)
-        session.flush()
+        sender = factories.bare_sender(session)
         files = [ReceivedFile(sender_id=sender.id, channel="SFTP", folder="IN", name=name, kind=name[:2],
                               base="DMFA.123456.20260101.00001", path="/x") for name in (GO, FI)]
         session.add_all(files)

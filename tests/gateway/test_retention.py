@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 
 from gateway.retention import exclusive, run_exclusive, run_retention
 from kernel.clock import utcnow
-from store.models import Domain, Enterprise, Sender, ServiceToken, TransferEvent, UsedAssertion
+from store.models import Sender, ServiceToken, TransferEvent, UsedAssertion
+from tests import factories
 
 DAY = 86400
 
@@ -85,15 +86,7 @@ def test_orphan_partial_files_go_live_uploads_stay(db, settings):
 def test_rows_older_than_the_settings_go_and_nothing_else(db, settings):
     now = utcnow()
     with db.session() as session:
-        session.add(Enterprise(number="0123456749", name="E"))
-        session.flush()
-        domain = Domain(enterprise_number="0123456749", name="D", identifier="1-1")
-        session.add(domain)
-        session.flush()
-        sender = Sender(number="123456", domain_id=domain.id, contact={}, technical_user="EXPuser1",
-                        technical_user_key="expuser1", password_hash="-")
-        session.add(sender)
-        session.flush()
+        sender = factories.bare_sender(session)
         for days, name in ((401, "old"), (399, "young")):
             session.add(TransferEvent(at=now - timedelta(days=days), event="upload", protocol="SFTP", result="ok",
                                       file_name=name))
