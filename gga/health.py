@@ -19,7 +19,6 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from gateway.core import metrics
-from gateway.core.live import LiveSessions
 from store.database import Database, heads
 
 Check = tuple[str, Callable[[], str | None]]
@@ -67,15 +66,6 @@ def run_checks(checks: Iterable[Check]) -> dict[str, str]:
         if problem:
             failing[name] = problem
     return failing
-
-
-def sessions_by_protocol(live: LiveSessions) -> dict[str, int]:
-    with live._lock:  # a snapshot; LiveSessions has no per-protocol count of its own
-        sessions = [session for session, _ in live._sessions.values()]
-    counts = {"SFTP": 0, "FTP": 0, "FTPS": 0}
-    for session in sessions:
-        counts[session.protocol] = counts.get(session.protocol, 0) + 1
-    return counts
 
 
 def router(checks: Sequence[Check], levels: Sequence[metrics.Levels] = ()) -> APIRouter:

@@ -37,7 +37,7 @@ def http_app(services: Services, gateway: Gateway | None, listeners: Sequence[he
     if gateway is not None:
         app.state.gateway = gateway
         app.include_router(webservice.router)
-        levels.append(Levels(partial(health.sessions_by_protocol, gateway.live), gateway.relay.backlog))
+        levels.append(Levels(gateway.live.by_protocol, gateway.relay.backlog))
     app.include_router(health.router(checks, levels))
     app.add_middleware(BodyLimit, limit_for=partial(body_limit, services.settings))
     app.add_middleware(AccessLog)  # outermost: a request refused by BodyLimit is logged and counted too

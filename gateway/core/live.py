@@ -79,9 +79,14 @@ class LiveSessions:
         with self.db.session() as db:
             return db.execute(delete(LiveSession).where(LiveSession.instance == self.instance)).rowcount
 
-    def count(self) -> int:
+    def by_protocol(self) -> dict[str, int]:
+        """Sessions open on this instance by protocol (SFTP, FTP and FTPS always named)."""
         with self._lock:
-            return len(self._sessions)
+            protocols = [session.protocol for session, _ in self._sessions.values()]
+        counts = dict.fromkeys(("SFTP", "FTP", "FTPS"), 0)
+        for protocol in protocols:
+            counts[protocol] = counts.get(protocol, 0) + 1
+        return counts
 
     def end_blocked(self) -> int:
         """End every live session whose sender has been blocked or deleted since it logged in."""
