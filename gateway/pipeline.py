@@ -13,10 +13,10 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -132,11 +132,8 @@ class IntakePipeline:
     def _claim(self, submission_id: int) -> bool:
         now = utcnow()
         with self.db.session() as session:
-            claimed = session.execute(update(Submission).where(
-                Submission.id == submission_id, Submission.status.in_(PENDING),
-                or_(Submission.lease_until.is_(None), Submission.lease_until < now),
-                or_(Submission.next_attempt_at.is_(None), Submission.next_attempt_at <= now),
-            ).values(lease_owner=self.owner, lease_until=now + LEASE, attempts=Submission.attempts + 1))
+            claimed = session.execute(update(Submission).where(Submission.id == submission_id, *_due(now)).values(
+                lease_owner=self.owner, lease_until=now + LEASE, attempts=Submission.attempts + 1))
             return claimed.rowcount == 1  # type: ignore[attr-defined]
 
     def _release(self, submission_id: int, exc: Exception) -> None:
@@ -352,11 +349,7 @@ class IntakePipeline:
         """Submissions whose lease is free and whose retry is due: new, interrupted, or failed earlier."""
         now = utcnow()
         with self.db.session() as session:
-            return list(session.scalars(select(Submission.id).where(
-                Submission.status.in_(PENDING),
-                or_(Submission.lease_until.is_(None), Submission.lease_until < now),
-                or_(Submission.next_attempt_at.is_(None), Submission.next_attempt_at <= now),
-            ).order_by(Submission.id).limit(200)))
+            return list(session.scalars(select(Submission.id).where(*_due(now)).order_by(Submission.id).limit(200)))
 
     def recover(self) -> int:
         """Schedule every due submission (at start, and from the lease loop every few seconds)."""
@@ -383,6 +376,13 @@ class IntakePipeline:
         if self._loop is not None:
             self._loop.join(timeout=10)
         self.executor.shutdown(wait=True, cancel_futures=False)
+
+
+def _due(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    """Pending, its lease free (never taken, or expired) and its retry due: what a worker may claim."""
+    return (Submission.status.in_(PENDING),
+            or_(Submission.lease_until.is_(None), Submission.lease_until < now),
+            or_(Submission.next_attempt_at.is_(None), Submission.next_attempt_at <= now))
 
 
 class _PartsTaken(Exception):
