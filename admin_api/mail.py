@@ -13,12 +13,13 @@ import ssl
 from datetime import timedelta
 from email.message import EmailMessage
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kernel.clock import utcnow
 from kernel.settings import Settings
 from store.database import Database
+from store.leases import claimable
 from store.models import OutboxMail
 
 log = logging.getLogger("gga.mail")
@@ -46,8 +47,7 @@ def _claim(db: Database, settings: Settings) -> list[int]:
     with db.session() as session:
         rows = session.scalars(select(OutboxMail).where(
             OutboxMail.sent_at.is_(None), OutboxMail.created_at >= oldest,
-            or_(OutboxMail.lease_until.is_(None), OutboxMail.lease_until < now),
-            or_(OutboxMail.next_attempt_at.is_(None), OutboxMail.next_attempt_at <= now),
+            *claimable(OutboxMail, now),
         ).order_by(OutboxMail.id).limit(BATCH).with_for_update(skip_locked=True)).all()
         for mail in rows:
             mail.lease_until = now + LEASE

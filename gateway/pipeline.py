@@ -35,6 +35,7 @@ from kernel.tickets import new_sequence, new_ticket
 from keys.cms import VerificationPolicy
 from store.database import Database
 from store.directory import SenderDirectory, SenderInfo
+from store.leases import claimable
 from store.models import OutboxEvent, ReceivedFile, Submission
 
 log = logging.getLogger("gga.pipeline")
@@ -380,9 +381,7 @@ class IntakePipeline:
 
 def _due(now: datetime) -> tuple[ColumnElement[bool], ...]:
     """Pending, its lease free (never taken, or expired) and its retry due: what a worker may claim."""
-    return (Submission.status.in_(PENDING),
-            or_(Submission.lease_until.is_(None), Submission.lease_until < now),
-            or_(Submission.next_attempt_at.is_(None), Submission.next_attempt_at <= now))
+    return (Submission.status.in_(PENDING), *claimable(Submission, now))
 
 
 class _PartsTaken(Exception):

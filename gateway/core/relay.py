@@ -17,11 +17,12 @@ from typing import Any, Protocol
 
 import pika
 from pika.adapters.blocking_connection import BlockingChannel
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 
 from gateway.core.events import EventBus
 from kernel.clock import utcnow
 from store.database import Database
+from store.leases import claimable
 from store.models import OutboxEvent
 
 log = logging.getLogger("gga.relay")
@@ -130,8 +131,7 @@ class EventRelay:
         with self.db.session() as session:
             rows = session.scalars(select(OutboxEvent).where(
                 OutboxEvent.published_at.is_(None),
-                or_(OutboxEvent.lease_until.is_(None), OutboxEvent.lease_until < now),
-                or_(OutboxEvent.next_attempt_at.is_(None), OutboxEvent.next_attempt_at <= now),
+                *claimable(OutboxEvent, now),
             ).order_by(OutboxEvent.id).limit(BATCH).with_for_update(skip_locked=True)).all()
             for row in rows:
                 row.lease_until = now + LEASE
