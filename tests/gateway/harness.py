@@ -196,7 +196,9 @@ class GatewayHarness:
         while time.monotonic() < deadline:
             done = sorted((self.home(kit, channel) / folder).glob("GO.ACRF.*"), key=lambda p: p.stat().st_mtime)
             if len(done) >= count:
-                return defused_fromstring((done[-1].parent / ("FO" + done[-1].name[2:])).read_bytes())
+                fo = done[-1].parent / ("FO" + done[-1].name[2:])
+                wait_answered(self.services.db, fo.name, deadline - time.monotonic())
+                return defused_fromstring(fo.read_bytes())
             time.sleep(0.05)
         raise AssertionError(f"no ACRF #{count} in {channel}/{folder} within {timeout}s")
 
@@ -231,8 +233,9 @@ def wait_any_acrf(harness: GatewayHarness, kit: SenderKit, count: int = 1,
     while time.monotonic() < deadline:
         done = all_acrfs(harness, kit)
         if len(done) >= count:
-            go = done[count - 1]
-            return go.parent.parent.name, defused_fromstring((go.parent / ("FO" + go.name[2:])).read_bytes())
+            fo = done[count - 1].parent / ("FO" + done[count - 1].name[2:])
+            wait_answered(harness.services.db, fo.name, deadline - time.monotonic())
+            return fo.parent.parent.name, defused_fromstring(fo.read_bytes())
         time.sleep(0.05)
     raise AssertionError(f"no ACRF #{count} within {timeout}s")
 
@@ -261,6 +264,28 @@ def wait_submission(db: Database, go_name: str, timeout: float = 15, count: int 
             raise AssertionError(f"submission #{count} of {go_name} not final within {timeout}s: "
                                  f"{[(r.id, r.status) for r in rows]}, {logged} logged")
         time.sleep(0.02)
+
+
+def wait_answered(db: Database, acrf_name: str, timeout: float) -> None:
+    """The ACRF is delivered just before its submission is closed and logged: wait for that close, so what a test
+    reads next (the transfer log, the submission) is settled."""
+    deadline = time.monotonic() + max(timeout, 1)
+    while True:
+        with db.session() as session:
+            sub = session.scalar(select(SubmissionRow).where(SubmissionRow.acrf_name == acrf_name))
+        if sub is not None and sub.status in FINAL:
+            wait_submission(db, sub.go_name, max(deadline - time.monotonic(), 1),
+                            count=_rank(db, sub))
+            return
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{acrf_name} delivered but its submission is not final: {sub and sub.status}")
+        time.sleep(0.02)
+
+
+def _rank(db: Database, sub: SubmissionRow) -> int:
+    with db.session() as session:
+        return session.scalar(select(func.count()).select_from(SubmissionRow).where(
+            SubmissionRow.go_name == sub.go_name, SubmissionRow.id <= sub.id)) or 1
 
 
 def log_rows(db: Database, *, event: str | None = None, name: str | None = None, count: int = 0,
