@@ -65,7 +65,7 @@ class IntakePipeline:
                                path=str(upload.path), size=upload.size, sha256=upload.sha256)
             session.add(row)
             session.flush()
-            submission_id = self._open_submission(session, row, name, s) if name.kind == "GO" else None
+            submission_id = self._open_submission(session, row, upload) if name.kind == "GO" else None
             line = self.translog.add(session, "upload", "ok", protocol=s.protocol, file_name=str(name),
                                      size=upload.size, sha256=upload.sha256, duration_ms=upload.duration_ms,
                                      application=name.application, environment=name.environment,
@@ -98,12 +98,17 @@ class IntakePipeline:
         self.translog.record("upload", "incomplete", protocol=s.protocol, error_code=str(ErrorCode.UPLOAD_INCOMPLETE),
                              file_name=name, size=size, **s.log_fields())
 
-    def _open_submission(self, session: Session, go: ReceivedFile, name: BatchName, s: GatewaySession) -> int:
+    def _open_submission(self, session: Session, go: ReceivedFile, upload: ReceivedUpload) -> int:
+        """The GO opens its submission; the upload learns the ticket and where the ACRF will go (the web
+        service's answer says both)."""
+        s, name = upload.session, upload.name
         submission = Submission(sender_id=s.sender.id, go_file_id=go.id, base=name.base, go_name=str(name),
-                                channel=s.channel, application=name.application, environment=name.environment,
-                                ticket=new_ticket())
+                                channel=s.channel, protocol=s.protocol, application=name.application,
+                                environment=name.environment, ticket=new_ticket())
         session.add(submission)
         session.flush()
+        upload.ticket = submission.ticket
+        upload.acrf_channel = self.returns.channel_for(s.sender, name.application, s.channel)
         return submission.id
 
     # -- processing ----------------------------------------------------------------------------------------------
@@ -255,7 +260,7 @@ class IntakePipeline:
             if accepted:
                 session.add(OutboxEvent(routing_key=f"submission.accepted.{sub.application}.{sub.environment}",
                                         message_id=sub.ticket, body=manifest | {"folder": str(target)}))
-            line = self.translog.add(session, "submission", status, protocol=sub.channel,
+            line = self.translog.add(session, "submission", status, protocol=sub.protocol or sub.channel,
                                      sender_number=sender.number, technical_user=sender.technical_user,
                                      file_name=sub.go_name, application=sub.application,
                                      environment=sub.environment, error_code=findings[0].code if findings else None,

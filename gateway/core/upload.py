@@ -46,6 +46,8 @@ class ReceivedUpload:
     size: int
     sha256: str
     duration_ms: int
+    ticket: str | None = None  # a GO: its submission's ticket (the ACRF's ReferenceNbr)
+    acrf_channel: str | None = None  # a GO: the channel whose return folder will hold its ACRF
 
 
 class Upload:

@@ -43,6 +43,8 @@ class StoredFile(BaseModel):
     environment: str
     size: int
     sha256: str
+    ticket: str | None = None  # a GO: the submission's ticket, the ACRF's ReferenceNbr
+    acrf_channel: str | None = None  # a GO: the channel (SFTP, FTP, WS) whose return folder gets the ACRF
 
 
 class ReturnEntry(BaseModel):
@@ -127,7 +129,7 @@ async def put_file(environment: str, name: str, request: Request,
         raise
     received = await asyncio.to_thread(transfers.settle, upload, end)
     return StoredFile(name=str(received.name), environment=environment, size=received.size,
-                      sha256=received.sha256)
+                      sha256=received.sha256, ticket=received.ticket, acrf_channel=received.acrf_channel)
 
 
 async def _stream_into(upload: Upload, request: Request) -> None:

@@ -49,6 +49,7 @@ class Submission(Base):
     base: Mapped[str] = mapped_column(String(40))
     go_name: Mapped[str] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(4))
+    protocol: Mapped[str | None] = mapped_column(String(6))  # SFTP, FTP, FTPS or WS: the GO's (NULL: a stand-in)
     application: Mapped[str] = mapped_column(String(4))
     environment: Mapped[str] = mapped_column(String(1))
     ticket: Mapped[str] = mapped_column(String(13), unique=True)
