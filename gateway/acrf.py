@@ -27,6 +27,10 @@ class Finding:
 
     @property
     def description(self) -> str:
+        return self.describe("en")
+
+    def describe(self, language: str) -> str:
+        """The ACRF's ErrorDescription in the sender contact's language (its ErrorID stays the stable key)."""
         base = f"{self.code}: {spec(self.code).description}"
         return f"{base} ({self.file_name}: {self.detail})" if self.detail else f"{base} ({self.file_name})"
 
@@ -39,7 +43,7 @@ class PartSummary:
 
 
 def document(go_name: str, ticket: str, findings: list[Finding], received_at: datetime,
-             parts: list[PartSummary]) -> bytes:
+             parts: list[PartSummary], language: str = "fr") -> bytes:
     root = ET.Element("ACRF")
     ET.SubElement(root, "FileName").text = go_name
     ET.SubElement(root, "ReferenceNbr").text = ticket
@@ -48,7 +52,7 @@ def document(go_name: str, ticket: str, findings: list[Finding], received_at: da
     for finding in findings:
         error = ET.SubElement(root, "Error")
         ET.SubElement(error, "ErrorID").text = finding.error_id
-        ET.SubElement(error, "ErrorDescription").text = finding.description
+        ET.SubElement(error, "ErrorDescription").text = finding.describe(language)
     files = ET.SubElement(root, "Files")
     for part in parts:
         ET.SubElement(files, "File", {"name": part.name, "size": str(part.size), "sha256": part.sha256})

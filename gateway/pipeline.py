@@ -276,7 +276,7 @@ class IntakePipeline:
         go = next(p for p in parts if p.id == sub.go_file_id)
         summaries = [PartSummary(p.name, p.size, p.sha256 or "") for p in parts
                      if p.kind == "FI" and p.status != "refused"]  # a refused part was never kept
-        document = acrf.document(sub.go_name, sub.ticket, findings, go.received_at, summaries)
+        document = acrf.document(sub.go_name, sub.ticket, findings, go.received_at, summaries, sender.language)
         acrf_name = parse(sub.acrf_name or "")
         self.returns.deliver(sender, "ACRF", acrf_name.environment, document, sub.delivered_channel or sub.channel,
                              application=sub.application, name=acrf_name)

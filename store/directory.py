@@ -31,6 +31,7 @@ class SenderInfo:
     password_hash: str
     active: bool  # neither the sender nor its technical user is blocked
     channels: dict[str, ChannelInfo]
+    language: str = "fr"  # the contact person's: ACRF error descriptions speak it
 
     def preferred_channel(self, application: str) -> str | None:
         return next((t for t, c in self.channels.items() if application in c.preferred), None)
@@ -97,4 +98,5 @@ def _snapshot(s: Sender) -> SenderInfo:
         preferred=frozenset(a.code for a in c.applications if a.preferred), plain_ftp=c.plain_ftp)
         for c in s.channels}
     return SenderInfo(s.id, s.number, s.domain_id, s.technical_user, s.password_hash,
-                      s.status == "active" and s.technical_user_status == "active", channels)
+                      s.status == "active" and s.technical_user_status == "active", channels,
+                      str((s.contact or {}).get("language") or "fr"))
