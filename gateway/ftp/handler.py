@@ -95,6 +95,23 @@ class GatewayDTPHandler(TLS_DTPHandler):
     ac_in_buffer_size = 1 << 20  # read up to 1 MiB per call: fewer Python round trips per gigabyte
     _tls_end_seen = False
 
+    # -- sending: nothing before the TLS handshake ends, the end of a listing included ------------------------
+    def initiate_send(self) -> None:
+        """pyftpdlib pushes a listing as soon as the command arrives, often before the data channel's handshake
+        ended: a write then drives the handshake behind pyftpdlib's back, and a write error closes the socket
+        without TLS (the client reads a truncated stream, ftplib's unwrap() fails with SHUTDOWN_WHILE_IN_INIT and
+        takes the 226 for the next reply). The write event after the handshake sends it all, then the end."""
+        if self._ssl_accepting:
+            return
+        super().initiate_send()
+
+    def send(self, data: bytes) -> int:
+        """asynchat sends an empty chunk (an empty NLST) as is; pyOpenSSL calls a 0-byte write "Unexpected EOF",
+        which pyftpdlib takes for a client gone and closes without TLS: an empty chunk sends nothing instead."""
+        if not data:
+            return 0
+        return super().send(data)
+
     def recv(self, buffer_size: int) -> bytes:
         """Under TLS one recv gives one 16 KiB record: drain what is ready, up to ``buffer_size``.
 

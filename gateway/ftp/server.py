@@ -49,6 +49,35 @@ def passive_range(spec: str) -> list[int]:
     return list(range(int(low), int(high or low) + 1))
 
 
+def passive_ports_for(worker: int, workers: int, ports: range | tuple[int, ...] | list[int]) -> list[int]:
+    """Worker ``worker`` (0 to ``workers`` - 1) of ``workers`` gets a contiguous share of ``ports``, disjoint from
+    the others' (sizes differ by one at most): a PASV reply names a port only its own process listens on, so the
+    data connection reaches the worker that holds the control connection."""
+    if not 0 <= worker < workers:
+        raise ValueError(f"worker {worker} is not one of 0..{workers - 1}")
+    if len(ports) < workers:
+        raise ValueError(f"{len(ports)} passive ports cannot be shared by {workers} workers (one each at least)")
+    share, extra = divmod(len(ports), workers)
+    start = worker * share + min(worker, extra)
+    return list(ports[start:start + share + (worker < extra)])
+
+
+def control_socket(host: str, port: int) -> socket.socket:
+    """A listening socket with SO_REUSEPORT: several processes bind the same control port and the kernel spreads
+    the connections between them."""
+    family, kind, proto, _, address = socket.getaddrinfo(host or None, port, socket.AF_UNSPEC, socket.SOCK_STREAM,
+                                                         0, socket.AI_PASSIVE)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 class _Waker:
     """A socket pair on the server's loop (pyftpdlib's loop is not thread-safe): ``call`` runs a function on it
     from any thread; ``wake`` ends ``serve_forever`` at once, and the server then closes every connection."""
@@ -135,8 +164,16 @@ class GatewayFTPServer(ThreadedFTPServer):
 
 
 class FTPFrontEnd:
-    def __init__(self, gateway: Gateway):
+    """The FTP listener of one process. With several workers (``gga serve --workers N``) each process builds one
+    with ``reuse_port=True`` (the same control port for all) and its own ``passive_ports`` (``passive_ports_for``);
+    ``bind`` overrides the settings' address (tests)."""
+
+    def __init__(self, gateway: Gateway, *, reuse_port: bool = False, passive_ports: list[int] | None = None,
+                 bind: str | None = None):
         self.gateway = gateway
+        self.reuse_port = reuse_port
+        self.passive_ports = passive_ports
+        self.bind = bind
         self.server: GatewayFTPServer | None = None
         self.thread: threading.Thread | None = None
         self.waker: _Waker | None = None
@@ -148,11 +185,14 @@ class FTPFrontEnd:
         dtp = type("BoundDTPHandler", (GatewayDTPHandler,), {"timeout": settings.idle_timeout_s})
         handler = type("BoundFTPHandler", (GatewayFTPHandler,), {
             "gateway": self.gateway, "authorizer": GatewayAuthorizer(self.gateway),
-            "passive_ports": passive_range(settings.ftp_passive_ports), "ssl_context": tls_context(settings),
+            "passive_ports": self.passive_ports or passive_range(settings.ftp_passive_ports),
+            "ssl_context": tls_context(settings),
             "dtp_handler": dtp, "timeout": settings.idle_timeout_s, "max_login_attempts": settings.max_login_tries,
             "masquerade_address": settings.ftp_masquerade_address,  # what PASV tells clients outside a container
         })
-        self.server = GatewayFTPServer(host_port(settings.ftp_bind), handler, ioloop=IOLoop())
+        address = host_port(self.bind or settings.ftp_bind)
+        self.server = GatewayFTPServer(control_socket(*address) if self.reuse_port else address, handler,
+                                       ioloop=IOLoop())
         self.server.max_cons = 512
         self.server.max_cons_per_ip = settings.max_connections_per_address
         self.waker = _Waker(self.server.ioloop)

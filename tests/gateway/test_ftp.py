@@ -12,15 +12,16 @@ from sqlalchemy import select
 from admin_api.identity import Caller
 from admin_api.sender import service as senders
 from admin_api.sender.schemas import ChannelPatch
+from gateway.ftp.server import FTPFrontEnd, passive_ports_for, passive_range
 from store.models import TransferEvent
-from tests.gateway.harness import build, error_ids, wait_any_acrf
+from tests.gateway.harness import build, error_ids, log_rows, wait_any_acrf, wait_submission
 
 
-def tls_client(harness, kit, password: str | None = None) -> ftplib.FTP_TLS:
+def tls_client(harness, kit, password: str | None = None, port: int | None = None) -> ftplib.FTP_TLS:
     context = ssl.create_default_context()
     context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
     ftp = ftplib.FTP_TLS(context=context)
-    ftp.connect("127.0.0.1", harness.ftp_port, timeout=20)
+    ftp.connect("127.0.0.1", port or harness.ftp_port, timeout=20)
     ftp.auth()
     ftp.login(kit.technical_user, password or kit.password)
     ftp.prot_p()
@@ -119,3 +120,91 @@ def test_lftp_client(harness, kit, tmp_path):
     result = subprocess.run(["lftp", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert wait_any_acrf(harness, kit)[1].findtext("ResultCode") == "1"
+
+
+
+# -- one protocol name per session ------------------------------------------------------------------------------
+def session_steps(db, go_name: str) -> list[tuple[str, str]]:
+    """(event, protocol) of what the sender's session did, once the submission is closed and logged (the
+    ACRF's delivery into a return folder is the gateway's step, not the session's)."""
+    wait_submission(db, go_name)
+    return [(r.event, r.protocol) for r in log_rows(db) if r.event in ("login", "upload", "submission")]
+
+
+def test_an_ftps_session_is_logged_ftps_at_every_step(harness, kit, db):
+    ftp = tls_client(harness, kit)
+    sub = build(kit, app="DIMN", content=b"flat")
+    for folder, name, data in sub.files:
+        ftp.storbinary(f"STOR /{folder}/{name}", io.BytesIO(data))
+    ftp.quit()
+    assert session_steps(db, sub.go) == [("login", "FTPS")] + [("upload", "FTPS")] * 3 + [("submission", "FTPS")]
+
+
+def test_a_plain_ftp_session_is_logged_ftp_at_every_step(harness, kit, db):
+    with db.session() as session:
+        senders.update_channel(session, gap(db, kit), kit.domain_id, "FTP", ChannelPatch(plain_ftp=True))
+    plain = ftplib.FTP()
+    plain.connect("127.0.0.1", harness.ftp_port, timeout=20)
+    plain.login(kit.technical_user, kit.password)
+    sub = build(kit, app="DIMN", content=b"flat")
+    for folder, name, data in sub.files:
+        plain.storbinary(f"STOR /{folder}/{name}", io.BytesIO(data))
+    plain.quit()
+    assert session_steps(db, sub.go) == [("login", "FTP")] + [("upload", "FTP")] * 3 + [("submission", "FTP")]
+
+
+# -- several workers on one control port (gga serve --workers N) --------------------------------------------------
+def test_passive_ports_are_split_into_disjoint_shares_covering_the_range():
+    ports = range(40000, 40010)
+    shares = [passive_ports_for(w, 3, ports) for w in range(3)]
+    assert shares == [list(range(40000, 40004)), list(range(40004, 40007)), list(range(40007, 40010))]
+    assert passive_ports_for(0, 1, ports) == list(ports)
+    assert passive_ports_for(1, 2, (21000, 21001)) == [21001]
+    for bad in ((2, 2, ports), (-1, 2, ports), (0, 3, (1, 2))):
+        with pytest.raises(ValueError):
+            passive_ports_for(*bad)
+
+
+class _PassiveSeen(ftplib.FTP_TLS):
+    """Records the port of every PASV reply: which share (which listener) served the session."""
+
+    def makepasv(self):  # type: ignore[no-untyped-def]
+        host, port = super().makepasv()
+        self.seen = [*getattr(self, "seen", []), port]
+        return host, port
+
+
+def test_two_listeners_share_the_control_port_each_with_its_passive_ports(harness, kit):
+    ports = passive_range(harness.settings.ftp_passive_ports)
+    shares = [passive_ports_for(worker, 2, ports) for worker in range(2)]
+    first = FTPFrontEnd(harness.gateway, reuse_port=True, passive_ports=shares[0], bind="127.0.0.1:0")
+    port = int(first.start().rsplit(":", 1)[1])
+    second = FTPFrontEnd(harness.gateway, reuse_port=True, passive_ports=shares[1], bind=f"127.0.0.1:{port}")
+    second.start()
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    served: list[int] = []
+    try:
+        for _ in range(40):  # the kernel picks the listener by the client's address and port: a few tries each
+            ftp = _PassiveSeen(context=context)
+            ftp.connect("127.0.0.1", port, timeout=20)
+            ftp.auth()
+            ftp.login(kit.technical_user, kit.password)
+            ftp.prot_p()
+            ftp.nlst("/INTEST")
+            worker = 0 if ftp.seen[0] in shares[0] else 1
+            if worker not in served:  # a full session on this listener: upload, ACRF, listing
+                served.append(worker)
+                sub = build(kit, app="DIMN", content=b"flat", seq=f"0000{len(served)}")
+                for folder, name, data in sub.files:
+                    ftp.storbinary(f"STOR /{folder}/{name}", io.BytesIO(data))
+                wait_any_acrf(harness, kit, count=len(served))
+                assert len([n for n in ftp.nlst("/OUTTEST") if n.startswith("FO.ACRF.")]) == len(served)
+                assert all(p in shares[worker] for p in ftp.seen)  # every data connection went to its own share
+            ftp.quit()
+            if len(served) == 2:
+                break
+    finally:
+        first.stop()
+        second.stop()
+    assert sorted(served) == [0, 1]
