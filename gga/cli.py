@@ -1,4 +1,4 @@
-"""The ``gga`` command: serve, db upgrade, registry import, token."""
+"""The ``gga`` command: serve, db upgrade, registry import, token, client."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from gga.client.cli import client_app
 from kernel.settings import Settings
 
 app = typer.Typer(help="gga-gateway: social-security batch file gateway and its admin API.",
@@ -17,6 +18,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 registry_app = typer.Typer(help="The enterprise register extract.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(registry_app, name="registry")
+app.add_typer(client_app, name="client")
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="data folder [GGA_DATA_DIR, ./var]")]
 DbUrl = Annotated[str | None, typer.Option("--database-url", help="[GGA_DATABASE_URL, sqlite under data]")]

@@ -7,7 +7,9 @@ import json
 import secrets
 import string
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from string import Template
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
@@ -123,41 +125,116 @@ def endpoints(settings: Settings) -> dict[str, str]:
     return {"sftp": settings.sftp_bind, "ftp": settings.ftp_bind, "http": settings.resolved_public_url}
 
 
+class _HowTo(Template):
+    delimiter = "@"  # the shell's $ and {} stay as written
+
+
+HOWTO = _HowTo(r"""gga demo
+========
+Enterprise @enterprise (Demo Payroll SA), main access manager NISS @gap, domain "Employeur ONSS" id @domain,
+sender @sender, technical user @user (password in password.txt). Everything is in sender.json.
+
+Commands are indented by four spaces: run them in order in one bash shell, starting in the folder you cloned
+gga-gateway into (the one holding .venv). They need OpenSSH sftp, curl, openssl and base64.
+
+0. Set up: the gga command, this folder, a sample DmfA file, the gateway's published signing certificate
+    GGA="$PWD/.venv/bin/gga"
+    cd @folder
+    printf '<DmfAOriginal><Form><Identification>DMFA</Identification></Form></DmfAOriginal>' > dmfa.xml
+    curl -sS -f @public/api/v1/gateway/certificate > gateway.pem
+    SEQ=$(LC_ALL=C tr -dc 0-9A-Z </dev/urandom | head -c 4)
+    mkdir -p acrf
+   SEQ makes today's names new: a name is accepted once per sender, day and environment.
+
+1. Admin API as the main access manager (GAP)
+    ADMIN_TOKEN=$($GGA token --niss @gap --data-dir @data)
+    curl -sS -f -H "Authorization: Bearer $ADMIN_TOKEN" @public/api/v1/domains/@domain/sender
+
+Where the acknowledgement (ACRF) goes: to the return folder of the application's preferred channel, whatever
+channel the files came by. The demo prefers SFTP for every application, so every ACRF below is read over SFTP in
+/OUTTEST (test environment T; production R uses /IN and /OUT). To have ACRFs on FTPS or the web service, make that
+channel preferred (PATCH @public/api/v1/domains/@domain/sender/channels/FTP with {"preferred_for": ["DMFA"]}).
+These two commands define how to read it (SFTP) and check the gateway's signature on it (openssl):
+    SFTP="sftp -b - -i id_ed25519 -P @sftp_port -o StrictHostKeyChecking=accept-new \
+        -o UserKnownHostsFile=ssh_known_hosts @user@@@sftp_host"
+    read_acrf() { F=; for i in $(seq 30); do echo '-get OUTTEST/F?.ACRF.* acrf/' | $SFTP >/dev/null 2>&1; \
+        F=$(grep -l "<FileName>GO.$NAME.1</FileName>" acrf/FO.ACRF.* 2>/dev/null) && break; sleep 1; done; \
+        cat "$F"; }
+    verify_acrf() { base64 -d "acrf/FS.${F#acrf/FO.}" > acrf.p7s && \
+        openssl cms -verify -binary -inform DER -in acrf.p7s -content "$F" -CAfile gateway.pem -out /dev/null; }
+   In the ACRF: FileName = your GO, ReferenceNbr = the 13-character ticket, ResultCode 1 = accepted (0 = rejected,
+   with an Error per problem: ErrorID ACRF-nnn and ErrorDescription). Deleting a return file picks it up.
+
+2. SFTP (OpenSSH sftp): FI + its signature FS + the empty GO into /INTEST
+    NAME=DMFA.@sender.$(date -u +%Y%m%d).${SEQ}1.T
+    cp dmfa.xml FI.$NAME.1.1
+    openssl cms -sign -binary -in FI.$NAME.1.1 -signer sender-cert.pem -inkey sender-cert.key -outform DER \
+        | base64 > FS.$NAME.1.1
+    : > GO.$NAME.1
+    printf 'put FI.%s.1.1 INTEST/\nput FS.%s.1.1 INTEST/\nput GO.%s.1 INTEST/\n' $NAME $NAME $NAME | $SFTP
+    read_acrf
+    verify_acrf
+   Names (PP.AAAA.SSSSSS.YYYYMMDD.NNNNN.E[.T.n]); today, with SEQ=A1B2, they are FI.DMFA.@sender.@today.A1B21.T.1.1,
+   FS.DMFA.@sender.@today.A1B21.T.1.1 and GO.DMFA.@sender.@today.A1B21.T.1. The FS is base64 of a detached CMS
+   signature over the FI's exact bytes, made with the certificate registered for the channel.
+
+3. FTPS (curl, explicit TLS; the password is the technical user's)
+    NAME=DMFA.@sender.$(date -u +%Y%m%d).${SEQ}2.T
+    cp dmfa.xml FI.$NAME.1.1
+    openssl cms -sign -binary -in FI.$NAME.1.1 -signer sender-cert.pem -inkey sender-cert.key -outform DER \
+        | base64 > FS.$NAME.1.1
+    : > GO.$NAME.1
+    curl -sS -f --ssl-reqd @ftp_tls -u @user:$(cat password.txt) \
+        -T "{FI.$NAME.1.1,FS.$NAME.1.1,GO.$NAME.1}" @ftp_url/INTEST/
+    read_acrf
+   @ftp_note
+   The FTPS return folder (empty here: the ACRF went to SFTP), listed with curl, then with lftp:
+    curl -sS -f --ssl-reqd @ftp_tls -u @user:$(cat password.txt) @ftp_url/OUTTEST/
+    lftp -u @user,$(cat password.txt) -e "set ftp:ssl-force true; @lftp_tls; ls OUTTEST; bye" @ftp_url
+
+4. Web service (curl): a bearer token for a private_key_jwt client assertion, then one PUT per file
+    ASSERTION=$($GGA client assertion --sender sender.json)
+    TOKEN=$(curl -sS -f -d grant_type=client_credentials -d client_assertion=$ASSERTION \
+        -d client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer \
+        @public/REST/oauth/v5/token | python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')
+    NAME=DMFA.@sender.$(date -u +%Y%m%d).${SEQ}3.T
+    cp dmfa.xml FI.$NAME.1.1
+    openssl cms -sign -binary -in FI.$NAME.1.1 -signer sender-cert.pem -inkey sender-cert.key -outform DER \
+        | base64 > FS.$NAME.1.1
+    : > GO.$NAME.1
+    for f in FI.$NAME.1.1 FS.$NAME.1.1 GO.$NAME.1; do \
+        curl -sS -f -T $f -H "Authorization: Bearer $TOKEN" @public/REST/batch/v1/T/files/$f; echo; done
+    read_acrf
+   The assertion is a JWT signed with sender-cert.key (RS256): iss = sub = self-service:expeditor:@sender,
+   aud = @public/REST/oauth/v5/token, exp within 60 s, a fresh jti (gga/client/transports.py shows it in Python
+   with PyJWT). The GO's answer carries the ticket (the ACRF's ReferenceNbr) and acrf_channel, where the ACRF goes.
+   Return files of a channel preferred for an application: GET @public/REST/batch/v1/T/returns, then GET or DELETE
+   .../returns/<name> with the same bearer token.
+
+5. The one-liner: the reference client names, signs, uploads, waits for the ACRF wherever it goes, checks its
+   signature and prints the result as JSON (exit 0 accepted, 1 rejected, 2 transport error)
+    $GGA client send dmfa.xml --sender sender.json --application DMFA --channel ws --out acrf
+   --channel sftp|ftps|ws; `$GGA client fetch --sender sender.json --channel sftp --out acrf` downloads and picks
+   up every return file. The FTPS certificate is trusted on first use (pinned in known_ftps.json) unless --ca names
+   it (@data/keys/tls.pem).
+""")
+
+
 def howto(info: dict, services: Services) -> str:
+    """The demo's README.txt: every indented command runs as written (tests/gga/test_demo_howto.py runs them)."""
     s = services.settings
     sftp_host, _, sftp_port = s.sftp_bind.rpartition(":")
     ftp_host, _, ftp_port = s.ftp_bind.rpartition(":")
-    folder = s.resolved_data_dir / "demo"
-    public = s.resolved_public_url
-    name = f"DMFA.{info['sender_number']}.$(date +%Y%m%d).00001.T"
-    return f"""gga demo
-========
-Enterprise {info['enterprise_number']} (Demo Payroll SA), main access manager NISS {info['gap_niss']},
-domain "Employeur ONSS" id {info['domain_id']}, sender {info['sender_number']}, technical user
-{info['technical_user']} (password in {folder}/password.txt). Everything is in sender.json.
-
-1. Admin API as the GAP
-   TOKEN=$(gga token --niss {info['gap_niss']})
-   curl -s -H "Authorization: Bearer $TOKEN" {public}/api/v1/domains/{info['domain_id']}/sender
-
-2. A first upload over SFTP (test environment T: folder /INTEST, acknowledgement in /OUTTEST)
-   cd {folder}
-   NAME={name}
-   printf '<DmfAOriginal><Form><Identification>DMFA</Identification></Form></DmfAOriginal>' > FI.$NAME.1.1
-   openssl cms -sign -binary -in FI.$NAME.1.1 -signer sender-cert.pem -inkey sender-cert.key -outform DER \\
-       | base64 -w0 > FS.$NAME.1.1
-   : > GO.$NAME.1
-   SFTP="sftp -b - -i id_ed25519 -P {sftp_port} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
-   printf 'cd INTEST\\nput FI.%s.1.1\\nput FS.%s.1.1\\nput GO.%s.1\\n' $NAME $NAME $NAME \\
-       | $SFTP {info['technical_user']}@{sftp_host}
-   sleep 2
-   printf 'cd OUTTEST\\nls -l\\nget FO.ACRF.*\\n' | $SFTP {info['technical_user']}@{sftp_host}
-   cat FO.ACRF.*
-   The FO.ACRF... file is the acknowledgement: ResultCode 1 = accepted, with a 13-character ReferenceNbr.
-
-3. FTPS: curl --ssl-reqd -k -u {info['technical_user']}:PASSWORD -T FI.<name> ftp://{ftp_host}:{ftp_port}/INTEST/
-
-4. Web service: POST {public}/REST/oauth/v5/token with a private_key_jwt client assertion signed by
-   sender-cert.key (iss = sub = self-service:expeditor:{info['sender_number']}, aud = that same token URL), then
-   PUT {public}/REST/batch/v1/T/files/<name> with the bearer token.
-"""
+    data = s.resolved_data_dir
+    local = ftp_host in ("127.0.0.1", "localhost")
+    # the FTPS certificate names localhost: verified there; elsewhere curl is told to accept it (-k)
+    ftp_url = f"ftp://{'localhost' if local else ftp_host}:{ftp_port}"
+    ftp_tls = f"--cacert {data}/keys/tls.pem" if local else "-k"
+    lftp_tls = f"set ssl:ca-file {data}/keys/tls.pem" if local else "set ssl:verify-certificate false"
+    ftp_note = (f"--cacert checks the gateway's own FTPS certificate ({data}/keys/tls.pem), which names localhost."
+                if local else "-k: the gateway's own FTPS certificate names localhost only.")
+    return HOWTO.substitute(
+        enterprise=info["enterprise_number"], gap=info["gap_niss"], domain=info["domain_id"],
+        sender=info["sender_number"], user=info["technical_user"], folder=data / "demo", data=data,
+        public=s.resolved_public_url, sftp_host=sftp_host, sftp_port=sftp_port, ftp_url=ftp_url, ftp_tls=ftp_tls,
+        ftp_note=ftp_note, lftp_tls=lftp_tls, today=datetime.now(UTC).strftime("%Y%m%d"))

@@ -1,5 +1,6 @@
 """The web-service channel over a real HTTP server: private_key_jwt tokens, file PUT, return files; httpx and curl."""
 
+import base64
 import socket
 import subprocess
 import time
@@ -148,3 +149,29 @@ def test_a_cut_body_keeps_nothing(harness, kit, db):
         assert time.monotonic() < deadline, rows
         time.sleep(0.05)
     assert list((harness.home(kit, "WS") / "INTEST").iterdir()) == []
+
+
+def test_go_answer_names_the_ticket_and_where_the_acrf_goes_and_openssl_verifies_it(harness, kit, tmp_path):
+    headers = bearer(harness, kit)
+    go = put_files(harness, headers, build(kit, seq="0TICK"))[-1]  # DMFA prefers SFTP
+    assert go.status_code == 201, go.text
+    answer = go.json()
+    acrf = harness.wait_acrf(kit, channel="SFTP")
+    assert answer["acrf_channel"] == "SFTP" and answer["ticket"] == acrf.findtext("ReferenceNbr")
+    assert len(answer["ticket"]) == 13 and acrf.findtext("FileName") == answer["name"]
+    published = httpx.get(f"{harness.http_url}/api/v1/gateway/certificate", timeout=10)  # no token
+    assert published.status_code == 200 and published.text.startswith("-----BEGIN CERTIFICATE-----")
+    (tmp_path / "gateway.pem").write_bytes(published.content)
+    fo = harness.acrfs(kit, "SFTP")[-1]
+    (tmp_path / "acrf.p7s").write_bytes(base64.b64decode((fo.parent / ("FS" + fo.name[2:])).read_bytes()))
+
+    def openssl_verify(content):
+        return subprocess.run(["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in",
+                               str(tmp_path / "acrf.p7s"), "-content", str(content), "-CAfile",
+                               str(tmp_path / "gateway.pem"), "-out", "/dev/null"],
+                              capture_output=True, text=True, timeout=30)
+
+    verified = openssl_verify(fo)
+    assert verified.returncode == 0 and "Verification successful" in verified.stderr, verified.stderr
+    (tmp_path / "altered").write_bytes(fo.read_bytes().replace(b"<ResultCode>1", b"<ResultCode>0"))
+    assert openssl_verify(tmp_path / "altered").returncode != 0

@@ -4,6 +4,7 @@ from pathlib import Path
 from cryptography import x509
 
 from gga.demo import seed
+from tests.gga.test_demo_howto import commands
 
 
 def test_demo_seed_is_idempotent_and_writes_sender_json(services, data_dir):
@@ -27,3 +28,11 @@ def test_demo_seed_is_idempotent_and_writes_sender_json(services, data_dir):
     assert all(c["certificate"]["serial_decimal"] == str(cert.serial_number) for c in sender["channels"])
     howto = (data_dir / "demo" / "README.txt").read_text()
     assert "-i id_ed25519" in howto and "openssl cms -sign" in howto and "<<EOF" not in howto
+    assert info["endpoints"] == {"sftp": services.settings.sftp_bind, "ftp": services.settings.ftp_bind,
+                                 "http": services.settings.resolved_public_url}
+    steps = "\n".join(commands(howto))  # tests/gga/test_demo_howto.py runs them
+    for needed in ('GGA="$PWD/.venv/bin/gga"', "--ssl-reqd", "/REST/oauth/v5/token", "/REST/batch/v1/T/files/",
+                   "/api/v1/gateway/certificate", "openssl cms -verify", "client send", "FS.$NAME.1.1", "GO.$NAME.1"):
+        assert needed in steps, needed
+    assert "PASSWORD" not in steps and "<name>" not in steps  # no placeholder to fill in
+    assert "preferred channel" in howto and "acrf_channel" in howto  # where the ACRF goes
