@@ -18,7 +18,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from admin_api.identity import ANONYMOUS, Caller, caller_from_claims
 from admin_api.ops import defence
 from admin_api.ports import ReturnsPort
-from kernel.errors import ErrorCode, GGAError
+from kernel.errors import ErrorCode, GGAError, spec
+from kernel.i18n import VALIDATION, Language, field_label, negotiate, translate
 from kernel.settings import Settings
 from keys.passwords import Passwords
 from keys.tokens import TokenInvalid, TokenVerifier
@@ -55,7 +56,7 @@ def db_session(request: Request) -> Iterator[Session]:
         with services(request).db.session() as session:
             yield session
     except IntegrityError as exc:
-        raise GGAError(_conflict_code(str(exc.orig)), "A racing request did this first.") from exc
+        raise GGAError(_conflict_code(str(exc.orig))) from exc
 
 
 def _conflict_code(message: str) -> ErrorCode:
@@ -86,19 +87,41 @@ def caller(request: Request) -> Caller:
     scheme, _, token = header.partition(" ")
     try:
         if scheme.lower() != "bearer" or not token:
-            raise GGAError(ErrorCode.UNAUTHENTICATED, "Use 'Authorization: Bearer <token>'.")
+            raise GGAError(ErrorCode.UNAUTHENTICATED, key="unauthenticated.scheme")
         try:
             return caller_from_claims(svc.verifier.verify(token.strip()))
         except TokenInvalid as exc:
-            raise GGAError(ErrorCode.UNAUTHENTICATED, f"Token refused: {exc}") from exc
+            raise GGAError(ErrorCode.UNAUTHENTICATED, f"Token refused: {exc}", key="unauthenticated.token") from exc
     except GGAError:
         defence.failed(svc.db, svc.settings, address)  # every 401 counts for the defender
         raise
 
 
-def error_response(err: GGAError) -> JSONResponse:
+def language(request: Request) -> Language:
+    """The caller's language from ``Accept-Language`` (fr, nl, en; French when absent): routes localize their
+    confirmations with it, the error handlers their messages (services stay in codes and keys). Outside the admin
+    API (the web-service channel, mounted in the same app) English, as on SFTP and FTP."""
+    if not request.url.path.startswith("/api/"):
+        return "en"
+    return negotiate(request.headers.get("accept-language"))
+
+
+LANGUAGE = Depends(language)
+
+
+def worded(view: dict, lang: str) -> dict:
+    """A service names its confirmation (``message``) by its catalogue key, or ``(key, params)`` when it carries
+    facts; the route words it in the caller's language."""
+    message = view.get("message")
+    if not message:
+        return view
+    key, params = (message, {}) if isinstance(message, str) else message
+    return view | {"message": translate(key, lang, **params)}
+
+
+def error_response(err: GGAError, lang: str = "en") -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if err.code == ErrorCode.UNAUTHENTICATED else None
-    return JSONResponse(err.as_json(), status_code=err.status, headers=headers)
+    return JSONResponse(err.as_json(lang), status_code=err.status, headers=headers)
 
 
 def _field(loc: tuple) -> str:
@@ -115,30 +138,60 @@ def _coded_first(errors: list[dict]) -> tuple[ErrorCode, list[dict]]:
     return ErrorCode.VALIDATION_ERROR, errors
 
 
+def _problem(error: dict, field: str, lang: str) -> str:
+    """What is wrong with one field, in the language: our codes by their sentence, pydantic's types by ours."""
+    kind, ctx, last = error["type"], error.get("ctx") or {}, field.rpartition(".")[2]
+    if kind in ErrorCode.__members__ and kind != ErrorCode.VALIDATION_ERROR:
+        return spec(ErrorCode(kind)).describe(lang)
+    if kind == "VALIDATION_ERROR":  # our phone validator (admin_api/schemas.py): phone, fax, mobile
+        return _worded_problem("phone", lang, ctx)
+    if kind == "value_error" and last.endswith("email"):  # email-validator's refusal
+        return _worded_problem("email", lang, ctx)
+    return _worded_problem(kind if kind in VALIDATION else "other", lang, ctx)
+
+
+def _worded_problem(kind: str, lang: str, ctx: dict) -> str:
+    template = VALIDATION[kind].get(lang) or VALIDATION[kind]["fr"]
+    values = {k: str(v).replace(" or ", ", ") for k, v in ctx.items()}
+    try:
+        return template.format(**values)
+    except (KeyError, IndexError):
+        return VALIDATION["other"][lang]
+
+
+def _validation_error(exc: RequestValidationError, lang: str) -> GGAError:
+    code, raw = _coded_first(list(exc.errors()))
+    errors = []
+    for e in raw:
+        field = _field(e["loc"])
+        message = translate("validation.field", lang, field=field_label(field, lang), problem=_problem(e, field, lang))
+        errors.append({"field": field, "type": e["type"], "message": message})
+    if not errors:
+        return GGAError(code)
+    return GGAError(code, errors[0]["message"], {"errors": errors}, key="validation.errors",
+                    params={"first": errors[0]["message"]})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(GGAError)
-    async def _gga(_request: Request, exc: GGAError) -> JSONResponse:
-        return error_response(exc)
+    async def _gga(request: Request, exc: GGAError) -> JSONResponse:
+        return error_response(exc, language(request))
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        code, raw = _coded_first(list(exc.errors()))
-        errors = [{"field": _field(e["loc"]), "type": e["type"], "message": e["msg"]} for e in raw]
-        message = errors[0]["message"] if errors else "invalid request"
-        if errors:
-            message = f"{errors[0]['field']}: {message}"
-        return error_response(GGAError(code, message, {"errors": errors}))
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(_validation_error(exc, language(request)), language(request))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: ErrorCode.NOT_FOUND, 401: ErrorCode.UNAUTHENTICATED, 403: ErrorCode.FORBIDDEN,
                 413: ErrorCode.BODY_TOO_LARGE}.get(exc.status_code, ErrorCode.VALIDATION_ERROR)
-        body = GGAError(code, str(exc.detail)).as_json()
+        key = "not_found.route" if exc.status_code == 404 else None
+        body = GGAError(code, str(exc.detail), key=key).as_json(language(request))
         return JSONResponse(body, status_code=exc.status_code)
 
     @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         ref = uuid.uuid4().hex[:12]
         log.exception("unexpected error ref=%s", ref, exc_info=exc)
-        return error_response(GGAError(ErrorCode.INTERNAL_ERROR, f"Unexpected failure (reference {ref}).",
-                                       {"reference": ref}))
+        return error_response(GGAError(ErrorCode.INTERNAL_ERROR, details={"reference": ref}, key="internal_error"),
+                              language(request))

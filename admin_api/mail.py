@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kernel.clock import utcnow
+from kernel.i18n import of_person, translate
 from kernel.settings import Settings
 from store.database import Database
 from store.leases import claimable
@@ -29,6 +30,13 @@ BATCH = 50
 
 def queue(session: Session, recipient: str, subject: str, body: str) -> None:
     session.add(OutboxMail(recipient=recipient, subject=subject, body=body))
+
+
+def queue_message(session: Session, recipient: str, language: str | None, key: str, **facts: object) -> None:
+    """The catalogue's mail ``key`` (``key.subject``, ``key.body``) in the person's language (French when the
+    person has none or one we do not write)."""
+    lang = of_person(language)
+    queue(session, recipient, translate(f"{key}.subject", lang, **facts), translate(f"{key}.body", lang, **facts))
 
 
 def deliver_pending(db: Database, settings: Settings) -> int:

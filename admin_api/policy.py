@@ -111,8 +111,8 @@ def authorize(session: Session, caller: Caller, action: Action, enterprise_numbe
         raise GGAError(ErrorCode.UNAUTHENTICATED)
     roles = roles_in(session, caller, enterprise_number, domain_id)
     if not roles & RULES[action]:
-        raise GGAError(ErrorCode.FORBIDDEN, f"Your roles here do not allow '{action}'.",
-                       {"action": str(action), "roles": sorted(roles)})
+        raise GGAError(ErrorCode.FORBIDDEN, details={"action": str(action), "roles": sorted(roles)},
+                       key=f"forbidden.{action}")  # says in words what is not allowed, in the caller's language
     return roles
 
 

@@ -1,16 +1,70 @@
-"""Request fields shared by several resources, validated with the identifiers' own error codes; answers shared
-by several routes (a page of a list) and the catalogue's."""
+"""Request bodies' common rules (blank fields, contract section 2) and fields shared by several resources,
+validated with the identifiers' own error codes; answers shared by several routes (a page of a list) and the
+catalogue's."""
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Generic, Literal, TypeVar
+from enum import Enum
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, EmailStr, Field
-from pydantic_core import PydanticCustomError
+from pydantic import AfterValidator, BaseModel, EmailStr, Field, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from kernel import identifiers
 from kernel.errors import GGAError
+
+
+def blank(value: Any) -> bool:
+    """What a form sends for a field left empty."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+class Body(BaseModel):
+    """A create's body: an optional field sent as ``""`` or ``null`` is absent, so its default applies; a
+    required one sent so is missing (422)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_absent(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        return {k: v for k, v in data.items() if not (k in cls.model_fields and blank(v))}
+
+
+class Blank(Enum):
+    """What ``""`` or ``null`` means for a field of a PATCH."""
+
+    CLEARS = "clears the field"
+    ASKS_NOTHING = "an instruction (add_..., remove_...) left blank is absent"
+
+
+T = TypeVar("T")
+Clearable = Annotated[T | None, Blank.CLEARS]
+Instruction = Annotated[T | None, Blank.ASKS_NOTHING]
+
+
+class PatchBody(Body):
+    """A PATCH's body: an absent field is unchanged (read ``model_fields_set``); ``""`` or ``null`` clears a
+    ``Clearable`` field, is absent for an ``Instruction`` and is refused (422) for a field the resource needs."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_absent(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        kept, refused = {}, []
+        for name, value in data.items():
+            field = cls.model_fields.get(name)
+            if field is None or not blank(value):
+                kept[name] = value
+            elif Blank.CLEARS in field.metadata:
+                kept[name] = None
+            elif Blank.ASKS_NOTHING not in field.metadata:
+                refused.append(InitErrorDetails(type="missing", loc=(name,), input=value))
+        if refused:
+            raise ValidationError.from_exception_data(cls.__name__, refused)
+        return kept
 
 
 def _checked(check, code: str):  # type: ignore[no-untyped-def]
@@ -37,7 +91,7 @@ Name = Annotated[str, Field(min_length=1, max_length=100)]
 Language = Literal["fr", "nl", "de", "en"]
 
 
-class ContactData(BaseModel):
+class ContactData(Body):
     email: EmailStr
     phone: Phone
 

@@ -2,11 +2,69 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any
 from xml.etree import ElementTree as ET
 
 from kernel.errors import ErrorCode, spec
+from kernel.i18n import of_person
+
+# What exactly was wrong, by key: (en, fr, nl). A finding's detail is stored in English (the transfer log, the API);
+# the ACRF's ErrorDescription gives it in the sender contact's language by reading its facts back from the English.
+DETAILS: dict[str, tuple[str, str, str]] = {
+    "sender": ("{found} is not sender {sender}", "{found} n'est pas l'expéditeur {sender}",
+               "{found} is niet afzender {sender}"),
+    "folder": ("in /{folder}, expected /{expected}", "dans /{folder}, attendu dans /{expected}",
+               "in /{folder}, verwacht in /{expected}"),
+    "application.unknown": ("unknown application {application}", "application inconnue {application}",
+                            "onbekende toepassing {application}"),
+    "application.channel": ("{application} on the {channel} channel", "{application} sur le canal {channel}",
+                            "{application} via het kanaal {channel}"),
+    "date.invalid": ("{day} is not a date", "{day} n'est pas une date", "{day} is geen datum"),
+    "date.future": ("{day} is in the future", "{day} est dans le futur", "{day} ligt in de toekomst"),
+    "date.old": ("{day} is older than {days} days", "{day} date de plus de {days} jours",
+                 "{day} is ouder dan {days} dagen"),
+    "part.total": ("part of {total}, the GO says {expected}", "partie de {total}, le GO en annonce {expected}",
+                   "deel van {total}, de GO vermeldt {expected}"),
+    "part.missing": ("FI part {part} of {total} is missing", "la partie FI {part} de {total} manque",
+                     "FI-deel {part} van {total} ontbreekt"),
+    "part.too_large": ("refused while receiving", "refusé à la réception", "geweigerd bij ontvangst"),
+    "identification": ("Form/Identification is '{found}'; expected '{expected}' for application {application}",
+                       "Form/Identification vaut '{found}' ; attendu '{expected}' pour l'application {application}",
+                       "Form/Identification is '{found}'; verwacht '{expected}' voor toepassing {application}"),
+    "go.missing": ("no GO arrived", "aucun GO n'est arrivé", "er kwam geen GO"),
+    "sender.blocked": ("the sender was blocked", "l'expéditeur a été bloqué", "de afzender werd geblokkeerd"),
+    "processing.failing": ("processing kept failing", "le traitement a échoué à chaque essai",
+                           "de verwerking bleef mislukken"),
+    "processing.late": ("not processed in time", "pas traité à temps", "niet op tijd verwerkt"),
+}
+_COLUMN = {"en": 0, "fr": 1, "nl": 2}
+
+
+def detail(key: str, **facts: Any) -> str:
+    """A finding's detail (English, as stored) from its key and facts."""
+    return DETAILS[key][0].format(**facts)
+
+
+def localize_detail(text: str, language: str) -> str:
+    """The detail in ``language``, its facts read back from the English; a detail we do not know stays as is."""
+    column = _COLUMN.get(of_person(language), 1)
+    for key, pattern in _patterns():
+        match = pattern.fullmatch(text)
+        if match:
+            return DETAILS[key][column].format(**match.groupdict())
+    return text
+
+
+@cache
+def _patterns() -> list[tuple[str, re.Pattern[str]]]:
+    def compile_(template: str) -> re.Pattern[str]:
+        parts = re.split(r"\{(\w+)\}", template)  # literal, name, literal, name, ..., literal
+        return re.compile("".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts)))
+    return [(key, compile_(texts[0])) for key, texts in DETAILS.items()]
 
 
 @dataclass(frozen=True)
@@ -30,9 +88,13 @@ class Finding:
         return self.describe("en")
 
     def describe(self, language: str) -> str:
-        """The ACRF's ErrorDescription in the sender contact's language (its ErrorID stays the stable key)."""
-        base = f"{self.code}: {spec(self.code).description}"
-        return f"{base} ({self.file_name}: {self.detail})" if self.detail else f"{base} ({self.file_name})"
+        """The ACRF's ErrorDescription in the sender contact's language (French when it has none we write; its
+        ErrorID stays the stable key)."""
+        lang = of_person(language)
+        base = f"{self.code}: {spec(self.code).describe(lang)}"
+        if not self.detail:
+            return f"{base} ({self.file_name})"
+        return f"{base} ({self.file_name}: {localize_detail(self.detail, lang)})"
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
-from gateway.acrf import Finding
+from gateway.acrf import Finding, detail
 from gateway.naming import ENVIRONMENTS, parse
 from kernel.catalogue import APPLICATIONS
 from kernel.errors import ErrorCode, GGAError
@@ -47,7 +47,7 @@ def check(ctx: CheckContext) -> list[Finding]:
     findings: list[Finding] = []
     if go.sender != ctx.sender.number:
         findings.append(Finding(ErrorCode.SENDER_NUMBER_MISMATCH, str(go),
-                                f"{go.sender} is not sender {ctx.sender.number}"))
+                                detail("sender", found=go.sender, sender=ctx.sender.number)))
     findings += _environment(ctx.files, go.environment)
     findings += _application(ctx, go.application, str(go))
     findings += _date(go.creation_date(), go.day, str(go), ctx)
@@ -62,25 +62,29 @@ def _environment(files: SubmissionFiles, environment: str) -> list[Finding]:
         return [Finding(ErrorCode.ENVIRONMENT_INVALID, files.go.name, f"'{environment}'")]
     expected = ENVIRONMENTS[environment]
     code = ErrorCode.PRODUCTION_FILE_IN_TEST_FOLDER if environment == "R" else ErrorCode.TEST_FILE_IN_WRONG_FOLDER
-    return [Finding(code, f.name, f"in /{f.folder}, expected /{expected}") for f in files.all() if f.folder != expected]
+    return [Finding(code, f.name, detail("folder", folder=f.folder, expected=expected))
+            for f in files.all() if f.folder != expected]
 
 
 def _application(ctx: CheckContext, application: str, name: str) -> list[Finding]:
     if application not in APPLICATIONS:
-        return [Finding(ErrorCode.APPLICATION_NOT_AUTHORISED, name, f"unknown application {application}")]
+        return [Finding(ErrorCode.APPLICATION_NOT_AUTHORISED, name, detail("application.unknown",
+                                                                          application=application))]
     if not ctx.sender.may_send(ctx.channel, application):
-        return [Finding(ErrorCode.APPLICATION_NOT_AUTHORISED, name, f"{application} on the {ctx.channel} channel")]
+        return [Finding(ErrorCode.APPLICATION_NOT_AUTHORISED, name, detail("application.channel",
+                                                                          application=application,
+                                                                          channel=ctx.channel))]
     return []
 
 
 def _date(day, raw: str, name: str, ctx: CheckContext) -> list[Finding]:  # type: ignore[no-untyped-def]
     today = ctx.now.date()
     if day is None:
-        return [Finding(ErrorCode.FILE_DATE_INVALID, name, f"{raw} is not a date")]
+        return [Finding(ErrorCode.FILE_DATE_INVALID, name, detail("date.invalid", day=raw))]
     if day > today + timedelta(days=1):  # a day of slack: senders date files in Belgian time
-        return [Finding(ErrorCode.FILE_DATE_INVALID, name, f"{raw} is in the future")]
+        return [Finding(ErrorCode.FILE_DATE_INVALID, name, detail("date.future", day=raw))]
     if day < today - timedelta(days=ctx.max_age_days):
-        return [Finding(ErrorCode.FILE_DATE_INVALID, name, f"{raw} is older than {ctx.max_age_days} days")]
+        return [Finding(ErrorCode.FILE_DATE_INVALID, name, detail("date.old", day=raw, days=ctx.max_age_days))]
     return []
 
 
@@ -89,16 +93,17 @@ def _parts(ctx: CheckContext, total: int, environment: str) -> list[Finding]:
     by_part = {}
     for f in files.data:
         if f.total != total:
-            findings.append(Finding(ErrorCode.PARTS_INCOMPLETE, f.name, f"part of {f.total}, the GO says {total}"))
+            findings.append(Finding(ErrorCode.PARTS_INCOMPLETE, f.name, detail("part.total", total=f.total,
+                                                                               expected=total)))
         else:
             by_part[f.part] = f
     too_large = {f.part: f for f in files.refused if f.error_code == ErrorCode.FILE_TOO_LARGE}
     for number in range(1, total + 1):
         if number in too_large:
-            findings.append(Finding(ErrorCode.FILE_TOO_LARGE, too_large[number].name, "refused while receiving"))
+            findings.append(Finding(ErrorCode.FILE_TOO_LARGE, too_large[number].name, detail("part.too_large")))
         elif number not in by_part:
-            findings.append(Finding(ErrorCode.PARTS_INCOMPLETE, files.go.name, f"FI part {number} of {total} "
-                                    "is missing"))
+            findings.append(Finding(ErrorCode.PARTS_INCOMPLETE, files.go.name, detail("part.missing", part=number,
+                                                                                      total=total)))
     signatures = {parse(f.name).with_kind("FI"): f for f in files.signatures}
     for part in by_part.values():
         fs = signatures.get(parse(part.name))
@@ -145,8 +150,8 @@ def _identification(data: ReceivedFile) -> list[Finding]:
     except SyntaxError:  # ParseError: malformed XML is the application's to judge
         return []
     if found is not None and found.strip().upper() != app.form_identification:
-        return [Finding(ErrorCode.APPLICATION_CONTENT_MISMATCH, data.name,
-                        f"Form/Identification is {found.strip()!r}, the name says {app.code}")]
+        return [Finding(ErrorCode.APPLICATION_CONTENT_MISMATCH, data.name, detail(
+            "identification", found=found.strip(), expected=app.form_identification, application=app.code))]
     return []
 
 

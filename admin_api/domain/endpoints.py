@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from admin_api.enterprise.service import domain_view
 from admin_api.enterprise.views import DomainView
-from admin_api.http import UNIT_OF_WORK, RowId, caller, services
+from admin_api.http import LANGUAGE, UNIT_OF_WORK, RowId, caller, services, worded
 from admin_api.identity import Caller
 from admin_api.paging import PageRequest, known_query_only, page_request
 from admin_api.policy import Action
@@ -39,14 +39,14 @@ def read_domain(domain_id: RowId, who: Caller = Depends(caller), session: Sessio
 
 @router.put("/{domain_id}/local-manager", response_model=ManagerView)
 def set_local_manager(domain_id: RowId, body: ManagerIn, who: Caller = Depends(caller),
-                      session: Session = UNIT_OF_WORK) -> dict:
-    return service.set_local_manager(session, who, domain_id, body)
+                      session: Session = UNIT_OF_WORK, lang: str = LANGUAGE) -> dict:
+    return worded(service.set_local_manager(session, who, domain_id, body), lang)
 
 
 @router.post("/{domain_id}/co-local-managers", status_code=201, response_model=ManagerView)
 def add_co_local_manager(domain_id: RowId, body: ManagerIn, who: Caller = Depends(caller),
-                         session: Session = UNIT_OF_WORK) -> dict:
-    return service.add_co_local_manager(session, who, domain_id, body)
+                         session: Session = UNIT_OF_WORK, lang: str = LANGUAGE) -> dict:
+    return worded(service.add_co_local_manager(session, who, domain_id, body), lang)
 
 
 @router.delete("/{domain_id}/co-local-managers/{niss}", status_code=204, response_class=Response,
@@ -90,5 +90,6 @@ def create_user(domain_id: RowId, body: UserIn, request: Request, who: Caller = 
 
 
 @router.post("/{domain_id}/users/bulk", response_model=BulkResult)
-def bulk(domain_id: RowId, body: BulkIn, who: Caller = Depends(caller), session: Session = UNIT_OF_WORK) -> dict:
-    return service.bulk(session, who, domain_id, body.action, body.users, body.applications)
+def bulk(domain_id: RowId, body: BulkIn, who: Caller = Depends(caller), session: Session = UNIT_OF_WORK,
+         lang: str = LANGUAGE) -> dict:
+    return worded(service.bulk(session, who, domain_id, body.action, body.users, body.applications), lang)

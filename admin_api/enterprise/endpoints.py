@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Response
-from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from admin_api.enterprise import service
+from admin_api.enterprise.schemas import CoMainManagerIn, DomainIn
 from admin_api.enterprise.views import CoMainManagerView, DomainView, EnterpriseView
 from admin_api.http import UNIT_OF_WORK, caller
 from admin_api.identity import Caller
@@ -12,20 +12,10 @@ from admin_api.paging import known_query_only
 from admin_api.registration import service as registration
 from admin_api.registration.schemas import ManagerDesignation
 from admin_api.registration.views import MainAccessManagerView
-from admin_api.schemas import ContactData, Niss
 
 router = APIRouter(prefix="/enterprises", tags=["enterprises"])
 
 
-class CoMainManagerIn(BaseModel):
-    niss: Niss
-    contact: ContactData | None = None
-
-
-class DomainIn(BaseModel):
-    name: str
-    identifier: str
-    applications: list[str] | None = None
 
 
 @router.get("/{number}", response_model=EnterpriseView)

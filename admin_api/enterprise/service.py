@@ -19,7 +19,7 @@ def get_enterprise(session: Session, number: str) -> Enterprise:
     number = identifiers.enterprise_number(number)
     enterprise = session.get(Enterprise, number)
     if enterprise is None:
-        raise GGAError(ErrorCode.NOT_FOUND, f"No enterprise {number}.", {"enterprise_number": number})
+        raise GGAError(ErrorCode.NOT_FOUND, details={"enterprise_number": number}, key="not_found.enterprise")
     return enterprise
 
 
@@ -60,7 +60,7 @@ def remove_co_main_manager(session: Session, caller: Caller, number: str, niss: 
     authorize(session, caller, Action.MANAGE_CO_MAIN_MANAGERS, enterprise.number)
     co = session.get(CoMainManager, (enterprise.number, identifiers.niss(niss)))
     if co is None:
-        raise GGAError(ErrorCode.NOT_FOUND, "This person is not a co main access manager.", {"niss": niss})
+        raise GGAError(ErrorCode.NOT_FOUND, details={"niss": niss}, key="not_found.co_main_manager")
     session.delete(co)
     audit.record(session, caller, "enterprise.co_main_manager.removed", f"enterprise:{enterprise.number}",
                  enterprise.number, before={"niss": co.niss})
@@ -86,15 +86,16 @@ def create_domain(session: Session, caller: Caller, number: str, name: str, iden
     enterprise = get_enterprise(session, number)
     authorize(session, caller, Action.CREATE_DOMAIN, enterprise.number)
     if name not in catalogue.DOMAIN_KINDS:
-        raise GGAError(ErrorCode.DOMAIN_KIND_UNKNOWN, f"Domain kinds: {', '.join(catalogue.DOMAIN_KINDS)}.",
-                       {"field": "name"})
+        raise GGAError(ErrorCode.DOMAIN_KIND_UNKNOWN, details={"field": "name"}, key="domain_kind_unknown",
+                       params={"kinds": catalogue.DOMAIN_KINDS})
     if name == catalogue.EMPLOYER_ONSS:
         identifier = identifiers.onss_number(identifier)
     offered = catalogue.applications_of_domain(name)
     chosen = offered if applications is None else sorted(set(applications))
     outside = [c for c in chosen if c not in offered]
     if outside:
-        raise GGAError(ErrorCode.APPLICATION_NOT_IN_DOMAIN, details={"applications": outside})
+        raise GGAError(ErrorCode.APPLICATION_NOT_IN_DOMAIN, details={"applications": outside},
+                       key="application_not_in_domain")
     if any(d.name == name and d.identifier == identifier for d in enterprise.domains):
         raise GGAError(ErrorCode.DOMAIN_EXISTS, details={"name": name, "identifier": identifier})
     domain = Domain(enterprise_number=enterprise.number, name=name, identifier=identifier,

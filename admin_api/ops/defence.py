@@ -43,9 +43,9 @@ def lift(session: Session, address: str) -> None:
     try:
         address = str(ipaddress.ip_address(address))
     except ValueError as exc:
-        raise GGAError(ErrorCode.VALIDATION_ERROR, "Not an IP address.", {"field": "address"}) from exc
+        raise GGAError(ErrorCode.VALIDATION_ERROR, details={"field": "address"}, key="validation.ip_address") from exc
     if banned_until(session, address, utcnow()) is None:
-        raise GGAError(ErrorCode.NOT_FOUND, f"{address} is not banned.", {"address": address})
+        raise GGAError(ErrorCode.NOT_FOUND, details={"address": address}, key="not_found.ban")
     session.execute(delete(DefenderAddress).where(DefenderAddress.address == address))
     log.warning("ban lifted address=%s", address)
 
@@ -57,8 +57,8 @@ def refuse_if_banned(db: Database, settings: Settings, address: str) -> None:
     with db.read() as session:
         until = banned_until(session, address, utcnow())
     if until is not None:
-        raise GGAError(ErrorCode.ADDRESS_BANNED, f"Too many failed logins from {address}: refused until "
-                       f"{until:%Y-%m-%dT%H:%M:%SZ}.", {"address": address})
+        raise GGAError(ErrorCode.ADDRESS_BANNED, details={"address": address}, key="address_banned",
+                       params={"until": f"{until:%Y-%m-%dT%H:%M:%SZ}"})
 
 
 def failed(db: Database, settings: Settings, address: str) -> None:

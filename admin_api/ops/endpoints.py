@@ -84,7 +84,7 @@ async def post_return(request: Request, sender_number: str = Query(pattern=r"^\d
     svc = services(request)
     await asyncio.to_thread(_authorize, svc.db, who, Action.POST_RETURN)
     if svc.returns is None:
-        raise GGAError(ErrorCode.INTERNAL_ERROR, "The file gateway does not run in this process.")
+        raise GGAError(ErrorCode.INTERNAL_ERROR, key="internal_error.no_gateway")
     content = await _bounded_body(request, svc.settings.return_max_mb << 20)
     delivered = await asyncio.to_thread(svc.returns.deliver_return, sender_number, application, environment, type,
                                         content)
@@ -94,8 +94,7 @@ async def post_return(request: Request, sender_number: str = Query(pattern=r"^\d
 async def _bounded_body(request: Request, limit: int) -> bytes:
     """The return file, refused (413) past ``GGA_RETURN_MAX_MB`` before it is read, or as soon as it goes over."""
     declared = request.headers.get("content-length", "")
-    too_large = GGAError(ErrorCode.BODY_TOO_LARGE, f"Return files are limited to {limit >> 20} MiB "
-                         "(GGA_RETURN_MAX_MB).", {"limit_mb": limit >> 20})
+    too_large = GGAError(ErrorCode.BODY_TOO_LARGE, details={"limit_mb": limit >> 20}, key="body_too_large.return")
     if declared.isdigit() and int(declared) > limit:
         raise too_large
     chunks, size = [], 0

@@ -52,5 +52,5 @@ def _of_ticket(session: Session, ticket: str) -> ColumnElement[bool]:
 def get(session: Session, transfer_id: int) -> dict[str, Any]:
     event = session.get(TransferEvent, transfer_id)
     if event is None:
-        raise GGAError(ErrorCode.NOT_FOUND, f"No transfer {transfer_id}.")
+        raise GGAError(ErrorCode.NOT_FOUND, key="not_found.transfer", params={"transfer_id": transfer_id})
     return view(event)

@@ -3,11 +3,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Response
 from sqlalchemy.orm import Session
 
-from admin_api.http import UNIT_OF_WORK, caller
+from admin_api.http import LANGUAGE, UNIT_OF_WORK, caller, worded
 from admin_api.identity import Caller
 from admin_api.registration import document, service
 from admin_api.registration.schemas import ExceptionalRegistration, Rejection, StandardRegistration
 from admin_api.registration.views import ExceptionalRequestView, RegistrationResult, RequestView
+from kernel.i18n import translate
 
 router = APIRouter(prefix="/registrations", tags=["registrations"])
 PDF = {200: {"description": "The form to print, sign and post",
@@ -16,18 +17,18 @@ PDF = {200: {"description": "The form to print, sign and post",
 
 @router.post("", status_code=201, response_model=RegistrationResult)
 def register_standard(body: StandardRegistration, who: Caller = Depends(caller),
-                      session: Session = UNIT_OF_WORK) -> dict:
-    return service.register_standard(session, who, body)
+                      session: Session = UNIT_OF_WORK, lang: str = LANGUAGE) -> dict:
+    return worded(service.register_standard(session, who, body), lang)
 
 
 @router.post("/exceptional", status_code=201, response_model=ExceptionalRequestView)
-def register_exceptional(body: ExceptionalRegistration, session: Session = UNIT_OF_WORK) -> dict:
+def register_exceptional(body: ExceptionalRegistration, session: Session = UNIT_OF_WORK,
+                         lang: str = LANGUAGE) -> dict:
     request = service.register_exceptional(session, body)
     view = service.request_view(request)
     view["postal_address"] = list(service.POSTAL_ADDRESS)
-    view["message"] = (f"Votre demande a été enregistrée avec succès dans le système sous le numéro de ticket "
-                       f"{request.ticket}. Téléchargez le document, imprimez le PDF, signez-le manuellement et "
-                       f"renvoyez-le par voie postale à : {', '.join(service.POSTAL_ADDRESS)}.")
+    view["message"] = translate("registration.requested", lang, ticket=request.ticket,
+                                address=service.POSTAL_ADDRESS)
     return view
 
 
@@ -38,9 +39,11 @@ def read_request(ticket: str, session: Session = UNIT_OF_WORK) -> dict:
 
 
 @router.get("/{ticket}/document", response_class=Response, responses=PDF)
-def request_document(ticket: str, session: Session = UNIT_OF_WORK) -> Response:
+def request_document(ticket: str, session: Session = UNIT_OF_WORK, lang: str = LANGUAGE) -> Response:
+    """The form in the language of whoever downloads it (``Accept-Language``; French by default): the legal
+    representative has no language in the data."""
     request = service.get_request(session, ticket)
-    pdf = document.render(session, request)
+    pdf = document.render(session, request, lang)
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="CSAM-{request.ticket}.pdf"'})
 

@@ -2,12 +2,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel
-
-from admin_api.schemas import ContactData, DesignatedPerson, EnterpriseNumber, Name, Niss
+from admin_api.schemas import Body, ContactData, DesignatedPerson, EnterpriseNumber, Name, Niss
 
 
-class ManagerDesignation(BaseModel):
+class ManagerDesignation(Body):
     """``main_access_manager``: ``"self"`` or another person; ``contact``: the requester's own contact."""
 
     main_access_manager: Literal["self"] | DesignatedPerson
@@ -19,7 +17,7 @@ class StandardRegistration(ManagerDesignation):
     enterprise_number: EnterpriseNumber
 
 
-class LegalRepresentativeIdentity(BaseModel):
+class LegalRepresentativeIdentity(Body):
     niss: Niss
     first_name: Name
     last_name: Name
@@ -29,5 +27,5 @@ class ExceptionalRegistration(StandardRegistration):
     legal_representative: LegalRepresentativeIdentity
 
 
-class Rejection(BaseModel):
+class Rejection(Body):
     reason: Name

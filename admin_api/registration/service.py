@@ -23,6 +23,8 @@ from kernel.tickets import new_ticket
 from store.models import CoMainManager, Enterprise, Person, RegistrationRequest
 
 POSTAL_ADDRESS = ("Centre de Contact Eranova", "Smals", "Avenue Fonsny 20", "1060 Bruxelles")
+# the people of a registration have no language in the data (only e-mail and phone): their mails are in French
+MAIL_LANGUAGE = "fr"
 
 
 @dataclass(frozen=True)
@@ -50,8 +52,7 @@ def _known_enterprise(session: Session, number: str) -> Enterprise:
     designations of one enterprise happen one after the other, so it has one GAP."""
     enterprise = session.get(Enterprise, number, with_for_update=True)
     if enterprise is None:
-        raise GGAError(ErrorCode.ENTERPRISE_UNKNOWN, f"Enterprise {number} is not in the enterprise register.",
-                       {"enterprise_number": number})
+        raise GGAError(ErrorCode.ENTERPRISE_UNKNOWN, details={"enterprise_number": number}, key="enterprise_unknown")
     return enterprise
 
 
@@ -60,7 +61,7 @@ def _refuse_if_registered(session: Session, enterprise: Enterprise, designation:
         return
     if enterprise.main_manager_niss == designation.manager_niss == designation.requester_niss:
         raise GGAError(ErrorCode.ALREADY_MAIN_ACCESS_MANAGER, details={"enterprise_number": enterprise.number})
-    raise GGAError(ErrorCode.ENTERPRISE_ALREADY_REGISTERED, details={
+    raise GGAError(ErrorCode.ENTERPRISE_ALREADY_REGISTERED, key="enterprise_already_registered", details={
         "enterprise_number": enterprise.number,
         "main_access_manager": person_name(session, enterprise.main_manager_niss) or enterprise.main_manager_niss})
 
@@ -129,7 +130,7 @@ def _same_name(a: str, b: str) -> bool:
 def get_request(session: Session, ticket: str) -> RegistrationRequest:
     request = session.get(RegistrationRequest, ticket.upper())
     if request is None:
-        raise GGAError(ErrorCode.NOT_FOUND, "No request with this ticket.", {"ticket": ticket})
+        raise GGAError(ErrorCode.NOT_FOUND, details={"ticket": ticket}, key="not_found.ticket")
     return request
 
 
@@ -161,9 +162,8 @@ def reject(session: Session, caller: Caller, ticket: str, reason: str) -> Regist
     before = _request_view(request)
     request.status, request.reason = "rejected", reason
     request.decided_by, request.decided_at = caller.niss, utcnow()
-    mail.queue(session, request.requester_email, f"CSAM: demande {request.ticket} refusée",
-               f"Votre demande {request.ticket} pour l'entreprise {request.enterprise_number} a été refusée.\n"
-               f"Motif : {reason}\n")
+    mail.queue_message(session, request.requester_email, MAIL_LANGUAGE, "mail.rejected", ticket=request.ticket,
+                       enterprise_number=request.enterprise_number, reason=reason)
     audit.record(session, caller, "registration.exceptional.rejected", f"ticket:{ticket}",
                  request.enterprise_number, before, _request_view(request))
     return request
@@ -179,14 +179,10 @@ def designate(session: Session, actor: Caller, enterprise: Enterprise, d: Design
     if co is not None:
         session.delete(co)
     name = person_name(session, d.manager_niss) or d.manager_niss
-    mail.queue(session, d.manager_email, "CSAM: vous êtes Gestionnaire d'Accès Principal",
-               f"Vous avez été désigné(e) comme Gestionnaire d'Accès Principal de {enterprise.name} "
-               f"({enterprise.number}).\nVous pouvez désigner des Gestionnaires d'Accès et des "
-               "Co-Gestionnaires d'Accès Principaux, et gérer les accès de vos collaborateurs.\n")
+    facts = {"enterprise": enterprise.name, "enterprise_number": enterprise.number}
+    mail.queue_message(session, d.manager_email, MAIL_LANGUAGE, "mail.main_manager", **facts)
     if d.requester_niss != d.manager_niss:
-        mail.queue(session, d.requester_email, "CSAM: Gestionnaire d'Accès Principal désigné",
-                   f"Vous avez désigné {name} comme Gestionnaire d'Accès Principal de {enterprise.name} "
-                   f"({enterprise.number}).\n")
+        mail.queue_message(session, d.requester_email, MAIL_LANGUAGE, "mail.designated", manager=name, **facts)
     audit.record(session, actor, "enterprise.main_manager.designated", f"enterprise:{enterprise.number}",
                  enterprise.number, before, _manager_view(enterprise))
 
@@ -203,7 +199,7 @@ def change_main_manager(session: Session, caller: Caller, number: str, body: Man
         raise GGAError(ErrorCode.ENTERPRISE_NOT_REGISTERED)
     designation = Designation.of(caller.niss, body)
     if designation.manager_niss == enterprise.main_manager_niss:
-        raise GGAError(ErrorCode.ALREADY_MAIN_ACCESS_MANAGER, "This person is already the main access manager.")
+        raise GGAError(ErrorCode.ALREADY_MAIN_ACCESS_MANAGER, key="already_main_manager.other")
     designate(session, caller, enterprise, designation)
     return manager_view(session, enterprise)
 
@@ -223,15 +219,13 @@ def _request_view(r: RegistrationRequest) -> dict[str, Any]:
 
 
 def registration_result(session: Session, e: Enterprise, r: RegistrationRequest) -> dict[str, Any]:
+    """The guide's confirmation as ``(key, facts)`` in ``message``: the route words it (``http.worded``)."""
     manager = manager_view(session, e)
+    facts = {"enterprise": e.name, "email": r.manager_email}
     if r.manager_niss == r.requester_niss:
-        message = (f"Votre entreprise, {e.name}, est maintenant activée dans CSAM. Vous vous êtes vous-même "
-                   f"désigné(e) comme Gestionnaire d'Accès Principal. Un e-mail de confirmation contenant les "
-                   f"instructions sera envoyé à {r.manager_email}")
+        message = ("registration.done.self", facts)
     else:
-        message = (f"Votre entreprise, {e.name} est maintenant activée dans CSAM. Vous avez désigné "
-                   f"{manager['name'] or r.manager_niss} comme Gestionnaire d'Accès Principal. Un e-mail de "
-                   f"confirmation contenant les instructions sera envoyé à {r.manager_email}")
+        message = ("registration.done.other", facts | {"manager": manager["name"] or r.manager_niss})
     return {"ticket": r.ticket, "enterprise_number": e.number, "enterprise_name": e.name, "address": e.address,
             "main_access_manager": manager, "message": message}
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Header, Request, Response
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from admin_api.http import UNIT_OF_WORK, RowId, caller, services
@@ -9,14 +10,26 @@ from admin_api.sender import service
 from admin_api.sender.schemas import ChannelIn, ChannelPatch, ChannelType, SenderIn, SenderPatch
 from admin_api.sender.views import SenderChanged, SenderView
 from kernel.errors import ErrorCode, GGAError
-from kernel.messages import language_of, message
+from kernel.i18n import negotiate, translate
 
 router = APIRouter(prefix="/domains/{domain_id}/sender", tags=["senders"])
 
 
+class ChannelChanges(BaseModel):
+    """What a channel PATCH changed in the applications (empty lists when it named none)."""
+
+    added: list[str]
+    removed: list[str]
+    preferred_channel: dict[str, ChannelType] = Field(
+        description="Applications whose preferred channel changed, with the new one")
+
+
+class ChannelChanged(SenderChanged):
+    changes: ChannelChanges
+
+
 def _with_message(view: dict, key: str, accept_language: str | None) -> dict:
-    language = language_of(accept_language, (view.get("contact") or {}).get("language"))
-    return view | {"message": message(key, language)}
+    return view | {"message": translate(key, negotiate(accept_language))}  # the caller's language, else French
 
 
 @router.get("", response_model=SenderView)
@@ -50,19 +63,19 @@ def add_channel(domain_id: RowId, body: ChannelIn, who: Caller = Depends(caller)
     return _with_message(service.add_channel(session, who, domain_id, body), "channel.added", accept_language)
 
 
-@router.patch("/channels/{channel_type}", response_model=SenderChanged)
+@router.patch("/channels/{channel_type}", response_model=ChannelChanged)
 def update_channel(domain_id: RowId, channel_type: ChannelType, body: ChannelPatch, who: Caller = Depends(caller),
                    session: Session = UNIT_OF_WORK, accept_language: str | None = Header(None)) -> dict:
     view = service.update_channel(session, who, domain_id, channel_type, body)
     return _with_message(view, "channel.updated", accept_language)
 
 
-@router.patch("/channels", response_model=SenderChanged)
+@router.patch("/channels", response_model=ChannelChanged)
 def update_channel_named_in_body(domain_id: RowId, body: ChannelPatch, who: Caller = Depends(caller),
                                  session: Session = UNIT_OF_WORK,
                                  accept_language: str | None = Header(None)) -> dict:
     if body.type is None:
-        raise GGAError(ErrorCode.VALIDATION_ERROR, "type: name the channel (FTP, SFTP or WS)", {"field": "type"})
+        raise GGAError(ErrorCode.VALIDATION_ERROR, details={"field": "type"}, key="validation.channel_type")
     view = service.update_channel(session, who, domain_id, body.type, body)
     return _with_message(view, "channel.updated", accept_language)
 

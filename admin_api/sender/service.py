@@ -70,7 +70,7 @@ def create(session: Session, caller: Caller, domain_id: int, body: SenderIn, pas
     _check_password(body.password)
     types = [c.type for c in body.channels]
     if len(set(types)) != len(types):
-        raise GGAError(ErrorCode.CHANNEL_EXISTS, "Each channel type once.", {"channels": types})
+        raise GGAError(ErrorCode.CHANNEL_EXISTS, details={"channels": types}, key="channel.each_once")
     channels = [_new_channel(domain, c) for c in body.channels]
     sender = Sender(number=_new_number(session), domain_id=domain.id, contact=body.contact.model_dump(mode="json"),
                     technical_user=body.technical_user, technical_user_key=body.technical_user.lower(),
@@ -87,8 +87,7 @@ def _new_channel(domain: Domain, body: ChannelIn) -> SenderChannel:
     channel = SenderChannel(type=body.type, plain_ftp=body.plain_ftp and body.type == "FTP")
     if body.type == "SFTP":
         if not body.ssh_public_key:
-            raise GGAError(ErrorCode.SSH_KEY_INVALID, "The SFTP channel needs an SSH public key.",
-                           {"field": "ssh_public_key"})
+            raise GGAError(ErrorCode.SSH_KEY_INVALID, details={"field": "ssh_public_key"}, key="channel.ssh_needed")
         _set_ssh_key(channel, body.ssh_public_key)
     _add_certificate(channel, body.certificate)
     codes = check_applications(domain, [a.code for a in body.applications])
@@ -170,8 +169,8 @@ def update(session: Session, caller: Caller, domain_id: int, body: SenderPatch, 
     domain, _ = authorize_domain(session, caller, Action.MANAGE_SENDER, domain_id)
     sender = _require_sender(session, domain.id)
     before = _audit_view(sender)
-    if body.contact is not None:
-        sender.contact = body.contact.model_dump(mode="json")
+    if body.contact is not None:  # only the contact's fields sent change; a cleared one is null
+        sender.contact = sender.contact | body.contact.model_dump(mode="json", exclude_unset=True)
     if body.password is not None:
         _check_password(body.password)
         sender.password_hash = passwords.hash(body.password)
@@ -224,33 +223,60 @@ def update_channel(session: Session, caller: Caller, domain_id: int, channel_typ
         _add_certificate(channel, body.add_certificate)
     if body.remove_certificate:
         _remove_certificate(channel, body.remove_certificate.lower())
+    if "ssh_public_key" in body.model_fields_set and body.ssh_public_key is None and channel.type == "SFTP":
+        raise GGAError(ErrorCode.VALIDATION_ERROR, details={"field": "ssh_public_key"}, key="channel.ssh_kept")
     if body.ssh_public_key is not None:
         if channel.type != "SFTP":
-            raise GGAError(ErrorCode.SSH_KEY_INVALID, "Only the SFTP channel has an SSH key.")
+            raise GGAError(ErrorCode.SSH_KEY_INVALID, key="channel.ssh_only_sftp")
         _set_ssh_key(channel, body.ssh_public_key)
     if body.plain_ftp is not None:
         channel.plain_ftp = body.plain_ftp and channel.type == "FTP"
-    asked: dict[str, set[str]] = {}
-    if body.applications is not None:
-        codes = check_applications(domain, [a.code for a in body.applications])
-        kept = {a.code: a for a in channel.applications if a.code in codes}
-        channel.applications = [kept.get(c) or ChannelApplication(code=c, preferred=False) for c in codes]
-        asked = _preferred_asked([(channel.type, body.applications)])
-    settle_preferred(sender, asked, move=True)
+    changes = _change_applications(domain, sender, channel, body)
     session.flush()
     audit.record(session, caller, "sender.channel.updated", f"sender:{sender.number}:{channel.type}",
                  domain.enterprise_number, before, _audit_view(sender))
-    return sender_view(sender)
+    return sender_view(sender) | {"changes": changes}
+
+
+def _preferred_channels(sender: Sender) -> dict[str, str]:
+    return {a.code: c.type for c in sender.channels for a in c.applications if a.preferred}
+
+
+def _change_applications(domain: Domain, sender: Sender, channel: SenderChannel, body: ChannelPatch) -> dict:
+    """Only the applications named change. One removed here while preferred here moves its preference to the
+    next channel carrying it (SFTP, FTP, WS); one no other channel carries is refused (a sender keeps its
+    applications). Answers what was added, removed and whose preferred channel changed."""
+    if "applications" in body.model_fields_set:  # it used to replace the list, silently dropping the rest
+        raise GGAError(ErrorCode.VALIDATION_ERROR, details={
+            "field": "applications", "use": ["add_applications", "remove_applications", "preferred_for"]},
+            key="channel.applications_replaced")
+    added = check_applications(domain, body.add_applications or [])
+    removing = {c.upper() for c in body.remove_applications or []}
+    if removing & set(added):
+        raise GGAError(ErrorCode.VALIDATION_ERROR, details={"applications": sorted(removing & set(added))},
+                       key="channel.add_and_remove")
+    held = {a.code for a in channel.applications}
+    elsewhere = {a.code for c in sender.channels if c is not channel for a in c.applications}
+    alone = sorted(removing & held - elsewhere)
+    if alone:
+        raise GGAError(ErrorCode.APPLICATION_LAST_CHANNEL, details={"applications": alone, "channel": channel.type},
+                       key="channel.orphans")
+    before = _preferred_channels(sender)
+    channel.applications = [a for a in channel.applications if a.code not in removing] + [
+        ChannelApplication(code=c, preferred=False) for c in added if c not in held]
+    settle_preferred(sender, {c.upper(): {channel.type} for c in body.preferred_for or []}, move=True)
+    after = _preferred_channels(sender)
+    return {"added": [c for c in added if c not in held], "removed": sorted(removing & held),
+            "preferred_channel": {c: t for c, t in sorted(after.items()) if before.get(c) != t}}
 
 
 def _remove_certificate(channel: SenderChannel, fingerprint: str) -> None:
     cert = next((c for c in channel.certificates if c.fingerprint == fingerprint), None)
     if cert is None:
-        raise GGAError(ErrorCode.NOT_FOUND, "No certificate with this fingerprint on the channel.",
-                       {"fingerprint": fingerprint})
+        raise GGAError(ErrorCode.NOT_FOUND, details={"fingerprint": fingerprint}, key="not_found.certificate")
     if len(channel.certificates) == 1:
-        raise GGAError(ErrorCode.CERTIFICATE_MALFORMED, "A channel keeps at least one certificate: add the new one "
-                       "first.", {"fingerprint": fingerprint})
+        raise GGAError(ErrorCode.CERTIFICATE_MALFORMED, details={"fingerprint": fingerprint},
+                       key="channel.last_certificate")
     channel.certificates.remove(cert)
 
 
@@ -261,12 +287,12 @@ def remove_channel(session: Session, caller: Caller, domain_id: int, channel_typ
     sender = _require_sender(session, domain.id)
     channel = _channel(sender, channel_type)
     if len(sender.channels) == 1:
-        raise GGAError(ErrorCode.CHANNEL_REQUIRED, "A sender keeps at least one channel; delete the sender instead.")
+        raise GGAError(ErrorCode.CHANNEL_REQUIRED, key="channel.last")
     others = {a.code for c in sender.channels if c is not channel for a in c.applications}
     orphans = sorted(a.code for a in channel.applications if a.code not in others)
     if orphans:
-        raise GGAError(ErrorCode.PREFERRED_CHANNEL_INVALID, f"Only the {channel_type} channel carries "
-                       f"{', '.join(orphans)}: authorise them on another channel first.", {"applications": orphans})
+        raise GGAError(ErrorCode.APPLICATION_LAST_CHANNEL, details={"applications": orphans, "channel": channel_type},
+                       key="channel.orphans")
     before = _audit_view(sender)
     sender.channels.remove(channel)
     settle_preferred(sender, {}, move=True)

@@ -4,13 +4,13 @@ from typing import Literal
 
 from pydantic import BaseModel, EmailStr, Field
 
-from admin_api.schemas import Language, Name, Niss
+from admin_api.schemas import Body, Language, Name, Niss
 
 USERNAME = {"min_length": 3, "max_length": 64, "pattern": r"^[A-Za-z0-9._@-]+$"}
 BulkAction = Literal["add_applications", "remove_applications", "block", "unblock", "delete"]
 
 
-class UserIn(BaseModel):
+class UserIn(Body):
     """Création d'un utilisateur."""
 
     niss: Niss
@@ -22,10 +22,10 @@ class UserIn(BaseModel):
     language: Language = "fr"
     email: EmailStr
     local_email: EmailStr | None = None
-    applications: list[str] = []
+    applications: list[str] = Field(default_factory=list)
 
 
-class ManagerIn(BaseModel):
+class ManagerIn(Body):
     """Désignation d'un gestionnaire local (GL) ou co-gestionnaire (Co-GL) by NISS.
 
     When the person is already a user of the domain only ``niss`` is needed; otherwise the identification data.
@@ -39,13 +39,13 @@ class ManagerIn(BaseModel):
     language: Language = "fr"
     email: EmailStr | None = None
     local_email: EmailStr | None = None
-    applications: list[str] = []
+    applications: list[str] = Field(default_factory=list)
 
 
-class BulkIn(BaseModel):
+class BulkIn(Body):
     action: BulkAction
     users: list[str] = Field(min_length=1, max_length=1000)
-    applications: list[str] = []
+    applications: list[str] = Field(default_factory=list)
 
 
 class UserFilters(BaseModel):

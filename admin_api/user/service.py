@@ -18,21 +18,12 @@ from keys.passwords import PasswordPolicy, Passwords
 from store.models import Domain, User, UserApplication
 
 PASSWORD_POLICY = PasswordPolicy()
-BULK_MESSAGES = {
-    "add_applications": "Les applications que vous avez sélectionné ont été ajoutées aux utilisateurs que vous avez "
-                        "sélectionnés.",
-    "remove_applications": "Les applications que vous avez sélectionnées ont été enlevées aux utilisateurs que vous "
-                           "avez sélectionnés.",
-    "block": "Le blocage du ou des utilisateur(s) a réussi",
-    "unblock": "Le déblocage du ou des utilisateur(s) a réussi",
-    "delete": "La suppression du ou des utilisateur(s) a réussi",
-}
 
 
 def get_domain(session: Session, domain_id: int) -> Domain:
     domain = session.get(Domain, domain_id)
     if domain is None:
-        raise GGAError(ErrorCode.NOT_FOUND, f"No domain {domain_id}.", {"domain_id": domain_id})
+        raise GGAError(ErrorCode.NOT_FOUND, details={"domain_id": domain_id}, key="not_found.domain")
     return domain
 
 
@@ -59,8 +50,8 @@ def check_applications(domain: Domain, codes: list[str]) -> list[str]:
     offered = {a.code for a in domain.applications}
     outside = [c for c in wanted if c not in offered]
     if outside:
-        raise GGAError(ErrorCode.APPLICATION_NOT_IN_DOMAIN, f"Not offered in domain {domain.name}: "
-                       f"{', '.join(outside)}.", {"applications": outside, "domain_id": domain.id})
+        raise GGAError(ErrorCode.APPLICATION_NOT_IN_DOMAIN, details={"applications": outside, "domain_id": domain.id},
+                       key="application_not_in_domain")
     return wanted
 
 
@@ -92,7 +83,7 @@ def create_user(session: Session, caller: Caller, domain_id: int, body: UserIn, 
     if _in_domain(session, domain.id, body.niss) is not None:
         raise GGAError(ErrorCode.USER_EXISTS, details={"niss": body.niss})
     if body.password is None:
-        raise GGAError(ErrorCode.PASSWORD_TOO_WEAK, "A password is required.", {"field": "password"})
+        raise GGAError(ErrorCode.PASSWORD_TOO_WEAK, details={"field": "password"}, key="password_required")
     user = _new_user(session, domain, body, "USER", passwords, body.password)
     audit.record(session, caller, "user.created", f"user:{user.id}", domain.enterprise_number,
                  after=_audit_view(user))
@@ -105,8 +96,8 @@ def _manager(session: Session, domain: Domain, body: ManagerIn, user_type: str) 
     if user is None:
         missing = [f for f in ("username", "last_name", "first_name", "email") if not getattr(body, f)]
         if missing:
-            raise GGAError(ErrorCode.VALIDATION_ERROR, f"New person: {', '.join(missing)} required.",
-                           {"missing": missing})
+            raise GGAError(ErrorCode.VALIDATION_ERROR, details={"missing": missing}, key="validation.required",
+                           params={"fields": missing})
         return _new_user(session, domain, body, user_type, None, None), None
     before = _audit_view(user)
     user.type, user.status, user.updated_at = user_type, "active", utcnow()
@@ -114,9 +105,11 @@ def _manager(session: Session, domain: Domain, body: ManagerIn, user_type: str) 
 
 
 def set_local_manager(session: Session, caller: Caller, domain_id: int, body: ManagerIn) -> dict:
-    """Changer de gestionnaire local: the previous GL stays in the domain as a USER."""
+    """Changer de gestionnaire local: the previous GL stays in the domain as a USER. ``message`` is the
+    confirmation's key (the route words it): designated when the domain had no GL, changed otherwise."""
     domain, _ = authorize_domain(session, caller, Action.SET_LOCAL_MANAGER, domain_id)
     session.execute(select(Domain.id).where(Domain.id == domain.id).with_for_update())  # racing PUTs: in turn
+    had_manager = session.scalar(select(User.id).where(User.domain_id == domain.id, User.type == "GL")) is not None
     for previous in session.scalars(select(User).where(User.domain_id == domain.id, User.type == "GL",
                                                        User.niss != body.niss)):
         previous.type, previous.updated_at = "USER", utcnow()
@@ -126,25 +119,25 @@ def set_local_manager(session: Session, caller: Caller, domain_id: int, body: Ma
     user, before = _manager(session, domain, body, "GL")
     audit.record(session, caller, "domain.local_manager.set", f"user:{user.id}", domain.enterprise_number,
                  before, _audit_view(user))
-    return user_view(user) | {"message": "Le Gestionnaire d'Accès a été modifié."}
+    return user_view(user) | {"message": "local_manager.changed" if had_manager else "local_manager.designated"}
 
 
 def add_co_local_manager(session: Session, caller: Caller, domain_id: int, body: ManagerIn) -> dict:
     domain, _ = authorize_domain(session, caller, Action.MANAGE_CO_LOCAL_MANAGERS, domain_id)
     existing = _in_domain(session, domain.id, body.niss)
     if existing is not None and existing.type == "GL":
-        raise GGAError(ErrorCode.USER_EXISTS, "This person is the domain's access manager.", {"niss": body.niss})
+        raise GGAError(ErrorCode.USER_EXISTS, details={"niss": body.niss}, key="user_is_local_manager")
     user, before = _manager(session, domain, body, "Co-GL")
     audit.record(session, caller, "domain.co_local_manager.added", f"user:{user.id}", domain.enterprise_number,
                  before, _audit_view(user))
-    return user_view(user) | {"message": "La personne a été désignée comme co-Gestionnaire d'Accès."}
+    return user_view(user) | {"message": "co_local_manager.designated"}  # the key; the route words it
 
 
 def remove_co_local_manager(session: Session, caller: Caller, domain_id: int, niss: str) -> None:
     domain, _ = authorize_domain(session, caller, Action.MANAGE_CO_LOCAL_MANAGERS, domain_id)
     user = _in_domain(session, domain.id, niss)
     if user is None or user.type != "Co-GL":
-        raise GGAError(ErrorCode.NOT_FOUND, "This person is not a co access manager of the domain.", {"niss": niss})
+        raise GGAError(ErrorCode.NOT_FOUND, details={"niss": niss}, key="not_found.co_local_manager")
     audit.record(session, caller, "domain.co_local_manager.removed", f"user:{user.id}", domain.enterprise_number,
                  before=_audit_view(user))
     session.delete(user)
@@ -156,7 +149,7 @@ def bulk(session: Session, caller: Caller, domain_id: int, action: str, username
     domain, roles = authorize_domain(session, caller, Action.MANAGE_USERS, domain_id)
     codes = check_applications(domain, applications) if action.endswith("_applications") else []
     if action.endswith("_applications") and not codes:
-        raise GGAError(ErrorCode.VALIDATION_ERROR, "applications: at least one code", {"field": "applications"})
+        raise GGAError(ErrorCode.VALIDATION_ERROR, details={"field": "applications"}, key="validation.applications")
     users = {u.username: u for u in session.scalars(select(User).where(
         User.domain_id == domain.id, User.username.in_(usernames)))}
     may_manage_managers = bool(roles & {Role.MAIN_MANAGER, Role.CO_MAIN_MANAGER, Role.LOCAL_MANAGER})
@@ -169,7 +162,7 @@ def bulk(session: Session, caller: Caller, domain_id: int, action: str, username
         results.append({"username": name} | _apply(session, caller, domain, user, action, codes,
                                                     may_manage_managers))
     summary = {k: sum(1 for r in results if r["result"] == k) for k in ("done", "unchanged", "refused", "not_found")}
-    return {"action": action, "message": BULK_MESSAGES[action] if summary["done"] else None, "summary": summary,
+    return {"action": action, "message": f"bulk.{action}" if summary["done"] else None, "summary": summary,
             "results": results}
 
 

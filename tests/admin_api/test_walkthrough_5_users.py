@@ -124,7 +124,7 @@ def test_b_add_or_remove_applications(client, auth, w):
     seed_users(client, auth, w)
     added = bulk(client, auth, w, "add_applications", ["user0", "user3", "ghost"], ["DIMN"]).json()
     assert [r["result"] for r in added["results"]] == ["done", "unchanged", "not_found"]
-    assert added["message"].startswith("Les applications que vous avez sélectionné ont été ajoutées")
+    assert added["message"].startswith("Les applications que vous avez sélectionnées ont été ajoutées")
     assert names(search(client, auth, w, application="DIMN")) == ["user0", "user1", "user3"]
     removed = bulk(client, auth, w, "remove_applications", ["user0", "user3"], ["DMFA"]).json()
     assert removed["summary"] == {"done": 2, "unchanged": 0, "refused": 0, "not_found": 0}

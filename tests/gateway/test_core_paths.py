@@ -43,8 +43,8 @@ def test_web_service_token_refusals_go_through_the_same_rules(harness, kit, db):
     with db.session() as session:
         senders.update(session, gap_of(db, kit), kit.domain_id, SenderPatch(status="active"),
                        harness.services.passwords)
-        senders.update_channel(session, gap_of(db, kit), kit.domain_id, "FTP", ChannelPatch(applications=[
-            {"code": c} for c in ("DIMN", "CHTP", "DMFA", "ZIMA", "WECH")]))  # WECH was only on WS
+        senders.update_channel(session, gap_of(db, kit), kit.domain_id, "FTP",
+                               ChannelPatch(add_applications=["WECH"]))  # WECH was only on WS
         senders.remove_channel(session, gap_of(db, kit), kit.domain_id, "WS")
     without_channel = token_call(harness, assertion(harness, kit))  # told no more than an unknown sender is
     assert (without_channel.status_code, without_channel.json()["error"]["code"]) == (401, "ASSERTION_INVALID")

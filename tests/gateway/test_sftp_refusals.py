@@ -78,7 +78,8 @@ def test_missing_part(harness, kit):
     del sub.files[2:4]  # part 2 and its FS
     put(harness.port, kit, sub)
     acrf = harness.wait_acrf(kit)
-    assert error_ids(acrf) == ["PARTS_INCOMPLETE"] and "part 2 of 2" in acrf.find("Error").findtext("ErrorDescription")
+    assert error_ids(acrf) == ["PARTS_INCOMPLETE"]
+    assert "partie FI 2 de 2" in acrf.find("Error").findtext("ErrorDescription")  # the contact's language: fr
 
 
 def test_parts_numbered_for_another_total(harness, kit):
