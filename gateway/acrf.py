@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from typing import Any
 from xml.etree import ElementTree as ET
 
 from kernel.errors import ErrorCode, spec
 from kernel.i18n import of_person
 
-# What exactly was wrong, by key: (en, fr, nl). A finding's detail is stored in English (the transfer log, the API);
-# the ACRF's ErrorDescription gives it in the sender contact's language by reading its facts back from the English.
+# What exactly was wrong, by key: (en, fr, nl). A finding's detail reads English (the transfer log, the API) and
+# keeps its key and facts (stored with the decision), so the ACRF can say it in the sender contact's language.
 DETAILS: dict[str, tuple[str, str, str]] = {
     "sender": ("{found} is not sender {sender}", "{found} n'est pas l'expéditeur {sender}",
                "{found} is niet afzender {sender}"),
@@ -44,27 +42,24 @@ DETAILS: dict[str, tuple[str, str, str]] = {
 _COLUMN = {"en": 0, "fr": 1, "nl": 2}
 
 
-def detail(key: str, **facts: Any) -> str:
-    """A finding's detail (English, as stored) from its key and facts."""
-    return DETAILS[key][0].format(**facts)
+class Detail(str):
+    """What exactly was wrong: the English text, carrying the key and facts it was made from."""
+
+    key: str
+    facts: dict[str, Any]
+
+    def __new__(cls, key: str, facts: dict[str, Any]) -> Detail:
+        made = super().__new__(cls, DETAILS[key][0].format(**facts))
+        made.key, made.facts = key, facts
+        return made
+
+    def say(self, language: str) -> str:
+        return DETAILS[self.key][_COLUMN.get(language, 1)].format(**self.facts)
 
 
-def localize_detail(text: str, language: str) -> str:
-    """The detail in ``language``, its facts read back from the English; a detail we do not know stays as is."""
-    column = _COLUMN.get(of_person(language), 1)
-    for key, pattern in _patterns():
-        match = pattern.fullmatch(text)
-        if match:
-            return DETAILS[key][column].format(**match.groupdict())
-    return text
-
-
-@cache
-def _patterns() -> list[tuple[str, re.Pattern[str]]]:
-    def compile_(template: str) -> re.Pattern[str]:
-        parts = re.split(r"\{(\w+)\}", template)  # literal, name, literal, name, ..., literal
-        return re.compile("".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts)))
-    return [(key, compile_(texts[0])) for key, texts in DETAILS.items()]
+def detail(key: str, **facts: Any) -> Detail:
+    """A finding's detail from its key and facts (JSON values: they are stored with the decision)."""
+    return Detail(key, facts)
 
 
 @dataclass(frozen=True)
@@ -79,9 +74,17 @@ class Finding:
     def error_id(self) -> str:
         return spec(self.code).acrf_id or str(self.code)
 
-    def as_json(self) -> dict[str, str]:
+    def as_json(self) -> dict[str, Any]:
+        kept = {"detail_key": self.detail.key, "facts": self.detail.facts} if isinstance(self.detail, Detail) else {}
         return {"code": str(self.code), "error_id": self.error_id, "file_name": self.file_name,
-                "detail": self.detail, "message": self.description}
+                "detail": self.detail, "message": self.description} | kept
+
+    @classmethod
+    def from_json(cls, stored: dict[str, Any]) -> Finding:
+        """A finding as the decision stored it (``as_json``)."""
+        key = stored.get("detail_key")
+        text = Detail(key, stored.get("facts") or {}) if key in DETAILS else stored.get("detail", "")
+        return cls(ErrorCode(stored["code"]), stored["file_name"], text)
 
     @property
     def description(self) -> str:
@@ -94,7 +97,8 @@ class Finding:
         base = f"{self.code}: {spec(self.code).describe(lang)}"
         if not self.detail:
             return f"{base} ({self.file_name})"
-        return f"{base} ({self.file_name}: {localize_detail(self.detail, lang)})"
+        said = self.detail.say(lang) if isinstance(self.detail, Detail) else self.detail
+        return f"{base} ({self.file_name}: {said})"
 
 
 @dataclass(frozen=True)
