@@ -15,6 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -41,6 +42,8 @@ from store.models import OutboxEvent, ReceivedFile, Submission
 log = logging.getLogger("gga.pipeline")
 LEASE = timedelta(seconds=60)  # a worker that dies frees its submission this long after its claim
 PENDING = ("received", "decided")
+INTAKE_THREADS = 4  # the fsyncs of one submission's returns overlap another's checks and commits
+_NO_SYNC = {"synchronize_session": False}  # bulk UPDATEs: no object of the session needs refreshing from them
 FOLDER_ENV = {folder: env for env, folder in ENVIRONMENTS.items()}
 
 
@@ -51,7 +54,7 @@ class IntakePipeline:
         self.db, self.directory, self.spool, self.translog = db, directory, spool, translog
         self.returns, self.policy, self.max_age_days = returns, policy, max_age_days
         self.owner, self.give_up, self.on_event = owner, give_up, on_event  # on_event: wake the outbox relay
-        self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="intake")
+        self.executor = ThreadPoolExecutor(max_workers=INTAKE_THREADS, thread_name_prefix="intake")
         self._stopping = threading.Event()
         self._loop: threading.Thread | None = None
 
@@ -64,7 +67,6 @@ class IntakePipeline:
                                kind=name.kind, base=name.base, total=name.total, part=name.part,
                                path=str(upload.path), size=upload.size, sha256=upload.sha256)
             session.add(row)
-            session.flush()
             submission_id = self._open_submission(session, row, upload) if name.kind == "GO" else None
             line = self.translog.add(session, "upload", "ok", protocol=s.protocol, file_name=str(name),
                                      size=upload.size, sha256=upload.sha256, duration_ms=upload.duration_ms,
@@ -102,6 +104,7 @@ class IntakePipeline:
         """The GO opens its submission; the upload learns the ticket and where the ACRF will go (the web
         service's answer says both)."""
         s, name = upload.session, upload.name
+        session.flush()  # the GO's id
         submission = Submission(sender_id=s.sender.id, go_file_id=go.id, base=name.base, go_name=str(name),
                                 channel=s.channel, protocol=s.protocol, application=name.application,
                                 environment=name.environment, ticket=new_ticket())
@@ -124,23 +127,51 @@ class IntakePipeline:
     def process(self, submission_id: int) -> bool:
         """Claim the submission's lease, then decide and carry it out. False when another worker holds it, it is
         final, or its retry is not due."""
-        if not self._claim(submission_id):
+        taken = self._take(submission_id)
+        if taken is None:
             return False
         try:
-            if self._status(submission_id) == "received":
-                self._decide(submission_id)
-            self._carry_out(submission_id)
+            self._carry_out(submission_id, taken.decided)
         except Exception as exc:
             self._release(submission_id, exc)
             raise
         return True
 
+    def _take(self, submission_id: int) -> _Taken | None:
+        """The lease and, for a new submission, its decision, in one transaction (one commit for both: the
+        decision is committed before any side effect all the same). A race or a failure while deciding falls back
+        to the lease alone, then the decision retried or the failure released with its backoff."""
+        try:
+            with self.db.session() as session:
+                if not self._claim_in(session, submission_id):
+                    return None
+                sub = session.get(Submission, submission_id)
+                assert sub is not None
+                return _Taken(self._decide_in(session, sub) if sub.status == "received" else None)
+        except (IntegrityError, _PartsTaken):
+            log.info("submission %s: decision raced another; deciding again", submission_id)
+        except Exception as exc:
+            if self._claim(submission_id):
+                self._release(submission_id, exc)
+            raise
+        if not self._claim(submission_id):
+            return None
+        try:
+            return _Taken(self._decide(submission_id))
+        except Exception as exc:
+            self._release(submission_id, exc)
+            raise
+
     def _claim(self, submission_id: int) -> bool:
-        now = utcnow()
         with self.db.session() as session:
-            claimed = session.execute(update(Submission).where(Submission.id == submission_id, *_due(now)).values(
-                lease_owner=self.owner, lease_until=now + LEASE, attempts=Submission.attempts + 1))
-            return claimed.rowcount == 1  # type: ignore[attr-defined]
+            return self._claim_in(session, submission_id)
+
+    def _claim_in(self, session: Session, submission_id: int) -> bool:
+        now = utcnow()
+        claimed = session.execute(update(Submission).where(Submission.id == submission_id, *_due(now)).values(
+            lease_owner=self.owner, lease_until=now + LEASE, attempts=Submission.attempts + 1),
+            execution_options=_NO_SYNC)
+        return claimed.rowcount == 1  # type: ignore[attr-defined]
 
     def _release(self, submission_id: int, exc: Exception) -> None:
         """A failure: the lease is given back with a backoff (2, 4, 8... s, at most 5 minutes)."""
@@ -150,46 +181,44 @@ class IntakePipeline:
                 sub.lease_owner, sub.lease_until, sub.last_error = None, None, repr(exc)[:2000]
                 sub.next_attempt_at = utcnow() + timedelta(seconds=min(2 ** sub.attempts, 300))
 
-    def _status(self, submission_id: int) -> str | None:
-        with self.db.session() as session:
-            return session.scalar(select(Submission.status).where(Submission.id == submission_id))
-
-    def _decide(self, submission_id: int) -> None:
+    def _decide(self, submission_id: int) -> _Decided:
         """Findings, ACRF name and parts committed at once. The database settles races: a second accepted
         submission of one name, a part claimed twice or an ACRF name taken make the decision again."""
         for _ in range(5):
             try:
-                self._decide_once(submission_id)
-                return
+                with self.db.session() as session:
+                    sub = session.get(Submission, submission_id)
+                    assert sub is not None
+                    return self._decide_in(session, sub)
             except IntegrityError:
                 log.info("submission %s: decision raced another; deciding again", submission_id)
             except _PartsTaken:
                 log.info("submission %s: a part was taken by another submission; deciding again", submission_id)
         raise RuntimeError(f"submission {submission_id}: no decision after 5 tries")
 
-    def _decide_once(self, submission_id: int) -> None:
-        with self.db.session() as session:
-            sub = session.get(Submission, submission_id)
-            assert sub is not None
-            sender = self.directory.by_id(sub.sender_id)
-            assert sender is not None
-            files = self._files(session, sub)
-            findings = self._findings(session, sub, sender, files)
-            environment = sub.environment if sub.environment in ENVIRONMENTS else FOLDER_ENV.get(files.go.folder, "T")
-            parts = [f.id for f in [*files.all(), *files.refused] if f.id != files.go.id]
-            taken = session.execute(update(ReceivedFile).where(
-                ReceivedFile.id.in_(parts),
-                or_(ReceivedFile.submission_id.is_(None), ReceivedFile.submission_id == sub.id),
-            ).values(submission_id=sub.id)).rowcount  # type: ignore[attr-defined]
-            if taken != len(parts):
-                raise _PartsTaken
-            files.go.submission_id = sub.id
-            sub.errors = [f.as_json() for f in findings]
-            sub.accepted_base = None if findings else sub.base
-            sub.acrf_name = str(BatchName("FO", "ACRF", GATEWAY_SENDER, now().strftime("%Y%m%d"), new_sequence(),
-                                          environment))
-            sub.delivered_channel = self.returns.channel_for(sender, sub.application, sub.channel)
-            sub.status = "decided"
+    def _decide_in(self, session: Session, sub: Submission) -> _Decided:
+        """The decision in the caller's transaction; returns what the carry-out needs (read once, kept loaded)."""
+        sender = self.directory.by_id(sub.sender_id)
+        assert sender is not None
+        files = self._files(session, sub)
+        findings = self._findings(session, sub, sender, files)
+        environment = sub.environment if sub.environment in ENVIRONMENTS else FOLDER_ENV.get(files.go.folder, "T")
+        parts = [*files.all(), *files.refused]
+        others = [f.id for f in parts if f.id != files.go.id]
+        taken = session.execute(update(ReceivedFile).where(
+            ReceivedFile.id.in_(others),
+            or_(ReceivedFile.submission_id.is_(None), ReceivedFile.submission_id == sub.id),
+        ).values(submission_id=sub.id), execution_options=_NO_SYNC).rowcount  # type: ignore[attr-defined]
+        if taken != len(others):
+            raise _PartsTaken
+        files.go.submission_id = sub.id
+        sub.errors = [f.as_json() for f in findings]
+        sub.accepted_base = None if findings else sub.base
+        sub.acrf_name = str(BatchName("FO", "ACRF", GATEWAY_SENDER, now().strftime("%Y%m%d"), new_sequence(),
+                                      environment))
+        sub.delivered_channel = self.returns.channel_for(sender, sub.application, sub.channel)
+        sub.status = "decided"
+        return _Decided(sub, sorted(parts, key=lambda f: f.id), sender)
 
     def _findings(self, session: Session, sub: Submission, sender: SenderInfo,
                   files: SubmissionFiles) -> list[Finding]:
@@ -225,18 +254,13 @@ class IntakePipeline:
                 files.refused.append(row)
         return files
 
-    def _carry_out(self, submission_id: int) -> None:
+    def _carry_out(self, submission_id: int, decided: _Decided | None = None) -> None:
         """Deliver the ACRF and move the parts (both idempotent), then close the submission. Its event goes to the
-        outbox in the same transaction that makes it accepted. No transaction is held during the side effects."""
-        with self.db.read() as session:
-            sub = session.get(Submission, submission_id)
-            assert sub is not None and sub.status == "decided" and sub.acrf_name and sub.delivered_channel
-            parts = list(session.scalars(select(ReceivedFile).where(ReceivedFile.submission_id == sub.id)
-                                         .order_by(ReceivedFile.id)))
-        sender = self.directory.by_id(sub.sender_id)
-        assert sender is not None
-        findings = [Finding(ErrorCode(e["code"]), e["file_name"], e.get("detail", "")) for e in sub.errors or []]
-        self._deliver_acrf(sub, sender, parts, findings)
+        outbox in the same transaction that makes it accepted. No transaction is held during the side effects.
+        ``decided``: what this worker's decision just committed; otherwise (decided before a stop) read again."""
+        sub, parts, sender = decided or self._decided(submission_id)
+        findings = [Finding.from_json(e) for e in sub.errors or []]
+        delivery = self._deliver_acrf(sub, sender, parts, findings)
         accepted = not findings
         target = (self.spool.application_folder(sub.application, sub.environment, sub.ticket) if accepted
                   else self.spool.rejected_folder(sender.number, sub.ticket))
@@ -249,12 +273,14 @@ class IntakePipeline:
         write_durably(target / "manifest.json", json.dumps(manifest, indent=2).encode())
         status = "accepted" if accepted else "rejected"
         with self.db.session() as session:
+            delivered = self.translog.add(session, "delivery", "ok", **delivery)  # logged with the close
             for p in parts:
                 session.execute(update(ReceivedFile).where(ReceivedFile.id == p.id)
-                                .values(path=p.path, status=p.status))
+                                .values(path=p.path, status=p.status), execution_options=_NO_SYNC)
             closed = session.execute(update(Submission).where(
                 Submission.id == sub.id, Submission.status == "decided").values(
-                status=status, processed_at=utcnow(), lease_owner=None, lease_until=None)).rowcount  # type: ignore[attr-defined]
+                status=status, processed_at=utcnow(), lease_owner=None, lease_until=None),
+                execution_options=_NO_SYNC).rowcount  # type: ignore[attr-defined]
             if closed != 1:  # another worker closed it while this one worked (an expired lease): nothing more
                 return
             if accepted:
@@ -267,19 +293,32 @@ class IntakePipeline:
                                      ticket=sub.ticket, errors=sub.errors or None, acrf=sub.acrf_name,
                                      delivered_on=sub.delivered_channel,
                                      latency_s=(utcnow() - sub.created_at).total_seconds())
+        self.translog.emit(delivered)
         self.translog.emit(line)
         if accepted and self.on_event is not None:
             self.on_event()
 
+    def _decided(self, submission_id: int) -> _Decided:
+        with self.db.read() as session:
+            sub = session.get(Submission, submission_id)
+            assert sub is not None and sub.status == "decided" and sub.acrf_name and sub.delivered_channel
+            parts = list(session.scalars(select(ReceivedFile).where(ReceivedFile.submission_id == sub.id)
+                                         .order_by(ReceivedFile.id)))
+        sender = self.directory.by_id(sub.sender_id)
+        assert sender is not None
+        return _Decided(sub, parts, sender)
+
     def _deliver_acrf(self, sub: Submission, sender: SenderInfo, parts: list[ReceivedFile],
-                      findings: list[Finding]) -> None:
+                      findings: list[Finding]) -> dict:
+        """The ACRF written (idempotent: the same name each time); returns its delivery's log fields."""
         go = next(p for p in parts if p.id == sub.go_file_id)
         summaries = [PartSummary(p.name, p.size, p.sha256 or "") for p in parts
                      if p.kind == "FI" and p.status != "refused"]  # a refused part was never kept
         document = acrf.document(sub.go_name, sub.ticket, findings, go.received_at, summaries, sender.language)
         acrf_name = parse(sub.acrf_name or "")
-        self.returns.deliver(sender, "ACRF", acrf_name.environment, document, sub.delivered_channel or sub.channel,
-                             application=sub.application, name=acrf_name)
+        return self.returns.deliver(sender, "ACRF", acrf_name.environment, document,
+                                    sub.delivered_channel or sub.channel, application=sub.application,
+                                    name=acrf_name, logged=False).log_fields
 
     def cancel(self, s: GatewaySession, td: BatchName) -> None:
         """TD: the parts of a submission not yet processed go to the cancelled folder."""
@@ -387,6 +426,18 @@ class IntakePipeline:
 def _due(now: datetime) -> tuple[ColumnElement[bool], ...]:
     """Pending, its lease free (never taken, or expired) and its retry due: what a worker may claim."""
     return (Submission.status.in_(PENDING), *claimable(Submission, now))
+
+
+class _Decided(NamedTuple):
+    """A decided submission, its parts (by id) and its sender's snapshot."""
+
+    sub: Submission
+    parts: list[ReceivedFile]
+    sender: SenderInfo
+
+
+class _Taken(NamedTuple):
+    decided: _Decided | None  # None: decided before (a stop or a failure after the decision): read it again
 
 
 class _PartsTaken(Exception):

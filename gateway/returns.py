@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from gateway.core.spool import Spool, write_set
@@ -24,6 +24,7 @@ class Delivered:
     name: str  # the FO (or CO) name
     channel: str
     files: tuple[str, ...]
+    log_fields: dict = field(default_factory=dict, compare=False)  # the delivery's transfer-log row
 
 
 class ReturnDelivery:
@@ -35,8 +36,9 @@ class ReturnDelivery:
         return sender.preferred_channel(application) or fallback
 
     def deliver(self, sender: SenderInfo, code: str, environment: str, content: bytes, channel: str,
-                application: str | None = None, name: BatchName | None = None) -> Delivered:
-        """Write FO (or CO), FS, then GO. With ``name`` given, delivering twice rewrites the same files."""
+                application: str | None = None, name: BatchName | None = None, *, logged: bool = True) -> Delivered:
+        """Write FO (or CO), FS, then GO. With ``name`` given, delivering twice rewrites the same files. With
+        ``logged=False`` the caller writes the log row (``Delivered.log_fields``) in its own transaction."""
         folder = self.spool.return_folder(sender.number, channel, environment)
         fo = name or self._free_name(folder, code, environment)
         out, payload = fo, content
@@ -46,11 +48,12 @@ class ReturnDelivery:
         go = out.with_kind("GO")
         # the GO last: a client that sees it finds the whole set
         write_set(folder, [(str(out), payload), (str(out.with_kind("FS")), signature), (str(go), b"")])
-        self.translog.record("delivery", "ok", protocol=channel, sender_number=sender.number,
-                             technical_user=sender.technical_user, file_name=str(out), size=len(payload),
-                             application=application or code, environment=environment, channel=channel)
-        return Delivered(str(out), channel, (str(out), str(out.with_kind("FS")), str(go)))
-
+        line = {"protocol": channel, "sender_number": sender.number, "technical_user": sender.technical_user,
+                "file_name": str(out), "size": len(payload), "application": application or code,
+                "environment": environment, "channel": channel}
+        if logged:
+            self.translog.record("delivery", "ok", **line)
+        return Delivered(str(out), channel, (str(out), str(out.with_kind("FS")), str(go)), line)
 
     @staticmethod
     def _free_name(folder, code: str, environment: str) -> BatchName:  # type: ignore[no-untyped-def]

@@ -51,16 +51,19 @@ def serve(
     ftp_passive_ports: Annotated[str | None, typer.Option(help="[GGA_FTP_PASSIVE_PORTS, 30000-30099]")] = None,
     public_url: Annotated[str | None, typer.Option(
         help="the URL clients use: token audience, demo how-to [GGA_PUBLIC_URL, http://<http bind>]")] = None,
+    workers: Annotated[str | None, typer.Option(
+        help="processes serving every endpoint on the same ports: a number, or auto (one per core) "
+             "[GGA_WORKERS, 1]")] = None,
 ) -> None:
-    """Start every endpoint in one process (admin API + web service, SFTP, FTP/FTPS)."""
-    from gga.serve import run
+    """Start every endpoint (admin API + web service, SFTP, FTP/FTPS), in one process or in --workers."""
+    from gga.serve import run, worker_count
 
     settings = settings_with(data_dir=data_dir, database_url=database_url, http_bind=http_bind,
                              sftp_bind=sftp_bind, ftp_bind=ftp_bind, ftp_passive_ports=ftp_passive_ports,
                              public_url=public_url)
     if demo:
         settings = settings.model_copy(update={"dev_issuer": True})
-    run(settings, demo=demo)
+    run(settings, demo=demo, workers=worker_count(workers or str(settings.workers)))
 
 
 @db_app.command("upgrade")

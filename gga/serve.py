@@ -1,14 +1,21 @@
-"""One process, every endpoint: clean start-up (migrations, keys, demo seed) and clean shutdown."""
+"""Every endpoint in one process, or in ``--workers N`` processes on the same ports: clean start-up (migrations,
+keys, demo seed, once) and clean shutdown (SIGTERM drains every worker)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import multiprocessing
+import os
+import shutil
 import signal
+import socket
 import threading
 import time
 from datetime import timedelta
+from multiprocessing.process import BaseProcess
+from multiprocessing.queues import Queue
 
 import uvicorn
 
@@ -16,7 +23,7 @@ from admin_api.app import build_services
 from admin_api.http import Services
 from admin_api.mail import deliver_pending
 from gateway.core.gateway import Gateway
-from gateway.ftp.server import FTPFrontEnd
+from gateway.ftp.server import FTPFrontEnd, passive_ports_for, passive_range
 from gateway.retention import run_exclusive
 from gateway.sftp.server import SFTPFrontEnd
 from gga import logs
@@ -24,6 +31,8 @@ from gga.health import Check
 from gga.http_limits import server_config
 from gga.wiring import build_gateway, http_app
 from kernel.settings import Settings, host_port
+from keys.issuing import gateway_signing_identity, gateway_tls_identity
+from keys.ssh import ensure_host_keys
 from store.database import upgrade
 
 log = logging.getLogger("gga")
@@ -35,6 +44,7 @@ class Runtime:
     def __init__(self, settings: Settings, demo: bool = False):
         self.settings = settings
         self.demo = demo
+        self.prepared = settings.worker is not None  # a worker: the parent migrated, seeded and made the keys
         self.services: Services | None = None
         self.http: uvicorn.Server | None = None
         self.tasks: list[asyncio.Task] = []
@@ -46,24 +56,24 @@ class Runtime:
 
     async def start(self) -> None:
         s = self.settings
-        s.resolved_data_dir.mkdir(parents=True, exist_ok=True)
-        await asyncio.to_thread(upgrade, s.resolved_database_url)
-        self.services = build_services(s, dev_issuer=s.dev_issuer)
-        if self.demo:
-            from gga.demo import seed
-
-            await asyncio.to_thread(seed, self.services)
+        if self.prepared:
+            self.services = build_services(s, dev_issuer=s.dev_issuer)
+        else:
+            self.services = await asyncio.to_thread(prepare, s, self.demo)
         self.gateway = build_gateway(self.services)
-        self.sftp = SFTPFrontEnd(self.gateway)
+        shared = s.worker is not None  # several processes on the same ports
+        self.sftp = SFTPFrontEnd(self.gateway, reuse_port=shared)
         self.endpoints["sftp"] = "sftp://" + await asyncio.to_thread(self.sftp.start)
-        self.ftp = FTPFrontEnd(self.gateway)
+        passive = passive_ports_for(s.worker, s.workers, passive_range(s.ftp_passive_ports)) if shared else None
+        self.ftp = FTPFrontEnd(self.gateway, reuse_port=shared, passive_ports=passive)
         self.endpoints["ftp"] = "ftp://" + await asyncio.to_thread(self.ftp.start) + " (AUTH TLS)"
         app = http_app(self.services, self.gateway, self.listener_checks())
         host, port = host_port(s.http_bind)
         self.http = uvicorn.Server(server_config(app, s, host, port))
         logs.adopt_uvicorn()  # uvicorn's Config installed its own handlers
         self.http.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-        self.tasks.append(asyncio.create_task(self.http.serve(), name="http"))
+        sockets = [shared_listener(host, port)] if shared else None
+        self.tasks.append(asyncio.create_task(self.http.serve(sockets=sockets), name="http"))
         while not self.http.started:
             if self.tasks[0].done():
                 self.tasks[0].result()
@@ -163,14 +173,52 @@ def alive(thread: threading.Thread | None) -> bool:
     return thread is not None and thread.is_alive()
 
 
-async def serve_forever(settings: Settings, demo: bool) -> None:
-    runtime = Runtime(settings, demo)
-    await runtime.start()
-    for name, url in runtime.endpoints.items():
+def prepare(settings: Settings, demo: bool, keys: bool = False) -> Services:
+    """What happens once per start, before any endpoint listens: migrations, the demo seed and, for workers that
+    would race to make them, the keys (one process makes its own as its endpoints start)."""
+    settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.resolved_database_url)
+    services = build_services(settings, dev_issuer=settings.dev_issuer)
+    if demo:
+        from gga.demo import seed
+
+        seed(services)
+    if keys:
+        gateway_signing_identity(settings.resolved_data_dir)
+        gateway_tls_identity(settings.resolved_data_dir)
+        ensure_host_keys(settings.resolved_data_dir)
+    return services
+
+
+def shared_listener(host: str, port: int) -> socket.socket:
+    """The HTTP port with SO_REUSEPORT: every worker listens on it and the kernel spreads the connections."""
+    family, kind, proto, _, address = socket.getaddrinfo(host or None, port, socket.AF_UNSPEC, socket.SOCK_STREAM,
+                                                         0, socket.AI_PASSIVE)[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(address)
+    sock.listen(2048)
+    sock.set_inheritable(False)
+    return sock
+
+
+def announce(settings: Settings, endpoints: dict[str, str], demo: bool) -> None:
+    for name, url in endpoints.items():
         log.info("gga: %-5s %s", name, url, extra={"context": {"endpoint": name, "url": url.split(" ")[0]}})
     if demo:
         demo_dir = settings.resolved_data_dir / "demo"
         log.info("gga: demo  %s (README.txt, sender.json)", demo_dir, extra={"context": {"demo": str(demo_dir)}})
+
+
+async def serve_forever(settings: Settings, demo: bool, ready: Queue | None = None) -> None:
+    """Serve until SIGTERM or SIGINT. A worker tells its parent on ``ready`` instead of announcing itself."""
+    runtime = Runtime(settings, demo)
+    await runtime.start()
+    if ready is None:
+        announce(settings, runtime.endpoints, demo)
+    else:
+        ready.put((settings.worker, os.getpid(), runtime.endpoints))
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, runtime.stopping.set)
@@ -180,6 +228,117 @@ async def serve_forever(settings: Settings, demo: bool) -> None:
     await runtime.stop()
 
 
-def run(settings: Settings, demo: bool = False) -> None:
+def run(settings: Settings, demo: bool = False, workers: int = 1) -> None:
     logs.configure(settings.log_format)
-    asyncio.run(serve_forever(settings, demo))
+    settings = settings.model_copy(update={"worker": None})  # only the parent names its workers
+    if workers <= 1:
+        asyncio.run(serve_forever(settings, demo))
+    else:
+        raise SystemExit(Supervisor(settings.model_copy(update={"workers": workers}), demo).run())
+
+
+def worker_count(spec: str) -> int:
+    """``--workers``: a positive number, or ``auto`` for one per core."""
+    if spec.strip().lower() == "auto":
+        return os.cpu_count() or 1
+    count = int(spec)
+    if count < 1:
+        raise ValueError("--workers must be at least 1")
+    return count
+
+
+def worker_main(settings: Settings, demo: bool, ready: Queue) -> None:
+    """A worker process (spawned): every endpoint, on the ports its siblings share."""
+    _stop_with_parent()
+    logs.configure(settings.log_format)
+    asyncio.run(serve_forever(settings, demo, ready))
+
+
+def _stop_with_parent() -> None:
+    """Linux: SIGTERM (a drain) when the parent dies, even by SIGKILL, so no worker is left holding the ports."""
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+PR_SET_PDEATHSIG = 1
+
+
+class Supervisor:
+    """``gga serve --workers N``: prepares once, starts N workers, restarts one that dies, and on SIGTERM or SIGINT
+    passes SIGTERM to each (each drains its own uploads) and waits for them."""
+
+    RESTART_PAUSE_S = 1.0
+
+    def __init__(self, settings: Settings, demo: bool):
+        self.settings, self.demo = settings, demo
+        self.context = multiprocessing.get_context("spawn")  # fresh interpreters: no threads or engines inherited
+        self.ready: Queue = self.context.Queue()
+        self.workers: list[BaseProcess] = []
+        self.stopping = threading.Event()
+
+    def run(self) -> int:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: self.stopping.set())
+        self._metrics_folder()
+        prepare(self.settings, self.demo, keys=True).db.dispose()
+        self.workers = [self._spawn(i) for i in range(self.settings.workers)]
+        endpoints = self._wait_ready()
+        if endpoints is None:
+            self._stop()
+            return 1
+        announce(self.settings, endpoints, self.demo)
+        while not self.stopping.wait(0.5):
+            self._restart_dead()
+        log.info("gga: stopping %d workers (uploads under way may finish for %g s)", len(self.workers),
+                 self.settings.drain_s)
+        self._stop()
+        return 0
+
+    def _metrics_folder(self) -> None:
+        """prometheus-client's multi-process files: one folder for every worker, emptied at each start."""
+        folder = self.settings.resolved_data_dir / "metrics"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)  # inherited by the workers spawned from now on
+
+    def _spawn(self, index: int) -> BaseProcess:
+        settings = self.settings.model_copy(update={"worker": index})
+        process = self.context.Process(target=worker_main, args=(settings, self.demo, self.ready),
+                                       name=f"gga-worker-{index}", daemon=False)
+        process.start()
+        return process
+
+    def _wait_ready(self, timeout: float = 300) -> dict[str, str] | None:
+        endpoints: dict[str, str] = {}
+        started: set[int] = set()
+        deadline = time.monotonic() + timeout
+        while len(started) < len(self.workers) and time.monotonic() < deadline and not self.stopping.is_set():
+            with contextlib.suppress(Exception):
+                index, pid, endpoints = self.ready.get(timeout=0.5)
+                started.add(index)
+                log.info("gga: worker %d ready (pid %d)", index, pid, extra={"context": {"worker": index, "pid": pid}})
+            if any(not w.is_alive() for w in self.workers):
+                log.error("gga: a worker exited during start-up")
+                return None
+        return endpoints if len(started) == len(self.workers) else None
+
+    def _restart_dead(self) -> None:
+        for index, worker in enumerate(self.workers):
+            if not worker.is_alive() and not self.stopping.is_set():
+                log.error("gga: worker %d (pid %s) exited with %s; starting it again", index, worker.pid,
+                          worker.exitcode, extra={"context": {"worker": index, "exit_code": worker.exitcode}})
+                time.sleep(self.RESTART_PAUSE_S)
+                self.workers[index] = self._spawn(index)
+
+    def _stop(self) -> None:
+        for worker in self.workers:
+            if worker.is_alive() and worker.pid is not None:
+                os.kill(worker.pid, signal.SIGTERM)
+        deadline = time.monotonic() + self.settings.drain_s + 60
+        for worker in self.workers:
+            worker.join(max(0.0, deadline - time.monotonic()))
+            if worker.is_alive():
+                worker.kill()
+                worker.join(10)

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_ca_file: Path | None = None  # CA bundle the SMTP server's certificate must chain to (default: system's)
     drain_s: float = 30  # SIGTERM: uploads in flight may finish this long
+    workers: int = 1  # processes serving every endpoint on the same ports (`gga serve --workers N` overrides)
+    worker: int | None = None  # which of them this process is (the parent sets it for each worker)
 
     # Operations (docs/operations.md)
     log_format: str = "json"  # json (one object per line) | console (for people)
@@ -97,8 +99,9 @@ class Settings(BaseSettings):
     @property
     def resolved_instance_id(self) -> str:
         """Stable across restarts (its leftovers and leases are recognised as its own), distinct between instances
-        on one host (their SFTP ports differ)."""
-        return self.instance_id or f"{socket.gethostname()}-{host_port(self.sftp_bind)[1]}"
+        on one host (their SFTP ports differ) and between the workers of one instance (``-w<index>``)."""
+        base = self.instance_id or f"{socket.gethostname()}-{host_port(self.sftp_bind)[1]}"
+        return base if self.worker is None else f"{base}-w{self.worker}"  # each worker holds its own leases
 
     @property
     def resolved_public_url(self) -> str:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
+import threading
+import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,7 +15,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -27,13 +31,19 @@ def _sqlite_folder(url: str) -> None:
 
 def make_engine(url: str, *, immediate: bool = True) -> Engine:
     """``immediate`` (SQLite): every transaction takes the write lock at BEGIN, so two racing writers queue up
-    (and the loser meets the unique index: a 409) instead of failing with "database is locked" mid-way."""
+    (and the loser meets the unique index: a 409) instead of failing with "database is locked" mid-way; they queue
+    on a ``WriteGate``."""
     _sqlite_folder(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
-        begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql(begin))
+        if immediate:
+            path = url.split("///", 1)[-1]
+            gate = WriteGate(path if path and path != ":memory:" else None)
+            gate.install(engine)
+            weakref.finalize(engine, gate.close)
+        else:
+            event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
@@ -89,6 +99,80 @@ def _file_lock(database_path: str) -> Iterator[None]:
 def heads() -> list[str]:
     """The migrations' head revisions: exactly one, or two branches would each think they are the schema."""
     return list(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+
+
+class WriteGate:
+    """SQLite has one writer at a time. Left to SQLite, a writer that finds the lock taken polls it with sleeps
+    that grow to 100 ms (its busy handler): under many small concurrent commits (small uploads, the pipeline, the
+    relay) much of the time went there. Writers of this process queue on a lock instead, and the processes of
+    ``gga serve --workers N`` on an ``flock`` beside the database: either hands the turn over at once.
+
+    Taken at BEGIN and given back after COMMIT or ROLLBACK (engine events: a session may begin on one thread and
+    end on another, as FastAPI's dependencies do). A nested write transaction on the same thread waits for itself
+    as it did before, and fails after ``timeout_s`` as SQLite's own lock did."""
+
+    def __init__(self, database_path: str | None, timeout_s: float = 30):
+        self._lock = threading.Lock()
+        self._timeout_s = timeout_s
+        self._fd = os.open(f"{database_path}.write-lock", os.O_RDWR | os.O_CREAT, 0o600) if database_path else None
+
+    def enter(self) -> None:
+        if not self._lock.acquire(timeout=self._timeout_s):
+            raise sqlite3.OperationalError("database is locked (waited for the write turn)")
+        if self._fd is not None:
+            try:
+                self._flock()
+            except BaseException:
+                self._lock.release()
+                raise
+
+    def _flock(self) -> None:
+        """The other processes' turn: polled (1 to 10 ms) so that a writer never waits past ``timeout_s``, as with
+        SQLite's own lock (a blocking flock would hang forever behind a stuck holder)."""
+        deadline, pause = time.monotonic() + self._timeout_s, 0.001
+        while True:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # type: ignore[arg-type]
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise sqlite3.OperationalError("database is locked (waited for the write turn)") from None
+                time.sleep(pause)
+                pause = min(pause * 2, 0.01)
+
+    def leave(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._lock.release()
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def install(self, engine: Engine) -> None:
+        """BEGIN IMMEDIATE in turn; COMMIT or ROLLBACK said here, so the turn passes only once they are done."""
+        def begin(conn: Connection) -> None:
+            self.enter()
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                self.leave()
+                raise
+            conn.info["write_turn"] = True
+
+        def end(conn: Connection, statement: str) -> None:
+            if not conn.info.pop("write_turn", False):
+                return
+            try:
+                if conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+                    conn.exec_driver_sql(statement)
+            finally:
+                self.leave()
+
+        event.listen(engine, "begin", begin)
+        event.listen(engine, "commit", lambda conn: end(conn, "COMMIT"))
+        event.listen(engine, "rollback", lambda conn: end(conn, "ROLLBACK"))
 
 
 class Database:

@@ -61,8 +61,9 @@ class Gateway:
                                   give_up=timedelta(hours=settings.processing_give_up_h), on_event=relay.wake)
         defender = Defender(db, settings)
         auth = Authenticator(directory, passwords, spool, translog, ServiceTokens(db), defender)
+        siblings = settings.resolved_instance_id.rsplit("-w", 1)[0] if settings.worker is not None else None
         live = LiveSessions(directory, translog, settings.session_check_s, db, settings.resolved_instance_id,
-                            settings.max_sessions_per_sender)
+                            settings.max_sessions_per_sender, siblings)
         return cls(settings, directory, spool, translog, auth, Transfers(pipeline, translog, settings), returns,
                    pipeline, identity, bus, live, relay, defender)
 

@@ -26,9 +26,10 @@ log = logging.getLogger("gga.sessions")
 
 class LiveSessions:
     def __init__(self, directory: SenderDirectory, translog: TransferLog, every_s: float, db: Database,
-                 instance: str, max_per_sender: int = 0):
+                 instance: str, max_per_sender: int = 0, siblings: str | None = None):
         self.directory, self.translog, self.every_s = directory, translog, every_s
         self.db, self.instance, self.max_per_sender = db, instance, max_per_sender
+        self.siblings = siblings  # workers of one `gga serve`: instances named ``<siblings>-w<n>``
         self._sessions: dict[int, tuple[GatewaySession, Callable[[], None]]] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -80,9 +81,15 @@ class LiveSessions:
             return db.execute(delete(LiveSession).where(LiveSession.instance == self.instance)).rowcount
 
     def by_protocol(self) -> dict[str, int]:
-        """Sessions open on this instance by protocol (SFTP, FTP and FTPS always named)."""
-        with self._lock:
-            protocols = [session.protocol for session, _ in self._sessions.values()]
+        """Sessions open on this instance by protocol (SFTP, FTP and FTPS always named); with workers, on all the
+        workers of this instance (their rows: a scrape reaches one worker)."""
+        if self.siblings is not None:
+            with self.db.read() as db:
+                protocols = list(db.scalars(select(LiveSession.protocol).where(
+                    LiveSession.instance.like(f"{self.siblings}-w%"))))
+        else:
+            with self._lock:
+                protocols = [session.protocol for session, _ in self._sessions.values()]
         counts = dict.fromkeys(("SFTP", "FTP", "FTPS"), 0)
         for protocol in protocols:
             counts[protocol] = counts.get(protocol, 0) + 1

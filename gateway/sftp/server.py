@@ -247,8 +247,9 @@ class SFTPFrontEnd:
     A full file table (EMFILE at accept) does not stop it: asyncio's accept loop logs it and retries a second later.
     """
 
-    def __init__(self, gateway: Gateway):
+    def __init__(self, gateway: Gateway, *, reuse_port: bool = False):
         self.gateway = gateway
+        self.reuse_port = reuse_port  # several worker processes listen on the one port (SO_REUSEPORT)
         self.server: asyncssh.SSHAcceptor | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.thread: threading.Thread | None = None
@@ -273,7 +274,8 @@ class SFTPFrontEnd:
         self.server = await asyncssh.create_server(
             lambda: GatewaySSHServer(self.listener), host, port, server_host_keys=host_keys(settings),
             sftp_factory=lambda chan: MailboxSFTPServer(chan, self.gateway), allow_scp=False,
-            login_timeout=LOGIN_TIMEOUT_S, keepalive_interval=60, **algorithm_options(settings))
+            login_timeout=LOGIN_TIMEOUT_S, keepalive_interval=60, reuse_port=self.reuse_port or None,
+            **algorithm_options(settings))
         bound = self.server.sockets[0].getsockname()
         return f"{bound[0]}:{bound[1]}"
 

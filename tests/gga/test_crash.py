@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives import serialization
 from defusedxml.ElementTree import fromstring
 from sqlalchemy import select
 
-from store.models import Submission, TransferEvent
+from store.models import OutboxEvent, Submission, TransferEvent
 from tests.gateway.harness import SenderKit, build, seed_sender
 from tests.gateway.test_relay import AMQP, messages, queue  # noqa: F401 (the fixture)
 
@@ -237,6 +237,7 @@ def test_kill_minus_nine_loses_no_acknowledged_submission(postgres, services, db
               f"kills while work remained: {remaining_at_kills}")
         assert len(outcome.acked_gos) + len(outcome.unacked_gos) == SUBMISSIONS
         _every_go_answered(db, outcome, deadline=time.monotonic() + 90)
+        _outbox_drained(db, deadline=time.monotonic() + 90)  # a killed relay's claim waits out its 30 s lease
     finally:
         for instance in instances:
             instance.stop()
@@ -258,6 +259,16 @@ def _every_go_answered(db, outcome: Outcome, deadline: float) -> None:
         if not missing:
             return
         assert time.monotonic() < deadline, f"{len(missing)} acknowledged GOs without an answer: {sorted(missing)[:5]}"
+        time.sleep(0.5)
+
+
+def _outbox_drained(db, deadline: float) -> None:
+    while True:
+        with db.session() as session:
+            waiting = session.scalars(select(OutboxEvent.message_id).where(OutboxEvent.published_at.is_(None))).all()
+        if not waiting:
+            return
+        assert time.monotonic() < deadline, f"{len(waiting)} accepted submissions never published: {waiting[:5]}"
         time.sleep(0.5)
 
 

@@ -1,0 +1,92 @@
+"""SQLite writers take turns (store/database.py ``WriteGate``): many threads and several processes writing at once
+all commit, a unit of work may begin on one thread and end on another (FastAPI's dependencies do), and a nested
+write on the same thread still fails instead of hanging."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+import threading
+
+import pytest
+from sqlalchemy import create_engine, event, func, select
+from sqlalchemy.exc import OperationalError
+
+from store.database import Database, WriteGate
+from store.models import TransferEvent
+
+
+@pytest.fixture
+def sqlite_db(db: Database) -> Database:
+    if not db.url.startswith("sqlite"):
+        pytest.skip("SQLite's write turns")
+    return db
+
+
+def count(db: Database) -> int:
+    with db.read() as session:
+        return session.scalar(select(func.count()).select_from(TransferEvent)) or 0
+
+
+def write_rows(url: str, label: str, rows: int) -> None:
+    database = Database(url)
+    try:
+        for n in range(rows):
+            with database.session() as session:
+                session.add(TransferEvent(event="upload", result="ok", protocol="SFTP", file_name=f"{label}-{n}"))
+    finally:
+        database.dispose()
+
+
+def test_threads_writing_at_once_all_commit(sqlite_db):
+    errors: list[BaseException] = []
+
+    def writer(label: str) -> None:
+        try:
+            write_rows(sqlite_db.url, label, 15)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(f"t{i}",)) for i in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == [] and count(sqlite_db) == 12 * 15
+
+
+def test_processes_writing_at_once_all_commit(sqlite_db):
+    context = multiprocessing.get_context("spawn")
+    processes = [context.Process(target=write_rows, args=(sqlite_db.url, f"p{i}", 30)) for i in range(3)]
+    for p in processes:
+        p.start()
+    for p in processes:
+        p.join(120)
+    assert [p.exitcode for p in processes] == [0, 0, 0]
+    assert count(sqlite_db) == 3 * 30
+
+
+def test_a_unit_of_work_may_end_on_another_thread(sqlite_db):
+    unit = sqlite_db.session()
+    session = unit.__enter__()  # as FastAPI enters a dependency on one worker thread...
+    session.add(TransferEvent(event="upload", result="ok", protocol="SFTP", file_name="across"))
+    session.flush()
+    ended = threading.Thread(target=unit.__exit__, args=(None, None, None))  # ...and leaves it on another
+    ended.start()
+    ended.join(30)
+    write_rows(sqlite_db.url, "next", 1)  # the turn was given back: the next writer gets in
+    assert count(sqlite_db) == 2
+
+
+def test_a_nested_write_on_one_thread_fails_instead_of_hanging(sqlite_db):
+    gate = WriteGate(None, timeout_s=0.5)
+    engine = create_engine(sqlite_db.url, connect_args={"check_same_thread": False})
+    event.listen(engine, "connect", lambda conn, _: setattr(conn, "isolation_level", None))
+    gate.install(engine)
+    try:
+        with engine.connect() as outer, outer.begin():
+            outer.exec_driver_sql("SELECT 1")
+            with engine.connect() as inner, pytest.raises((OperationalError, sqlite3.OperationalError), match="locked"):
+                inner.begin()
+    finally:
+        engine.dispose()
