@@ -181,14 +181,17 @@ class IntakePipeline:
                 sub.lease_owner, sub.lease_until, sub.last_error = None, None, repr(exc)[:2000]
                 sub.next_attempt_at = utcnow() + timedelta(seconds=min(2 ** sub.attempts, 300))
 
-    def _decide(self, submission_id: int) -> _Decided:
+    def _decide(self, submission_id: int) -> _Decided | None:
         """Findings, ACRF name and parts committed at once. The database settles races: a second accepted
-        submission of one name, a part claimed twice or an ACRF name taken make the decision again."""
+        submission of one name, a part claimed twice or an ACRF name taken make the decision again. None when
+        another worker decided it meanwhile (its decision stands: the carry-out reads it)."""
         for _ in range(5):
             try:
                 with self.db.session() as session:
                     sub = session.get(Submission, submission_id)
                     assert sub is not None
+                    if sub.status != "received":
+                        return None
                     return self._decide_in(session, sub)
             except IntegrityError:
                 log.info("submission %s: decision raced another; deciding again", submission_id)

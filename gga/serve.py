@@ -247,9 +247,11 @@ def worker_count(spec: str) -> int:
     return count
 
 
-def worker_main(settings: Settings, demo: bool, ready: Queue) -> None:
+def worker_main(settings: Settings, demo: bool, ready: Queue, parent: int) -> None:
     """A worker process (spawned): every endpoint, on the ports its siblings share."""
     _stop_with_parent()
+    if os.getppid() != parent:  # the parent died before the death signal was asked for
+        return
     logs.configure(settings.log_format)
     asyncio.run(serve_forever(settings, demo, ready))
 
@@ -270,6 +272,7 @@ class Supervisor:
     passes SIGTERM to each (each drains its own uploads) and waits for them."""
 
     RESTART_PAUSE_S = 1.0
+    MAX_RESTARTS, RESTART_WINDOW_S = 10, 300.0
 
     def __init__(self, settings: Settings, demo: bool):
         self.settings, self.demo = settings, demo
@@ -277,6 +280,7 @@ class Supervisor:
         self.ready: Queue = self.context.Queue()
         self.workers: list[BaseProcess] = []
         self.stopping = threading.Event()
+        self.restarts: list[float] = []  # when workers were restarted, within RESTART_WINDOW_S
 
     def run(self) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -290,7 +294,12 @@ class Supervisor:
             return 1
         announce(self.settings, endpoints, self.demo)
         while not self.stopping.wait(0.5):
-            self._restart_dead()
+            self._drain_ready()
+            if not self._restart_dead():
+                log.error("gga: workers keep dying (%d restarts within %g s); stopping", self.MAX_RESTARTS,
+                          self.RESTART_WINDOW_S)
+                self._stop()
+                return 1
         log.info("gga: stopping %d workers (uploads under way may finish for %g s)", len(self.workers),
                  self.settings.drain_s)
         self._stop()
@@ -305,7 +314,7 @@ class Supervisor:
 
     def _spawn(self, index: int) -> BaseProcess:
         settings = self.settings.model_copy(update={"worker": index})
-        process = self.context.Process(target=worker_main, args=(settings, self.demo, self.ready),
+        process = self.context.Process(target=worker_main, args=(settings, self.demo, self.ready, os.getpid()),
                                        name=f"gga-worker-{index}", daemon=False)
         process.start()
         return process
@@ -324,13 +333,26 @@ class Supervisor:
                 return None
         return endpoints if len(started) == len(self.workers) else None
 
-    def _restart_dead(self) -> None:
+    def _drain_ready(self) -> None:
+        """A restarted worker says it is ready too: read it (an unread queue would fill its pipe)."""
+        with contextlib.suppress(Exception):
+            while True:
+                index, pid, _ = self.ready.get_nowait()
+                log.info("gga: worker %d ready (pid %d)", index, pid, extra={"context": {"worker": index, "pid": pid}})
+
+    def _restart_dead(self) -> bool:
+        """Start a dead worker again; False when they keep dying (a broken start-up is not retried forever)."""
         for index, worker in enumerate(self.workers):
             if not worker.is_alive() and not self.stopping.is_set():
                 log.error("gga: worker %d (pid %s) exited with %s; starting it again", index, worker.pid,
                           worker.exitcode, extra={"context": {"worker": index, "exit_code": worker.exitcode}})
+                now = time.monotonic()
+                self.restarts = [t for t in self.restarts if now - t < self.RESTART_WINDOW_S] + [now]
+                if len(self.restarts) > self.MAX_RESTARTS:
+                    return False
                 time.sleep(self.RESTART_PAUSE_S)
                 self.workers[index] = self._spawn(index)
+        return True
 
     def _stop(self) -> None:
         for worker in self.workers:

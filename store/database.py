@@ -113,6 +113,8 @@ class WriteGate:
 
     def __init__(self, database_path: str | None, timeout_s: float = 30):
         self._lock = threading.Lock()
+        self._mutex = threading.Lock()  # guards _holder
+        self._holder: object | None = None  # the DBAPI connection whose transaction holds the turn
         self._timeout_s = timeout_s
         self._fd = os.open(f"{database_path}.write-lock", os.O_RDWR | os.O_CREAT, 0o600) if database_path else None
 
@@ -151,28 +153,45 @@ class WriteGate:
             self._fd = None
 
     def install(self, engine: Engine) -> None:
-        """BEGIN IMMEDIATE in turn; COMMIT or ROLLBACK said here, so the turn passes only once they are done."""
+        """BEGIN IMMEDIATE in turn; COMMIT or ROLLBACK said here, so the turn passes only once they are done. The
+        turn belongs to a DBAPI connection: one the pool resets, invalidates or closes without those events (a
+        session dropped unclosed, a connection invalidated mid-write) gives it back too, or every later writer of
+        every worker would wait for it."""
         def begin(conn: Connection) -> None:
             self.enter()
             try:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
+                self._holder = conn.connection.dbapi_connection
             except BaseException:
                 self.leave()
                 raise
-            conn.info["write_turn"] = True
 
         def end(conn: Connection, statement: str) -> None:
-            if not conn.info.pop("write_turn", False):
+            try:
+                dbapi = conn.connection.dbapi_connection
+            except Exception:  # an invalidated connection: the pool's invalidate event gives the turn back
+                return
+            if dbapi is None or dbapi is not self._holder:
                 return
             try:
-                if conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+                if dbapi.in_transaction:  # type: ignore[attr-defined]
                     conn.exec_driver_sql(statement)
             finally:
-                self.leave()
+                self._give_back(dbapi)
 
         event.listen(engine, "begin", begin)
         event.listen(engine, "commit", lambda conn: end(conn, "COMMIT"))
         event.listen(engine, "rollback", lambda conn: end(conn, "ROLLBACK"))
+        for pool_end in ("reset", "invalidate", "close"):
+            event.listen(engine.pool, pool_end, lambda dbapi, *_: self._give_back(dbapi))
+
+    def _give_back(self, dbapi: object) -> None:
+        """Once per turn, whichever end comes first."""
+        with self._mutex:
+            if dbapi is None or dbapi is not self._holder:
+                return
+            self._holder = None
+        self.leave()
 
 
 class Database:

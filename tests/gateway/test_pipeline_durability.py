@@ -5,7 +5,7 @@ import io
 import time
 
 import paramiko
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from store.models import Submission, TransferEvent
 from tests.gateway.harness import GatewayHarness, _connect, build, error_ids, put, wait_submission
@@ -77,10 +77,8 @@ def test_a_crash_after_the_decision_delivers_the_same_single_acrf(services, harn
     put(harness.port, kit, sub)
     with db.session() as session:
         submission_id = session.scalar(select(Submission.id))
-    pipeline = harness.gateway.pipeline
-    with db.session() as session:
-        session.execute(update(Submission).values(status="processing"))
-    pipeline._decide(submission_id)  # decided, then the process dies before any side effect
+    assert harness.gateway.pipeline._decide(submission_id) is not None  # decided, then the process dies before
+    # any side effect
     harness.stop()
     harness.start()
     acrf = harness.wait_acrf(kit)
@@ -141,3 +139,19 @@ def test_parts_without_a_go_get_acrf_130_after_the_wait(harness, kit, db):
     wait_submission(db, go[1])  # the parts are moved after the ACRF is delivered
     assert list((harness.home(kit) / "INTEST").iterdir()) == []
     assert harness.gateway.pipeline.sweep_orphans(timedelta(seconds=-1)) == 0  # answered once
+
+
+def test_a_late_second_decision_leaves_the_first_one(harness, kit, db):
+    """A worker whose decision raced (and rolled back) decides again only what is still undecided: another
+    worker's committed decision, and its ACRF name, stand."""
+    harness.gateway.pipeline.schedule = lambda _id: None
+    put(harness.port, kit, build(kit))
+    with db.session() as session:
+        submission_id = session.scalar(select(Submission.id))
+    pipeline = harness.gateway.pipeline
+    assert pipeline._decide(submission_id) is not None
+    with db.session() as session:
+        first = session.get(Submission, submission_id).acrf_name
+    assert pipeline._decide(submission_id) is None
+    with db.session() as session:
+        assert session.get(Submission, submission_id).acrf_name == first

@@ -90,3 +90,28 @@ def test_a_nested_write_on_one_thread_fails_instead_of_hanging(sqlite_db):
                 inner.begin()
     finally:
         engine.dispose()
+
+
+def test_a_session_dropped_unclosed_gives_its_turn_back(sqlite_db):
+    import gc
+
+    dropped = sqlite_db.sessions()  # a unit of work someone forgot to end: the pool resets its connection
+    dropped.add(TransferEvent(event="upload", result="ok", protocol="SFTP", file_name="forgotten"))
+    dropped.flush()
+    del dropped
+    gc.collect()
+    write_rows(sqlite_db.url, "next", 1)  # in another engine, so only the flock stood in the way
+    with sqlite_db.session() as session:  # and this engine's own turn is free
+        session.add(TransferEvent(event="upload", result="ok", protocol="SFTP", file_name="same-engine"))
+    assert count(sqlite_db) == 2
+
+
+def test_an_invalidated_connection_gives_its_turn_back(sqlite_db):
+    cut = sqlite_db.sessions()
+    cut.add(TransferEvent(event="upload", result="ok", protocol="SFTP", file_name="cut"))
+    cut.flush()
+    cut.connection().invalidate()  # as an interrupted statement or a closed database does
+    cut.close()
+    with sqlite_db.session() as session:
+        session.add(TransferEvent(event="upload", result="ok", protocol="SFTP", file_name="after"))
+    assert count(sqlite_db) == 1  # the cut write went with its connection; the next one got in
