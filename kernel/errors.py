@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from kernel.i18n import translate
+from kernel.i18n import field_label, translate
 
 
 class ErrorCode(StrEnum):
@@ -456,7 +456,11 @@ class GGAError(Exception):
     def localized(self, language: str) -> str:
         if self.key:
             return translate(self.key, language, **self.params)
-        return self.message if language == "en" else spec(self.code).describe(language)
+        sentence = spec(self.code).describe(language)
+        field = self.details.get("field")
+        if isinstance(field, str):  # the field as a person names it, then what is wrong, in one language
+            return translate("validation.field", language, field=field_label(field, language), problem=sentence)
+        return self.message if language == "en" else sentence
 
     def as_json(self, language: str = "en") -> dict[str, Any]:
         return {"error": {"code": str(self.code), "message": self.localized(language), "details": self.details}}

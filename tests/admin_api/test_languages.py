@@ -53,6 +53,16 @@ def test_an_invalid_niss_names_the_field_once_in_the_language(client, auth, w, a
     assert error["details"]["errors"] == [{"field": "niss", "type": "INVALID_NISS", "message": expected}]
 
 
+@pytest.mark.parametrize("accept", LANGUAGES)
+def test_an_invalid_number_in_a_path_names_its_field_in_the_language(client, auth, w, accept):
+    response = client.get("/api/v1/enterprises/0403.019.262", headers=asked(auth, w.gap, accept))
+    error = refusal(response, 422, "INVALID_ENTERPRISE_NUMBER")
+    assert error["message"] == {
+        "fr": "numéro d'entreprise : Ce n'est pas un numéro d'entreprise valide (10 chiffres, modulo 97).",
+        "nl": "ondernemingsnummer: Geen geldig ondernemingsnummer (10 cijfers, modulo 97).",
+        "en": "enterprise number: Not a valid enterprise number (10 digits, mod 97)."}[LANGUAGES[accept]]
+
+
 def test_validation_messages_name_fields_as_a_person_would(client, auth, w):
     url = f"/api/v1/domains/{w.domain}/users"
     body = {"niss": factories.niss(1994, 4, 4, 4), "username": "ab", "password": "Secret-pass-2026",
