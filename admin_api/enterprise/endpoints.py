@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 from admin_api.enterprise import service
 from admin_api.enterprise.schemas import CoMainManagerIn, DomainIn
 from admin_api.enterprise.views import CoMainManagerView, DomainView, EnterpriseView
-from admin_api.http import UNIT_OF_WORK, caller
+from admin_api.http import LANGUAGE, UNIT_OF_WORK, caller
 from admin_api.identity import Caller
 from admin_api.paging import known_query_only
 from admin_api.registration import service as registration
@@ -25,9 +25,9 @@ def read_enterprise(number: str, who: Caller = Depends(caller), session: Session
 
 @router.put("/{number}/main-access-manager", response_model=MainAccessManagerView)
 def change_main_manager(number: str, body: ManagerDesignation, who: Caller = Depends(caller),
-                        session: Session = UNIT_OF_WORK) -> dict:
+                        session: Session = UNIT_OF_WORK, lang: str = LANGUAGE) -> dict:
     enterprise = service.get_enterprise(session, number)
-    return registration.change_main_manager(session, who, enterprise.number, body)
+    return registration.change_main_manager(session, who, enterprise.number, body, lang)
 
 
 @router.post("/{number}/co-main-managers", status_code=201, response_model=CoMainManagerView)

@@ -18,13 +18,13 @@ PDF = {200: {"description": "The form to print, sign and post",
 @router.post("", status_code=201, response_model=RegistrationResult)
 def register_standard(body: StandardRegistration, who: Caller = Depends(caller),
                       session: Session = UNIT_OF_WORK, lang: str = LANGUAGE) -> dict:
-    return worded(service.register_standard(session, who, body), lang)
+    return worded(service.register_standard(session, who, body, lang), lang)
 
 
 @router.post("/exceptional", status_code=201, response_model=ExceptionalRequestView)
 def register_exceptional(body: ExceptionalRegistration, session: Session = UNIT_OF_WORK,
                          lang: str = LANGUAGE) -> dict:
-    request = service.register_exceptional(session, body)
+    request = service.register_exceptional(session, body, lang)
     view = service.request_view(request)
     view["postal_address"] = list(service.POSTAL_ADDRESS)
     view["message"] = translate("registration.requested", lang, ticket=request.ticket,

@@ -23,8 +23,6 @@ from kernel.tickets import new_ticket
 from store.models import CoMainManager, Enterprise, Person, RegistrationRequest
 
 POSTAL_ADDRESS = ("Centre de Contact Eranova", "Smals", "Avenue Fonsny 20", "1060 Bruxelles")
-# the people of a registration have no language in the data (only e-mail and phone): their mails are in French
-MAIL_LANGUAGE = "fr"
 
 
 @dataclass(frozen=True)
@@ -37,14 +35,15 @@ class Designation:
     requester_niss: str
     requester_email: str
     requester_phone: str
+    language: str = "fr"  # the requester's (the form's Accept-Language): the registration's mails speak it
 
     @classmethod
-    def of(cls, requester_niss: str, body: ManagerDesignation) -> Designation:
+    def of(cls, requester_niss: str, body: ManagerDesignation, language: str = "fr") -> Designation:
         m = body.main_access_manager
         if m == "self":
             return cls(requester_niss, body.contact.email, body.contact.phone,
-                       requester_niss, body.contact.email, body.contact.phone)
-        return cls(m.niss, m.email, m.phone, requester_niss, body.contact.email, body.contact.phone)
+                       requester_niss, body.contact.email, body.contact.phone, language)
+        return cls(m.niss, m.email, m.phone, requester_niss, body.contact.email, body.contact.phone, language)
 
 
 def _known_enterprise(session: Session, number: str) -> Enterprise:
@@ -71,7 +70,8 @@ def _require_confirmation(confirm: bool) -> None:
         raise GGAError(ErrorCode.CONFIRMATION_REQUIRED)
 
 
-def register_standard(session: Session, caller: Caller, body: StandardRegistration) -> dict[str, Any]:
+def register_standard(session: Session, caller: Caller, body: StandardRegistration,
+                      language: str = "fr") -> dict[str, Any]:
     """Guide I: a legal representative logged in with eID registers the enterprise and designates the GAP."""
     if caller.niss is None:
         raise GGAError(ErrorCode.UNAUTHENTICATED)
@@ -81,7 +81,7 @@ def register_standard(session: Session, caller: Caller, body: StandardRegistrati
     enterprise = _known_enterprise(session, body.enterprise_number)
     if Role.LEGAL_REPRESENTATIVE not in roles_in(session, caller, enterprise.number):
         raise GGAError(ErrorCode.NOT_LEGAL_REPRESENTATIVE, details={"enterprise_number": enterprise.number})
-    designation = Designation.of(caller.niss, body)
+    designation = Designation.of(caller.niss, body, language)
     _refuse_if_registered(session, enterprise, designation)
     request = RegistrationRequest(ticket=new_ticket(), procedure="standard", status="approved",
                                   enterprise_number=enterprise.number, decided_by=caller.niss, decided_at=utcnow(),
@@ -91,7 +91,7 @@ def register_standard(session: Session, caller: Caller, body: StandardRegistrati
     return registration_result(session, enterprise, request)
 
 
-def register_exceptional(session: Session, body: ExceptionalRegistration) -> RegistrationRequest:
+def register_exceptional(session: Session, body: ExceptionalRegistration, language: str = "fr") -> RegistrationRequest:
     """Guide II: no eID; the request gets a ticket and waits for the signed paper form and an operator."""
     _require_confirmation(body.confirm)
     enterprise = _known_enterprise(session, body.enterprise_number)
@@ -102,7 +102,7 @@ def register_exceptional(session: Session, body: ExceptionalRegistration) -> Reg
     if known is not None and not (_same_name(known.first_name, lr.first_name)
                                   and _same_name(known.last_name, lr.last_name)):
         raise GGAError(ErrorCode.LEGAL_REPRESENTATIVE_NAME_MISMATCH, details={"field": "legal_representative"})
-    designation = Designation.of(lr.niss, body)
+    designation = Designation.of(lr.niss, body, language)
     _refuse_if_registered(session, enterprise, designation)
     request = RegistrationRequest(ticket=new_ticket(), procedure="exceptional", status="pending",
                                   enterprise_number=enterprise.number, requester_first_name=lr.first_name,
@@ -117,7 +117,7 @@ def register_exceptional(session: Session, body: ExceptionalRegistration) -> Reg
 def _request_fields(d: Designation) -> dict[str, str]:
     return {"requester_niss": d.requester_niss, "requester_email": d.requester_email,
             "requester_phone": d.requester_phone, "manager_niss": d.manager_niss,
-            "manager_email": d.manager_email, "manager_phone": d.manager_phone}
+            "manager_email": d.manager_email, "manager_phone": d.manager_phone, "language": d.language}
 
 
 def _same_name(a: str, b: str) -> bool:
@@ -147,7 +147,8 @@ def approve(session: Session, caller: Caller, ticket: str) -> RegistrationReques
     request = _pending(session, caller, ticket)
     enterprise = _known_enterprise(session, request.enterprise_number)
     designation = Designation(request.manager_niss, request.manager_email, request.manager_phone,
-                              request.requester_niss, request.requester_email, request.requester_phone)
+                              request.requester_niss, request.requester_email, request.requester_phone,
+                              request.language)
     _refuse_if_registered(session, enterprise, designation)
     before = _request_view(request)
     request.status, request.decided_by, request.decided_at = "approved", caller.niss, utcnow()
@@ -162,7 +163,7 @@ def reject(session: Session, caller: Caller, ticket: str, reason: str) -> Regist
     before = _request_view(request)
     request.status, request.reason = "rejected", reason
     request.decided_by, request.decided_at = caller.niss, utcnow()
-    mail.queue_message(session, request.requester_email, MAIL_LANGUAGE, "mail.rejected", ticket=request.ticket,
+    mail.queue_message(session, request.requester_email, request.language, "mail.rejected", ticket=request.ticket,
                        enterprise_number=request.enterprise_number, reason=reason)
     audit.record(session, caller, "registration.exceptional.rejected", f"ticket:{ticket}",
                  request.enterprise_number, before, _request_view(request))
@@ -180,14 +181,15 @@ def designate(session: Session, actor: Caller, enterprise: Enterprise, d: Design
         session.delete(co)
     name = person_name(session, d.manager_niss) or d.manager_niss
     facts = {"enterprise": enterprise.name, "enterprise_number": enterprise.number}
-    mail.queue_message(session, d.manager_email, MAIL_LANGUAGE, "mail.main_manager", **facts)
+    mail.queue_message(session, d.manager_email, d.language, "mail.main_manager", **facts)
     if d.requester_niss != d.manager_niss:
-        mail.queue_message(session, d.requester_email, MAIL_LANGUAGE, "mail.designated", manager=name, **facts)
+        mail.queue_message(session, d.requester_email, d.language, "mail.designated", manager=name, **facts)
     audit.record(session, actor, "enterprise.main_manager.designated", f"enterprise:{enterprise.number}",
                  enterprise.number, before, _manager_view(enterprise))
 
 
-def change_main_manager(session: Session, caller: Caller, number: str, body: ManagerDesignation) -> dict[str, Any]:
+def change_main_manager(session: Session, caller: Caller, number: str, body: ManagerDesignation,
+                        language: str = "fr") -> dict[str, Any]:
     """A legal representative designates another GAP for a registered enterprise."""
     if caller.niss is not None and not caller.has_eid:
         raise GGAError(ErrorCode.EID_REQUIRED)
@@ -197,7 +199,7 @@ def change_main_manager(session: Session, caller: Caller, number: str, body: Man
     assert caller.niss is not None
     if enterprise.main_manager_niss is None:
         raise GGAError(ErrorCode.ENTERPRISE_NOT_REGISTERED)
-    designation = Designation.of(caller.niss, body)
+    designation = Designation.of(caller.niss, body, language)
     if designation.manager_niss == enterprise.main_manager_niss:
         raise GGAError(ErrorCode.ALREADY_MAIN_ACCESS_MANAGER, key="already_main_manager.other")
     designate(session, caller, enterprise, designation)

@@ -84,6 +84,8 @@ class RegistrationRequest(Base):
     manager_niss: Mapped[str] = mapped_column(String(11))
     manager_email: Mapped[str] = mapped_column(String(254))
     manager_phone: Mapped[str] = mapped_column(String(40))
+    # the language the requester filled the form in: the registration's mails speak it
+    language: Mapped[str] = mapped_column(String(2), default="fr", server_default="fr")
     reason: Mapped[str | None] = mapped_column(Text)
     decided_by: Mapped[str | None] = mapped_column(String(11))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

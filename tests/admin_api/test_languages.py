@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from admin_api.policy import Action
 from kernel.i18n import ACTIONS
-from store.models import Sender
+from store.models import OutboxMail, Sender
 from tests import factories
 from tests.admin_api.world import make_world
 from tests.gateway.harness import build, error_ids
@@ -155,6 +155,27 @@ def test_the_exceptional_request_and_its_pdf_in_dutch(client, db, auth):
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     french = client.get(f"/api/v1/registrations/{ticket}/document")
     assert french.status_code == 200 and french.content != pdf.content
+    operator = auth(factories.niss(1970, 1, 1, 1), roles=["operator"]) | {"Accept-Language": "en"}
+    rejected = client.post(f"/api/v1/registrations/{ticket}/reject", headers=operator, json={"reason": "Niet getekend"})
+    assert rejected.status_code == 200, rejected.text
+    with db.session() as session:  # the requester's language, not the operator's
+        subjects = session.scalars(select(OutboxMail.subject).where(OutboxMail.recipient == "nele@a.be")).all()
+    assert subjects == [f"CSAM: aanvraag {ticket} geweigerd"]
+
+
+def test_a_standard_registration_mails_in_the_language_it_was_made_in(client, db, auth):
+    lr, number = factories.niss(1963, 3, 3, 93), factories.enterprise_number(777003)
+    from admin_api.registry import import_extract
+
+    with db.session() as session:
+        import_extract(session, factories.registry_extract({number: [lr]}, {lr: ("Jan", "Standaard")}))
+    response = client.post("/api/v1/registrations", headers=auth(lr) | {"Accept-Language": "nl"}, json={
+        "enterprise_number": number, "main_access_manager": "self",
+        "contact": {"email": "jan@a.be", "phone": "+3221234567"}, "confirm": True})
+    assert response.status_code == 201, response.text
+    with db.session() as session:
+        subjects = session.scalars(select(OutboxMail.subject).where(OutboxMail.recipient == "jan@a.be")).all()
+    assert subjects == ["CSAM: u bent Hoofdtoegangsbeheerder"]
 
 
 def test_the_acrf_speaks_the_sender_contacts_language(intake, db):  # noqa: F811 (the fixture)
