@@ -13,11 +13,12 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -62,12 +63,16 @@ class IntakePipeline:
     def received(self, upload: ReceivedUpload) -> None:
         """A durable upload: recorded, then a GO schedules its submission and a TD cancels one."""
         s, name = upload.session, upload.name
-        with self.db.session() as session:
-            row = ReceivedFile(sender_id=s.sender.id, channel=s.channel, folder=upload.folder, name=str(name),
-                               kind=name.kind, base=name.base, total=name.total, part=name.part,
-                               path=str(upload.path), size=upload.size, sha256=upload.sha256)
-            session.add(row)
-            submission_id = self._open_submission(session, row, upload) if name.kind == "GO" else None
+        row = dict(sender_id=s.sender.id, channel=s.channel, folder=upload.folder, name=str(name), kind=name.kind,
+                   base=name.base, total=name.total, part=name.part, path=str(upload.path), size=upload.size,
+                   sha256=upload.sha256)
+        with self.db.session() as session:  # plain INSERTs (three per submission): no ORM object, no flush
+            if name.kind == "GO":
+                go_id = session.execute(_NEW_GO, row).scalar_one()
+                submission_id: int | None = self._open_submission(session, go_id, upload)
+            else:
+                session.execute(_NEW_FILE, row)
+                submission_id = None
             line = self.translog.add(session, "upload", "ok", protocol=s.protocol, file_name=str(name),
                                      size=upload.size, sha256=upload.sha256, duration_ms=upload.duration_ms,
                                      application=name.application, environment=name.environment,
@@ -100,19 +105,18 @@ class IntakePipeline:
         self.translog.record("upload", "incomplete", protocol=s.protocol, error_code=str(ErrorCode.UPLOAD_INCOMPLETE),
                              file_name=name, size=size, **s.log_fields())
 
-    def _open_submission(self, session: Session, go: ReceivedFile, upload: ReceivedUpload) -> int:
+    def _open_submission(self, session: Session, go_id: int, upload: ReceivedUpload) -> int:
         """The GO opens its submission; the upload learns the ticket and where the ACRF will go (the web
         service's answer says both)."""
         s, name = upload.session, upload.name
-        session.flush()  # the GO's id
-        submission = Submission(sender_id=s.sender.id, go_file_id=go.id, base=name.base, go_name=str(name),
-                                channel=s.channel, protocol=s.protocol, application=name.application,
-                                environment=name.environment, ticket=new_ticket())
-        session.add(submission)
-        session.flush()
-        upload.ticket = submission.ticket
+        ticket = new_ticket()
+        submission_id = session.execute(_NEW_SUBMISSION, dict(
+            sender_id=s.sender.id, go_file_id=go_id, base=name.base, go_name=str(name), channel=s.channel,
+            protocol=s.protocol, application=name.application, environment=name.environment, ticket=ticket,
+        )).scalar_one()
+        upload.ticket = ticket
         upload.acrf_channel = self.returns.channel_for(s.sender, name.application, s.channel)
-        return submission.id
+        return submission_id
 
     # -- processing ----------------------------------------------------------------------------------------------
     def schedule(self, submission_id: int) -> None:
@@ -143,12 +147,11 @@ class IntakePipeline:
         to the lease alone, then the decision retried or the failure released with its backoff."""
         try:
             with self.db.session() as session:
-                if not self._claim_in(session, submission_id):
+                sub = self._claim_in(session, submission_id)
+                if sub is None:
                     return None
-                sub = session.get(Submission, submission_id)
-                assert sub is not None
                 return _Taken(self._decide_in(session, sub) if sub.status == "received" else None)
-        except (IntegrityError, _PartsTaken):
+        except (IntegrityError, _Raced):
             log.info("submission %s: decision raced another; deciding again", submission_id)
         except Exception as exc:
             if self._claim(submission_id):
@@ -164,14 +167,14 @@ class IntakePipeline:
 
     def _claim(self, submission_id: int) -> bool:
         with self.db.session() as session:
-            return self._claim_in(session, submission_id)
+            return self._claim_in(session, submission_id) is not None
 
-    def _claim_in(self, session: Session, submission_id: int) -> bool:
+    def _claim_in(self, session: Session, submission_id: int) -> _Sub | None:
+        """The lease, if it is free; the claimed row comes back with the UPDATE (no second read)."""
         now = utcnow()
-        claimed = session.execute(update(Submission).where(Submission.id == submission_id, *_due(now)).values(
-            lease_owner=self.owner, lease_until=now + LEASE, attempts=Submission.attempts + 1),
-            execution_options=_NO_SYNC)
-        return claimed.rowcount == 1  # type: ignore[attr-defined]
+        row = session.execute(_CLAIM, {"sid": submission_id, "now": now, "owner": self.owner,
+                                       "until": now + LEASE}).first()
+        return None if row is None else _Sub(**row._mapping)
 
     def _release(self, submission_id: int, exc: Exception) -> None:
         """A failure: the lease is given back with a backoff (2, 4, 8... s, at most 5 minutes)."""
@@ -188,42 +191,37 @@ class IntakePipeline:
         for _ in range(5):
             try:
                 with self.db.session() as session:
-                    sub = session.get(Submission, submission_id)
-                    assert sub is not None
+                    sub = _submission(session, submission_id)
                     if sub.status != "received":
                         return None
                     return self._decide_in(session, sub)
             except IntegrityError:
                 log.info("submission %s: decision raced another; deciding again", submission_id)
-            except _PartsTaken:
-                log.info("submission %s: a part was taken by another submission; deciding again", submission_id)
+            except _Raced:
+                log.info("submission %s: a part or the decision was taken by another; deciding again", submission_id)
         raise RuntimeError(f"submission {submission_id}: no decision after 5 tries")
 
-    def _decide_in(self, session: Session, sub: Submission) -> _Decided:
-        """The decision in the caller's transaction; returns what the carry-out needs (read once, kept loaded)."""
+    def _decide_in(self, session: Session, sub: _Sub) -> _Decided:
+        """The decision in the caller's transaction; returns what the carry-out needs (read once, kept)."""
         sender = self.directory.by_id(sub.sender_id)
         assert sender is not None
         files = self._files(session, sub)
         findings = self._findings(session, sub, sender, files)
         environment = sub.environment if sub.environment in ENVIRONMENTS else FOLDER_ENV.get(files.go.folder, "T")
         parts = [*files.all(), *files.refused]
-        others = [f.id for f in parts if f.id != files.go.id]
-        taken = session.execute(update(ReceivedFile).where(
-            ReceivedFile.id.in_(others),
-            or_(ReceivedFile.submission_id.is_(None), ReceivedFile.submission_id == sub.id),
-        ).values(submission_id=sub.id), execution_options=_NO_SYNC).rowcount  # type: ignore[attr-defined]
-        if taken != len(others):
-            raise _PartsTaken
-        files.go.submission_id = sub.id
-        sub.errors = [f.as_json() for f in findings]
-        sub.accepted_base = None if findings else sub.base
-        sub.acrf_name = str(BatchName("FO", "ACRF", GATEWAY_SENDER, now().strftime("%Y%m%d"), new_sequence(),
-                                      environment))
-        sub.delivered_channel = self.returns.channel_for(sender, sub.application, sub.channel)
-        sub.status = "decided"
-        return _Decided(sub, sorted(parts, key=lambda f: f.id), sender)
+        _claim_parts(session, sub.id, [p.id for p in parts])
+        decision: dict[str, Any] = dict(
+            errors=[f.as_json() for f in findings], accepted_base=None if findings else sub.base,
+            acrf_name=str(BatchName("FO", "ACRF", GATEWAY_SENDER, now().strftime("%Y%m%d"), new_sequence(),
+                                    environment)),
+            delivered_channel=self.returns.channel_for(sender, sub.application, sub.channel), status="decided")
+        decided = session.execute(_DECIDE, {"sid": sub.id, **{f"new_{k}": v for k, v in decision.items()}}
+                                  ).rowcount  # type: ignore[attr-defined]
+        if decided != 1:  # decided by another worker meanwhile (a lease that expired): its decision stands
+            raise _Raced
+        return _Decided(replace(sub, **decision), sorted(parts, key=lambda p: p.id), sender)
 
-    def _findings(self, session: Session, sub: Submission, sender: SenderInfo,
+    def _findings(self, session: Session, sub: _Sub, sender: SenderInfo,
                   files: SubmissionFiles) -> list[Finding]:
         if files.go.status == "missing":  # the sweeper's stand-in: the GO never came
             return [Finding(ErrorCode.GO_MISSING, f.name, "no GO arrived") for f in files.data]
@@ -232,29 +230,28 @@ class IntakePipeline:
         if sub.created_at < utcnow() - self.give_up:
             return [Finding(ErrorCode.PROCESSING_FAILED, sub.go_name,
                             "processing kept failing" if sub.last_error else "not processed in time")]
-        already = session.scalar(select(Submission.id).where(
-            Submission.sender_id == sub.sender_id, Submission.accepted_base == sub.base,
-            Submission.id != sub.id)) is not None
+        already = session.scalar(_ALREADY, {"sender": sub.sender_id, "base": sub.base, "sid": sub.id}) is not None
         return check(CheckContext(sender, sub.channel, files, already, self.max_age_days, self.policy, now()))
 
-    def _files(self, session: Session, sub: Submission) -> SubmissionFiles:
-        go = session.get(ReceivedFile, sub.go_file_id)
-        assert go is not None
-        files = SubmissionFiles(go)
-        rows = list(session.scalars(select(ReceivedFile).where(
-            ReceivedFile.sender_id == sub.sender_id, ReceivedFile.base == sub.base, ReceivedFile.id < go.id,
-            ReceivedFile.status.in_(("received", "refused")),
-            or_(ReceivedFile.submission_id.is_(None), ReceivedFile.submission_id == sub.id),
-            ReceivedFile.kind.in_(("FI", "FS"))
-        ).order_by(ReceivedFile.id)))
+    def _files(self, session: Session, sub: _Sub) -> SubmissionFiles:
+        """The GO and its parts in one read: the parts before the GO, not taken by another submission."""
+        rows = [_Part(**r._mapping) for r in session.execute(_FILES_OF, {
+            "go": sub.go_file_id, "sender": sub.sender_id, "base": sub.base, "sid": sub.id})]
+        go = rows.pop()  # the highest id
+        assert go.id == sub.go_file_id
+        files = SubmissionFiles(go)  # type: ignore[arg-type]  # _Part has every column the checks read
         kept = {r.name for r in rows if r.status == "received"}
+        superseded = []
         for row in rows:
             if row.status == "received":
-                (files.data if row.kind == "FI" else files.signatures).append(row)
+                (files.data if row.kind == "FI" else files.signatures).append(row)  # type: ignore[arg-type]
             elif row.name in kept:  # refused, then resent whole: the resend answers for the name
-                row.status = "superseded"
+                superseded.append(row.id)
             else:
-                files.refused.append(row)
+                files.refused.append(row)  # type: ignore[arg-type]
+        if superseded:
+            session.execute(update(ReceivedFile).where(ReceivedFile.id.in_(superseded)).values(status="superseded"),
+                            execution_options=_NO_SYNC)
         return files
 
     def _carry_out(self, submission_id: int, decided: _Decided | None = None) -> None:
@@ -277,18 +274,15 @@ class IntakePipeline:
         status = "accepted" if accepted else "rejected"
         with self.db.session() as session:
             delivered = self.translog.add(session, "delivery", "ok", **delivery)  # logged with the close
-            for p in parts:
-                session.execute(update(ReceivedFile).where(ReceivedFile.id == p.id)
-                                .values(path=p.path, status=p.status), execution_options=_NO_SYNC)
-            closed = session.execute(update(Submission).where(
-                Submission.id == sub.id, Submission.status == "decided").values(
-                status=status, processed_at=utcnow(), lease_owner=None, lease_until=None),
-                execution_options=_NO_SYNC).rowcount  # type: ignore[attr-defined]
+            session.execute(_MOVED, [{"part_id": p.id, "new_path": p.path, "new_status": p.status} for p in parts])
+            closed = session.execute(_CLOSE, {"sid": sub.id, "new_status": status, "at": utcnow()}
+                                     ).rowcount  # type: ignore[attr-defined]
             if closed != 1:  # another worker closed it while this one worked (an expired lease): nothing more
                 return
             if accepted:
-                session.add(OutboxEvent(routing_key=f"submission.accepted.{sub.application}.{sub.environment}",
-                                        message_id=sub.ticket, body=manifest | {"folder": str(target)}))
+                session.execute(_OUTBOX, dict(
+                    routing_key=f"submission.accepted.{sub.application}.{sub.environment}", message_id=sub.ticket,
+                    body=manifest | {"folder": str(target)}))
             line = self.translog.add(session, "submission", status, protocol=sub.protocol or sub.channel,
                                      sender_number=sender.number, technical_user=sender.technical_user,
                                      file_name=sub.go_name, application=sub.application,
@@ -303,15 +297,15 @@ class IntakePipeline:
 
     def _decided(self, submission_id: int) -> _Decided:
         with self.db.read() as session:
-            sub = session.get(Submission, submission_id)
-            assert sub is not None and sub.status == "decided" and sub.acrf_name and sub.delivered_channel
-            parts = list(session.scalars(select(ReceivedFile).where(ReceivedFile.submission_id == sub.id)
-                                         .order_by(ReceivedFile.id)))
+            sub = _submission(session, submission_id)
+            assert sub.status == "decided" and sub.acrf_name and sub.delivered_channel
+            parts = [_Part(**r._mapping) for r in session.execute(select(*_PART_COLUMNS).where(
+                ReceivedFile.submission_id == sub.id).order_by(ReceivedFile.id))]
         sender = self.directory.by_id(sub.sender_id)
         assert sender is not None
         return _Decided(sub, parts, sender)
 
-    def _deliver_acrf(self, sub: Submission, sender: SenderInfo, parts: list[ReceivedFile],
+    def _deliver_acrf(self, sub: _Sub, sender: SenderInfo, parts: list[_Part],
                       findings: list[Finding]) -> dict:
         """The ACRF written (idempotent: the same name each time); returns its delivery's log fields."""
         go = next(p for p in parts if p.id == sub.go_file_id)
@@ -426,16 +420,106 @@ class IntakePipeline:
         self.executor.shutdown(wait=True, cancel_futures=False)
 
 
-def _due(now: datetime) -> tuple[ColumnElement[bool], ...]:
-    """Pending, its lease free (never taken, or expired) and its retry due: what a worker may claim."""
-    return (Submission.status.in_(PENDING), *claimable(Submission, now))
+@dataclass(slots=True)
+class _Sub:
+    """A submission's columns the pipeline reads, as plain values: no ORM object, identity map or attribute
+    events on the path every submission takes (the writes are Core UPDATEs)."""
+
+    id: int
+    sender_id: int
+    go_file_id: int
+    base: str
+    go_name: str
+    channel: str
+    protocol: str | None
+    application: str
+    environment: str
+    ticket: str
+    status: str
+    errors: list[dict[str, Any]] | None
+    accepted_base: str | None
+    acrf_name: str | None
+    last_error: str | None
+    delivered_channel: str | None
+    created_at: datetime
+
+
+@dataclass(slots=True)
+class _Part:
+    """A received file's columns the checks and the carry-out read; path and status change as it is moved."""
+
+    id: int
+    name: str
+    kind: str
+    folder: str
+    total: int | None
+    part: int | None
+    path: str
+    size: int
+    sha256: str | None
+    status: str
+    error_code: str | None
+    received_at: datetime
+
+
+def _due(now: Any, submissions: Any = Submission) -> tuple[ColumnElement[bool], ...]:
+    """Pending, its lease free (never taken, or expired) and its retry due: what a worker may claim. On the ORM
+    class, or on the table's columns with ``now`` a bind parameter (the claim, built once)."""
+    return (submissions.status.in_(PENDING), *claimable(submissions, now))
+
+
+# The statements every submission runs, built once on the tables (not the ORM classes): no expression building,
+# cache-key generation or ORM compile step per call. Bind names may not be column names in an UPDATE's SET.
+_FILES, _SUBS = ReceivedFile.__table__.c, Submission.__table__.c
+_SUB_COLUMNS = tuple(_SUBS[f.name] for f in fields(_Sub))
+_PART_COLUMNS = tuple(_FILES[f.name] for f in fields(_Part))
+_NEW_FILE = insert(ReceivedFile.__table__)
+_NEW_GO = insert(ReceivedFile.__table__).returning(_FILES.id)
+_NEW_SUBMISSION = insert(Submission.__table__).returning(_SUBS.id)
+_OUTBOX = insert(OutboxEvent.__table__)
+_CLAIM = update(Submission.__table__).where(
+    _SUBS.id == bindparam("sid"), *_due(bindparam("now", type_=_SUBS.lease_until.type), _SUBS),
+).values(lease_owner=bindparam("owner"), lease_until=bindparam("until", type_=_SUBS.lease_until.type),
+         attempts=_SUBS.attempts + 1).returning(*_SUB_COLUMNS)
+_FILES_OF = select(*_PART_COLUMNS).where(or_(  # the GO, and the parts before it not taken by another submission
+    _FILES.id == bindparam("go"),
+    and_(_FILES.sender_id == bindparam("sender"), _FILES.base == bindparam("base"), _FILES.id < bindparam("go"),
+         _FILES.status.in_(("received", "refused")), _FILES.kind.in_(("FI", "FS")),
+         or_(_FILES.submission_id.is_(None), _FILES.submission_id == bindparam("sid"))))).order_by(_FILES.id)
+_ALREADY = select(_SUBS.id).where(_SUBS.sender_id == bindparam("sender"), _SUBS.accepted_base == bindparam("base"),
+                                  _SUBS.id != bindparam("sid")).limit(1)
+_CLAIM_PARTS = update(ReceivedFile.__table__).where(
+    _FILES.id.in_(bindparam("ids", expanding=True)),
+    or_(_FILES.submission_id.is_(None), _FILES.submission_id == bindparam("sid")),
+).values(submission_id=bindparam("sid"))
+_DECIDE = update(Submission.__table__).where(_SUBS.id == bindparam("sid"), _SUBS.status == "received").values(
+    {name: bindparam(f"new_{name}", type_=_SUBS[name].type)
+     for name in ("errors", "accepted_base", "acrf_name", "delivered_channel", "status")})
+_CLOSE = update(Submission.__table__).where(_SUBS.id == bindparam("sid"), _SUBS.status == "decided").values(
+    status=bindparam("new_status"), processed_at=bindparam("at", type_=_SUBS.processed_at.type),
+    lease_owner=None, lease_until=None)
+_MOVED = update(ReceivedFile.__table__).where(_FILES.id == bindparam("part_id")).values(  # one executemany
+    path=bindparam("new_path"), status=bindparam("new_status"))
+
+
+def _submission(session: Session, submission_id: int) -> _Sub:
+    row = session.execute(select(*_SUB_COLUMNS).where(Submission.id == submission_id)).one()
+    return _Sub(**row._mapping)
+
+
+def _claim_parts(session: Session, submission_id: int, part_ids: list[int]) -> None:
+    """Every part (and the GO) becomes this submission's, unless another submission took one first."""
+    taken = session.execute(_CLAIM_PARTS, {"ids": part_ids, "sid": submission_id}
+                            ).rowcount  # type: ignore[attr-defined]
+    if taken != len(part_ids):
+        raise _Raced
 
 
 class _Decided(NamedTuple):
     """A decided submission, its parts (by id) and its sender's snapshot."""
 
-    sub: Submission
-    parts: list[ReceivedFile]
+    sub: _Sub
+    parts: list[_Part]
     sender: SenderInfo
 
 
@@ -443,11 +527,12 @@ class _Taken(NamedTuple):
     decided: _Decided | None  # None: decided before (a stop or a failure after the decision): read it again
 
 
-class _PartsTaken(Exception):
-    """Another submission claimed one of the parts first."""
+class _Raced(Exception):
+    """Another worker got there first (a part claimed by another submission, or this one decided): decide
+    again."""
 
 
-def _manifest(sub: Submission, sender: SenderInfo, parts: list[ReceivedFile]) -> dict:
+def _manifest(sub: _Sub, sender: SenderInfo, parts: list[_Part]) -> dict:
     return {"ticket": sub.ticket, "result": "accepted" if not sub.errors else "rejected",
             "sender_number": sender.number, "application": sub.application, "environment": sub.environment,
             "channel": sub.channel, "go": sub.go_name, "errors": sub.errors or [],

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cryptography import x509
-from sqlalchemy import Row, select
+from sqlalchemy import Row, Select, bindparam, select
 
 from keys.certificates import stored_certificate
 from store.database import Database
@@ -47,13 +47,13 @@ class SenderDirectory:
         self.db = db
 
     def by_technical_user(self, name: str) -> SenderInfo | None:
-        return self._one(Sender.technical_user_key == name.lower())
+        return self._one(_BY_TECHNICAL_USER, name.lower())
 
     def by_number(self, number: str) -> SenderInfo | None:
-        return self._one(Sender.number == number)
+        return self._one(_BY_NUMBER, number)
 
     def by_id(self, sender_id: int) -> SenderInfo | None:
-        return self._one(Sender.id == sender_id)
+        return self._one(_BY_ID, sender_id)
 
     def active_among(self, sender_ids: set[int]) -> set[int]:
         """Which of these senders may still work (neither blocked nor deleted): one query for every live session."""
@@ -78,19 +78,16 @@ class SenderDirectory:
             if sender is not None:
                 sender.password_hash = password_hash
 
-    def _one(self, condition) -> SenderInfo | None:  # type: ignore[no-untyped-def]
+    def _one(self, sender: Select, key: str | int) -> SenderInfo | None:
         """The snapshot from plain rows (four indexed reads, no ORM objects: it is read for every submission)."""
         with self.db.read() as session:
-            s = session.execute(select(*_SENDER).where(condition, Sender.status != "deleted")).first()
+            s = session.execute(sender, {"key": key}).first()
             if s is None:
                 return None
-            channels = session.execute(select(*_CHANNEL).where(SenderChannel.sender_id == s.id)
-                                       .order_by(SenderChannel.type)).all()
+            channels = session.execute(_CHANNELS, {"sender": s.id}).all()
             ids = [c.id for c in channels]
-            certificates = session.execute(select(ChannelCertificate.channel_id, ChannelCertificate.pem).where(
-                ChannelCertificate.channel_id.in_(ids)).order_by(ChannelCertificate.id)).all() if ids else []
-            applications = session.execute(select(*_APPLICATION).where(
-                ChannelApplication.channel_id.in_(ids))).all() if ids else []
+            certificates = session.execute(_CERTIFICATES, {"ids": ids}).all() if ids else []
+            applications = session.execute(_APPLICATIONS, {"ids": ids}).all() if ids else []
         return _snapshot(s, channels, certificates, applications)
 
     def any_plain_ftp(self) -> bool:
@@ -101,10 +98,20 @@ class SenderDirectory:
                 Sender.status != "deleted", Sender.channels.any(type="FTP", plain_ftp=True)).exists())))
 
 
-_SENDER = (Sender.id, Sender.number, Sender.domain_id, Sender.technical_user, Sender.password_hash, Sender.status,
-           Sender.technical_user_status, Sender.contact)
-_CHANNEL = (SenderChannel.id, SenderChannel.type, SenderChannel.ssh_public_key, SenderChannel.plain_ftp)
-_APPLICATION = (ChannelApplication.channel_id, ChannelApplication.code, ChannelApplication.preferred)
+# The snapshot's statements, built once on the tables: no expression building or ORM compile step per read.
+_S, _C = Sender.__table__.c, SenderChannel.__table__.c
+_CERT, _APP = ChannelCertificate.__table__.c, ChannelApplication.__table__.c
+_SENDER = select(_S.id, _S.number, _S.domain_id, _S.technical_user, _S.password_hash, _S.status,
+                 _S.technical_user_status, _S.contact).where(_S.status != "deleted")
+_BY_TECHNICAL_USER = _SENDER.where(_S.technical_user_key == bindparam("key"))
+_BY_NUMBER = _SENDER.where(_S.number == bindparam("key"))
+_BY_ID = _SENDER.where(_S.id == bindparam("key"))
+_CHANNELS = select(_C.id, _C.type, _C.ssh_public_key, _C.plain_ftp).where(
+    _C.sender_id == bindparam("sender")).order_by(_C.type)
+_CERTIFICATES = select(_CERT.channel_id, _CERT.pem).where(
+    _CERT.channel_id.in_(bindparam("ids", expanding=True))).order_by(_CERT.id)
+_APPLICATIONS = select(_APP.channel_id, _APP.code, _APP.preferred).where(
+    _APP.channel_id.in_(bindparam("ids", expanding=True)))
 
 
 def _snapshot(s: Row, channels: Sequence[Row], certificates: Sequence[Row], applications: Sequence[Row]) -> SenderInfo:

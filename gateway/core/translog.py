@@ -36,7 +36,7 @@ class TransferLog:
         extra = {k: v for k, v in fields.items() if k not in _COLUMNS and k not in _LINE_ONLY and v is not None}
         if extra:
             row["details"] = extra
-        session.execute(insert(TransferEvent), [row])  # a plain INSERT: several per upload, no ORM object needed
+        session.execute(_INSERT, [row])  # a plain INSERT: several per upload, no ORM object needed
         return {"at": row["at"].isoformat(), "event": event, "result": result, "protocol": protocol,
                 "error_code": error_code, **{k: v for k, v in fields.items() if v is not None}}
 
@@ -53,3 +53,4 @@ class TransferLog:
 _COLUMNS = {"sender_number", "technical_user", "remote_address", "file_name", "application", "environment", "size",
             "sha256", "duration_ms", "details"}
 _LINE_ONLY = {"latency_s"}
+_INSERT = insert(TransferEvent.__table__)  # built once, on the table: no ORM compile step per row
