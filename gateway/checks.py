@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
@@ -17,17 +18,39 @@ from kernel.catalogue import APPLICATIONS
 from kernel.errors import ErrorCode, GGAError
 from keys.cms import VerificationPolicy, file_digest, verify_detached
 from store.directory import SenderInfo
-from store.models import ReceivedFile
+
+
+class Part(Protocol):
+    """A received file as the checks read it: a ``store.models.ReceivedFile`` or the pipeline's plain copy."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def folder(self) -> str: ...
+    @property
+    def total(self) -> int | None: ...
+    @property
+    def part(self) -> int | None: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def error_code(self) -> str | None: ...
 
 
 @dataclass
 class SubmissionFiles:
-    go: ReceivedFile
-    data: list[ReceivedFile] = field(default_factory=list)  # FI
-    signatures: list[ReceivedFile] = field(default_factory=list)  # FS
-    refused: list[ReceivedFile] = field(default_factory=list)  # parts refused while streaming (too large)
+    go: Part
+    data: list[Part] = field(default_factory=list)  # FI
+    signatures: list[Part] = field(default_factory=list)  # FS
+    refused: list[Part] = field(default_factory=list)  # parts refused while streaming (too large)
 
-    def all(self) -> list[ReceivedFile]:
+    def all(self) -> list[Part]:
         return [*self.data, *self.signatures, self.go]
 
 
@@ -117,7 +140,7 @@ def _parts(ctx: CheckContext, total: int, environment: str) -> list[Finding]:
     return findings
 
 
-def _signature(ctx: CheckContext, data: ReceivedFile, fs: ReceivedFile) -> list[Finding]:
+def _signature(ctx: CheckContext, data: Part, fs: Part) -> list[Finding]:
     channel = ctx.sender.channels.get(ctx.channel)
     certificates = list(channel.certificates) if channel else []
 
@@ -133,7 +156,7 @@ def _signature(ctx: CheckContext, data: ReceivedFile, fs: ReceivedFile) -> list[
     return []
 
 
-def _identification(data: ReceivedFile) -> list[Finding]:
+def _identification(data: Part) -> list[Finding]:
     """An XML FI has a safe prolog (no DTD, no entities), and its Form/Identification names the file's application."""
     app = APPLICATIONS.get(parse(data.name).application)
     path = Path(data.path)

@@ -239,16 +239,16 @@ class IntakePipeline:
             "go": sub.go_file_id, "sender": sub.sender_id, "base": sub.base, "sid": sub.id})]
         go = rows.pop()  # the highest id
         assert go.id == sub.go_file_id
-        files = SubmissionFiles(go)  # type: ignore[arg-type]  # _Part has every column the checks read
+        files = SubmissionFiles(go)
         kept = {r.name for r in rows if r.status == "received"}
         superseded = []
         for row in rows:
             if row.status == "received":
-                (files.data if row.kind == "FI" else files.signatures).append(row)  # type: ignore[arg-type]
+                (files.data if row.kind == "FI" else files.signatures).append(row)
             elif row.name in kept:  # refused, then resent whole: the resend answers for the name
                 superseded.append(row.id)
             else:
-                files.refused.append(row)  # type: ignore[arg-type]
+                files.refused.append(row)
         if superseded:
             session.execute(update(ReceivedFile).where(ReceivedFile.id.in_(superseded)).values(status="superseded"),
                             execution_options=_NO_SYNC)
