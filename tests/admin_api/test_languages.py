@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from admin_api.policy import Action
+from admin_api.registry import import_extract
 from kernel.i18n import ACTIONS
 from store.models import OutboxMail, Sender
 from tests import factories
@@ -137,12 +138,16 @@ def test_the_first_access_manager_is_designated_then_changed(client, auth, w, ac
                                         "en": "The access manager has been changed."}[language]
 
 
-def test_the_exceptional_request_and_its_pdf_in_dutch(client, db, auth):
-    lr, number = factories.niss(1962, 2, 2, 92), factories.enterprise_number(777002)
-    from admin_api.registry import import_extract
-
+def in_register(db, lr: str, enterprise: int, names: tuple[str, str]) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """An enterprise and its legal representative in the register extract: (their NISS, its number)."""
+    number = factories.enterprise_number(enterprise)
     with db.session() as session:
-        import_extract(session, factories.registry_extract({number: [lr]}, {lr: ("Nele", "Uitzondering")}))
+        import_extract(session, factories.registry_extract({number: [lr]}, {lr: names}))
+    return lr, number
+
+
+def test_the_exceptional_request_and_its_pdf_in_dutch(client, db, auth):
+    lr, number = in_register(db, factories.niss(1962, 2, 2, 92), 777002, ("Nele", "Uitzondering"))
     response = client.post("/api/v1/registrations/exceptional", headers={"Accept-Language": "nl"}, json={
         "legal_representative": {"niss": lr, "first_name": "Nele", "last_name": "Uitzondering"},
         "enterprise_number": number, "main_access_manager": "self",
@@ -164,11 +169,7 @@ def test_the_exceptional_request_and_its_pdf_in_dutch(client, db, auth):
 
 
 def test_a_standard_registration_mails_in_the_language_it_was_made_in(client, db, auth):
-    lr, number = factories.niss(1963, 3, 3, 93), factories.enterprise_number(777003)
-    from admin_api.registry import import_extract
-
-    with db.session() as session:
-        import_extract(session, factories.registry_extract({number: [lr]}, {lr: ("Jan", "Standaard")}))
+    lr, number = in_register(db, factories.niss(1963, 3, 3, 93), 777003, ("Jan", "Standaard"))
     response = client.post("/api/v1/registrations", headers=auth(lr) | {"Accept-Language": "nl"}, json={
         "enterprise_number": number, "main_access_manager": "self",
         "contact": {"email": "jan@a.be", "phone": "+3221234567"}, "confirm": True})
