@@ -6,6 +6,7 @@ from fastapi import APIRouter, FastAPI
 
 from admin_api import catalogue_endpoints
 from admin_api.docs import install_docs
+from admin_api.console.app import create_console
 from admin_api.domain import endpoints as domains
 from admin_api.enterprise import endpoints as enterprises
 from admin_api.http import Services, install_error_handlers
@@ -38,4 +39,5 @@ def create_app(services: Services) -> FastAPI:
     for module in (registrations, enterprises, domains, senders, catalogue_endpoints, ops):
         api.include_router(module.router)
     app.include_router(api)
+    app.mount("/console", create_console(services))  # the same services for people in a browser
     return app

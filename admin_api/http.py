@@ -159,13 +159,20 @@ def _worded_problem(kind: str, lang: str, ctx: dict) -> str:
         return VALIDATION["other"][lang]
 
 
-def _validation_error(exc: RequestValidationError, lang: str) -> GGAError:
-    code, raw = _coded_first(list(exc.errors()))
+def field_errors(raw: list[dict], lang: str) -> list[dict]:
+    """Pydantic's errors as ``{field, type, message}``, each message naming its field as a person would (the
+    console shows them next to their fields)."""
     errors = []
     for e in raw:
         field = _field(e["loc"])
         message = translate("validation.field", lang, field=field_label(field, lang), problem=_problem(e, field, lang))
         errors.append({"field": field, "type": e["type"], "message": message})
+    return errors
+
+
+def _validation_error(exc: RequestValidationError, lang: str) -> GGAError:
+    code, raw = _coded_first(list(exc.errors()))
+    errors = field_errors(raw, lang)
     if not errors:
         return GGAError(code)
     return GGAError(code, errors[0]["message"], {"errors": errors}, key="validation.errors",

@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     jwks_file: Path | None = None
     jwks_url: str | None = None
     dev_issuer: bool = Field(default=False, description="accept tokens of the local development issuer")
+    # the web console's cookies are signed with it; default: one made in <data>/keys/console-secret
+    console_secret: str | None = None
 
     # Outgoing mail: queued in the outbox, sent through SMTP only when a host is set.
     smtp_host: str | None = None

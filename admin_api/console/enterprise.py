@@ -1,0 +1,7 @@
+"""Console screens: enterprise (being built)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
