@@ -30,6 +30,28 @@ WORDS: dict[str, tuple[str, str, str]] = {
     "signin.none": ("Aucune méthode de connexion n'est configurée.", "Er is geen aanmeldmethode ingesteld.",
                     "No sign-in method is configured."),
     "signin.unknown_niss": ("Ce NISS n'est pas valide.", "Dit INSZ is niet geldig.", "This NISS is not valid."),
+    "signin.oidc_off": ("Aucun fournisseur d'identité n'est configuré.", "Er is geen identiteitsprovider ingesteld.",
+                        "No identity provider is configured."),
+    "signin.oidc_unreachable": ("Le service de connexion ne répond pas. Réessayez plus tard.",
+                                "De aanmelddienst antwoordt niet. Probeer later opnieuw.",
+                                "The sign-in service is not answering. Try again later."),
+    "signin.oidc_expired": ("Cette connexion a expiré ou a été commencée dans un autre navigateur. Recommencez "
+                            "la connexion.", "Deze aanmelding is verlopen of werd in een andere browser begonnen. "
+                            "Meld u opnieuw aan.", "This sign-in has expired or was started in another browser. "
+                            "Sign in again."),
+    "signin.oidc_state": ("La réponse du service de connexion ne correspond pas à votre demande. Recommencez la "
+                          "connexion.", "Het antwoord van de aanmelddienst past niet bij uw aanvraag. Meld u opnieuw "
+                          "aan.", "The sign-in service's answer does not match your request. Sign in again."),
+    "signin.oidc_refused": ("La connexion a été refusée ou annulée ({error}).",
+                            "De aanmelding werd geweigerd of geannuleerd ({error}).",
+                            "The sign-in was refused or cancelled ({error})."),
+    "signin.oidc_token": ("L'identité renvoyée par le service de connexion n'a pas pu être vérifiée. Recommencez "
+                          "la connexion.", "De identiteit die de aanmelddienst terugstuurde, kon niet worden "
+                          "gecontroleerd. Meld u opnieuw aan.", "The identity returned by the sign-in service "
+                          "could not be verified. Sign in again."),
+    "signin.oidc_niss": ("Le service de connexion n'a pas communiqué de NISS valide.",
+                         "De aanmelddienst gaf geen geldig INSZ door.",
+                         "The sign-in service did not provide a valid NISS."),
     "signout": ("Se déconnecter", "Afmelden", "Sign out"),
     "signed_in_as": ("Connecté : {name}", "Aangemeld: {name}", "Signed in: {name}"),
     "home.title": ("Mes accès", "Mijn toegangen", "My access"),
@@ -38,6 +60,8 @@ WORDS: dict[str, tuple[str, str, str]] = {
     "home.nothing": ("Vous ne gérez encore aucune entreprise ni aucun domaine.",
                      "U beheert nog geen onderneming of domein.",
                      "You do not manage any enterprise or domain yet."),
+    "home.users": ("Utilisateurs", "Gebruikers", "Users"),
+    "home.sender": ("Expéditeur", "Afzender", "Sender"),
     "home.operator": ("Centre de contact : demandes de la procédure exceptionnelle",
                       "Contactcenter: aanvragen van de uitzonderingsprocedure",
                       "Contact centre: exceptional-procedure requests"),

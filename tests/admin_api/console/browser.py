@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import time
 from pathlib import Path
@@ -101,13 +102,15 @@ class Console:
         return self.press(self.driver.find_element(By.CSS_SELECTOR, "#dev-sign-in button[type=submit]").text)
 
     def shot(self, name: str) -> Path:
-        """A screenshot of the whole page in the run's folder (or the docs' folder when ``GGA_CONSOLE_SHOTS``)."""
+        """A screenshot of the whole page, beyond the window (Chromium's DevTools), in the run's folder (or the
+        docs' folder when ``GGA_CONSOLE_SHOTS``)."""
         self.shots.mkdir(parents=True, exist_ok=True)
-        height = self.driver.execute_script("return document.body.scrollHeight")
-        self.driver.set_window_size(1280, max(800, min(int(height) + 40, 4000)))
+        size = self.driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+        clip = {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 6000), "scale": 1}
+        image = self.driver.execute_cdp_cmd("Page.captureScreenshot", {
+            "format": "png", "captureBeyondViewport": True, "clip": clip})["data"]
         path = self.shots / f"{name}.png"
-        self.driver.save_screenshot(str(path))
-        self.driver.set_window_size(1280, 1000)
+        path.write_bytes(base64.b64decode(image))
         return path
 
 
