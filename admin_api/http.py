@@ -56,7 +56,12 @@ def db_session(request: Request) -> Iterator[Session]:
         with services(request).db.session() as session:
             yield session
     except IntegrityError as exc:
-        raise GGAError(_conflict_code(str(exc.orig))) from exc
+        raise conflict(exc) from exc
+
+
+def conflict(exc: IntegrityError) -> GGAError:
+    """A unique rule broken by a racing request, as its business code (409)."""
+    return GGAError(_conflict_code(str(exc.orig)))
 
 
 def _conflict_code(message: str) -> ErrorCode:

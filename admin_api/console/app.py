@@ -7,12 +7,13 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from admin_api.console import enterprise, oidc, ops, registration, senders, signin, users
 from admin_api.console.labels import label
 from admin_api.console.web import HERE, PREFIX, CsrfRefused, SignInRequired, check_csrf, here, language, render
-from admin_api.http import Services
+from admin_api.http import Services, conflict
 from kernel.errors import ErrorCode, GGAError
 
 
@@ -38,6 +39,11 @@ def _install_error_pages(console: FastAPI) -> None:
     @console.exception_handler(GGAError)
     async def _refused(request: Request, exc: GGAError) -> HTMLResponse:
         return render(request, "error.html", exc.status, code=str(exc.code), message=exc.localized(language(request)))
+
+    @console.exception_handler(IntegrityError)
+    async def _raced(request: Request, exc: IntegrityError) -> HTMLResponse:
+        err = conflict(exc)  # a racing request took the name first: the same 409 code as the API
+        return render(request, "error.html", err.status, code=str(err.code), message=err.localized(language(request)))
 
     @console.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> HTMLResponse:

@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -191,7 +191,12 @@ def _flashed(request: Request) -> str | None:
 
 
 def here(request: Request) -> str:
-    """This page's path and query, for the language switch to come back to."""
+    """This page's path and query, for the language switch to come back to; after a POST (a confirmation step)
+    the page the form was on, since the switch comes back with a GET."""
+    if request.method != "GET":
+        referer = urlsplit(request.headers.get("referer", ""))
+        target = local_path(referer.path + (f"?{referer.query}" if referer.query else ""))
+        return quote(target, safe="/?=&")
     query = f"?{request.url.query}" if request.url.query else ""
     return quote(f"{request.url.path}{query}", safe="/?=&")
 
