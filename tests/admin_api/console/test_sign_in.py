@@ -78,3 +78,14 @@ def test_next_never_leaves_the_console(console_url: str, demo: dict) -> None:
             assert answer.headers["location"] == "/console/"
         assert client.get("/console/language/nl", params={"next": "//evil.example"}).headers["location"] == \
             "/console/"
+
+
+def test_after_a_post_the_language_switch_returns_to_the_form_page(console_url: str, demo: dict) -> None:
+    with httpx.Client(base_url=console_url, timeout=10) as client:
+        token = re.search(r'name="csrf" value="([^"]+)"', client.get("/console/sign-in").text).group(1)
+        page = client.post("/console/sign-in", data={"csrf": token, "other_niss": "12345678901"},
+                           headers={"referer": f"{console_url}/console/sign-in?next=/console/"})
+        assert page.status_code == 422
+        link = re.search(r'href="/console/language/nl\?next=([^"]+)"', page.text).group(1)
+        assert link == "/console/sign-in?next=/console/", "a GET of the form's page, not of the POST's address"
+        assert client.get(f"/console/language/nl?next={link}").headers["location"] == link
