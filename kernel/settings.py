@@ -27,6 +27,16 @@ class Settings(BaseSettings):
     dev_issuer: bool = Field(default=False, description="accept tokens of the local development issuer")
     # the web console's cookies are signed with it; default: one made in <data>/keys/console-secret
     console_secret: str | None = None
+    # The console's production sign-in: OpenID Connect, authorization code + PKCE S256 (docs/console.md)
+    oidc_issuer: str | None = None  # issuer URL, read at <issuer>/.well-known/openid-configuration; unset: no button
+    oidc_client_id: str | None = None  # the console's client at that issuer (the ID token's audience)
+    oidc_client_secret: str | None = None  # confidential client (client_secret_basic); unset: public client, PKCE
+    oidc_scopes: str = "openid profile"  # asked for at the authorization endpoint (openid is required)
+    oidc_name: str | None = None  # the provider's name on the sign-in button; default: the issuer's host
+    oidc_niss_claim: str = "sub"  # the ID token claim holding the person's NISS (as the API reads `sub`)
+    oidc_loa_claim: str = "acr"  # the claim holding how the person authenticated
+    oidc_eid_acr: str = "eid"  # comma-separated values of that claim that mean an eID sign-in; any other: "low"
+    oidc_roles_claim: str = "roles"  # the claim listing platform roles (operator, ops; others are ignored)
 
     # Outgoing mail: queued in the outbox, sent through SMTP only when a host is set.
     smtp_host: str | None = None
