@@ -211,5 +211,4 @@ def _bans(db: Database, caller: Caller) -> list[defence.BanView]:
 def _lift(db: Database, caller: Caller, address: str) -> None:
     """DELETE /api/v1/defender/bans/{address}, in one unit of work."""
     with db.session() as session:
-        authorize(session, caller, Action.MANAGE_DEFENDER)
-        defence.lift(session, address)
+        defence.lift(session, caller, address)

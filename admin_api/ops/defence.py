@@ -11,6 +11,9 @@ from pydantic import BaseModel
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from admin_api import audit
+from admin_api.identity import Caller
+from admin_api.policy import Action, authorize
 from kernel.clock import utcnow
 from kernel.errors import ErrorCode, GGAError
 from kernel.settings import Settings
@@ -38,8 +41,10 @@ def bans(session: Session) -> BanList:
                           for r in rows if r.banned_until is not None])
 
 
-def lift(session: Session, address: str) -> None:
-    """Lift the ban of ``address`` (and forget its failures); 404 when it is not banned."""
+def lift(session: Session, caller: Caller, address: str) -> None:
+    """Lift the ban of ``address`` (and forget its failures), for the ops role; 404 when it is not banned. Audited
+    (``defender.lift``): an address let back in is a security decision someone made."""
+    authorize(session, caller, Action.MANAGE_DEFENDER)
     try:
         address = str(ipaddress.ip_address(address))
     except ValueError as exc:
@@ -47,7 +52,8 @@ def lift(session: Session, address: str) -> None:
     if banned_until(session, address, utcnow()) is None:
         raise GGAError(ErrorCode.NOT_FOUND, details={"address": address}, key="not_found.ban")
     session.execute(delete(DefenderAddress).where(DefenderAddress.address == address))
-    log.warning("ban lifted address=%s", address)
+    audit.record(session, caller, "defender.lift", f"address:{address}")
+    log.warning("ban lifted address=%s by=%s", address, caller.label)
 
 
 def refuse_if_banned(db: Database, settings: Settings, address: str) -> None:
