@@ -50,7 +50,8 @@ def _install_error_pages(console: FastAPI) -> None:
         if exc.status_code == 404:
             return render(request, "error.html", 404, code=str(ErrorCode.NOT_FOUND),
                           message=label("error.not_found", language(request)))
-        return render(request, "error.html", exc.status_code, code=str(exc.status_code), message=str(exc.detail))
+        return render(request, "error.html", exc.status_code, code=str(exc.status_code),
+                      message=label("error.http", language(request), status=exc.status_code))
 
     @console.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> HTMLResponse:

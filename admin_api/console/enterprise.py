@@ -15,11 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admin_api.console.forms import FORM, build, fields, refused
-from admin_api.console.labels import label
+from admin_api.console.labels import DOMAIN_KINDS, domain_kind, label
 from admin_api.console.web import PREFIX, Signed, done, language, render, services, signed_in
 from admin_api.enterprise import service as enterprises
 from admin_api.enterprise.schemas import CoMainManagerIn, DomainIn
-from admin_api.http import worded
+from admin_api.http import RowId, worded
 from admin_api.policy import RULES, Action, authorize, roles_in
 from admin_api.user import service as users
 from admin_api.user.schemas import ManagerIn
@@ -28,8 +28,7 @@ from kernel.errors import ErrorCode, GGAError
 from store.models import Enterprise, User
 
 router = APIRouter()
-KINDS = {catalogue.EMPLOYER_ONSS: "domain.kind.onss", catalogue.SOCIAL_SECRETARIAT: "domain.kind.ssa",
-         catalogue.SERVICE_PROVIDER: "domain.kind.sps"}
+KINDS = DOMAIN_KINDS
 MANAGER_FIELDS = ("niss", "username", "last_name", "first_name", "title", "language", "email", "local_email")
 # a refusal that names no field goes next to the field it is about
 NEAR = {ErrorCode.CO_MAIN_MANAGER_EXISTS: "niss", ErrorCode.DOMAIN_EXISTS: "identifier",
@@ -51,8 +50,7 @@ def _may(roles: set, *actions: Action) -> dict[str, bool]:
     return {str(a): bool(roles & RULES[a]) for a in actions}
 
 
-def _kind(name: str, lang: str) -> str:
-    return label(KINDS[name], lang) if name in KINDS else name
+_kind = domain_kind
 
 
 # ---- guide III: the enterprise ---------------------------------------------------------------------------------
@@ -64,7 +62,9 @@ def _enterprise_context(session: Session, who: Signed, number: str) -> dict[str,
               else view["domains"])
     managers = {u.domain_id: u for u in session.scalars(select(User).where(
         User.domain_id.in_([d["id"] for d in listed]), User.type == "GL"))}
-    gls = {d: f"{u.first_name} {u.last_name}" for d, u in managers.items()}
+    # the domains' access managers by name only for those the API shows them to (LIST_DOMAINS)
+    gls = {d: f"{u.first_name} {u.last_name}" for d, u in managers.items()} if roles & RULES[Action.LIST_DOMAINS] \
+        else {}
     return {"enterprise": view, "domains": listed, "gls": gls, "kinds": list(KINDS),
             "may": _may(roles, Action.MANAGE_CO_MAIN_MANAGERS, Action.CREATE_DOMAIN)}
 
@@ -161,7 +161,7 @@ def _domain_render(request: Request, who: Signed, domain_id: int, template: str,
 
 
 @router.get("/domains/{domain_id}", response_class=HTMLResponse)
-def domain_page(domain_id: int, request: Request, who: Signed = Depends(signed_in)) -> Response:
+def domain_page(domain_id: RowId, request: Request, who: Signed = Depends(signed_in)) -> Response:
     return _domain_render(request, who, domain_id, "enterprise/domain.html")
 
 
@@ -179,22 +179,22 @@ def _designation_form(request: Request, who: Signed, domain_id: int, kind: str, 
 
 
 @router.get("/domains/{domain_id}/local-manager/new", response_class=HTMLResponse)
-def local_manager_page(domain_id: int, request: Request, who: Signed = Depends(signed_in)) -> Response:
+def local_manager_page(domain_id: RowId, request: Request, who: Signed = Depends(signed_in)) -> Response:
     return _designation_form(request, who, domain_id, "local-manager")
 
 
 @router.get("/domains/{domain_id}/co-local-managers/new", response_class=HTMLResponse)
-def co_local_manager_page(domain_id: int, request: Request, who: Signed = Depends(signed_in)) -> Response:
+def co_local_manager_page(domain_id: RowId, request: Request, who: Signed = Depends(signed_in)) -> Response:
     return _designation_form(request, who, domain_id, "co-local-managers")
 
 
 @router.post("/domains/{domain_id}/local-manager/new", response_class=HTMLResponse)
-async def set_local_manager(domain_id: int, request: Request, who: Signed = Depends(signed_in)) -> Response:
+async def set_local_manager(domain_id: RowId, request: Request, who: Signed = Depends(signed_in)) -> Response:
     return await _designate(request, who, domain_id, "local-manager")
 
 
 @router.post("/domains/{domain_id}/co-local-managers/new", response_class=HTMLResponse)
-async def add_co_local_manager(domain_id: int, request: Request, who: Signed = Depends(signed_in)) -> Response:
+async def add_co_local_manager(domain_id: RowId, request: Request, who: Signed = Depends(signed_in)) -> Response:
     return await _designate(request, who, domain_id, "co-local-managers")
 
 
@@ -228,7 +228,7 @@ async def _designate(request: Request, who: Signed, domain_id: int, kind: str) -
 
 
 @router.get("/domains/{domain_id}/co-local-managers/{niss}/remove", response_class=HTMLResponse)
-def confirm_remove_co_local_manager(domain_id: int, niss: str, request: Request,
+def confirm_remove_co_local_manager(domain_id: RowId, niss: str, request: Request,
                                     who: Signed = Depends(signed_in)) -> Response:
     with services(request).db.read() as session:
         domain, _ = users.authorize_domain(session, who.caller, Action.MANAGE_CO_LOCAL_MANAGERS, domain_id)
@@ -241,7 +241,8 @@ def confirm_remove_co_local_manager(domain_id: int, niss: str, request: Request,
 
 
 @router.post("/domains/{domain_id}/co-local-managers/{niss}/remove")
-def remove_co_local_manager(domain_id: int, niss: str, request: Request, who: Signed = Depends(signed_in)) -> Response:
+def remove_co_local_manager(domain_id: RowId, niss: str, request: Request,
+                            who: Signed = Depends(signed_in)) -> Response:
     with services(request).db.session() as session:
         users.remove_co_local_manager(session, who.caller, domain_id, niss)
     return done(request, f"{PREFIX}/domains/{domain_id}", label("domain.co_gl_removed", language(request)))

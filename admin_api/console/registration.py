@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -42,8 +42,12 @@ def _nested(flat: dict[str, Any]) -> dict[str, Any]:
         *parents, last = name.split(".")
         node = tree
         for part in parents:
-            node = node.setdefault(part, {})
-        node[last] = value
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):  # "contact" posted beside "contact.email": not a field of ours
+                child = node[part] = {}
+            node = child
+        if not isinstance(node.get(last), dict):  # a group keeps its fields over a stray value of its name
+            node[last] = value
     return tree
 
 
@@ -147,7 +151,7 @@ def _with_names(session: Session, view: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/queue", response_class=HTMLResponse)
-def queue(request: Request, page: int = 1, who: Signed = Depends(signed_in)) -> Response:
+def queue(request: Request, page: int = Query(1, ge=1, le=1_000_000), who: Signed = Depends(signed_in)) -> Response:
     return _queue_page(request, who, max(page, 1))
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
@@ -33,6 +34,7 @@ from admin_api.user.service import authorize_domain, get_domain
 from kernel.catalogue import APPLICATIONS
 from kernel.errors import ErrorCode, GGAError
 from kernel.i18n import translate
+from kernel.settings import Settings
 from keys.certificates import load_certificate, weaknesses
 
 router = APIRouter(prefix="/domains/{domain_id}/sender")
@@ -81,7 +83,7 @@ def _domain(session: Session, domain_id: int, lang: str) -> dict[str, Any]:
 
 def app_name(code: str, lang: str) -> str:
     app = APPLICATIONS[code]
-    return app.name_nl if lang == "nl" else app.name_fr
+    return app.name_in(lang)
 
 
 def _wizard(request: Request, session: Session, who: Signed, domain_id: int, values: dict[str, Any],
@@ -228,21 +230,39 @@ def _bad_certificate(values: dict[str, Any]) -> str:
 
 
 # -- the confirmation's carried request -----------------------------------------------------------------------------
-def _fernet(request: Request) -> Fernet:
-    key = hashlib.sha256(f"gga-console-sender:{secret(services(request).settings)}".encode()).digest()
+def _fernet(settings: Settings) -> Fernet:
+    key = hashlib.sha256(f"gga-console-sender:{secret(settings)}".encode()).digest()
     return Fernet(base64.urlsafe_b64encode(key))
 
 
-def _seal(request: Request, body: SenderIn | ChannelIn) -> str:
-    """The request, encrypted (it holds the password) and dated, for « Confirmer » and « Précédent »."""
-    return _fernet(request).encrypt(json.dumps(body.model_dump(mode="json", exclude_none=True)).encode()).decode()
+def seal(settings: Settings, body: SenderIn | ChannelIn, domain_id: int, niss: str) -> str:
+    """The request, encrypted (it holds the password) and dated, for « Confirmer » and « Précédent »; bound to its
+    kind, its domain and the person, so a token is only ever confirmed where it was shown."""
+    sealed = {"kind": type(body).__name__, "domain": domain_id, "niss": niss,
+              "body": body.model_dump(mode="json", exclude_none=True)}
+    return _fernet(settings).encrypt(json.dumps(sealed).encode()).decode()
 
 
-def _opened(request: Request, token: str) -> dict[str, Any] | None:
+def _seal(request: Request, body: SenderIn | ChannelIn, domain_id: int, who: Signed) -> str:
+    return seal(services(request).settings, body, domain_id, who.niss)
+
+
+async def _opened(request: Request, kind: type[SenderIn | ChannelIn], domain_id: int,
+                  who: Signed) -> dict[str, Any] | None:
+    """The carried request of this form, if it was sealed for this kind, domain and person within the hour."""
+    token = str((await request.form()).get("pending") or "")
     try:
-        return json.loads(_fernet(request).decrypt(token.encode(), ttl=PENDING_TTL_S))
+        sealed = json.loads(_fernet(services(request).settings).decrypt(token.encode(), ttl=PENDING_TTL_S))
     except (InvalidToken, ValueError):
         return None
+    if not isinstance(sealed, dict) or (sealed.get("kind"), sealed.get("domain"), sealed.get("niss")) != (
+            kind.__name__, domain_id, who.niss):
+        return None
+    try:
+        kind.model_validate(sealed["body"])
+    except ValidationError:
+        return None
+    return sealed["body"]
 
 
 def _dry_run(request: Request, who: Signed, domain_id: int, body: SenderIn) -> dict[str, Any]:
@@ -274,13 +294,14 @@ async def review(domain_id: RowId, request: Request, who: Signed = Depends(signe
         return _again(request, who, domain_id, values, _placed(err, values, lang), err.status)
     with services(request).db.read() as session:
         domain = _domain(session, domain_id, lang)
-    return render(request, "senders/confirm.html", domain=domain, sender=view, pending=_seal(request, body),
+    return render(request, "senders/confirm.html", domain=domain, sender=view,
+                  pending=_seal(request, body, domain_id, who),
                   app_name=lambda code: app_name(code, lang))
 
 
 @router.post("/back", response_class=HTMLResponse)
 async def back(domain_id: RowId, request: Request, who: Signed = Depends(signed_in)) -> Response:
-    body = _opened(request, str((await request.form()).get("pending") or ""))
+    body = await _opened(request, SenderIn, domain_id, who)
     if body is None:
         return _again(request, who, domain_id, _blank(), {FORM: label("senders.error.expired", language(request))})
     return _again(request, who, domain_id, _from_body(body), {}, 200)
@@ -289,7 +310,7 @@ async def back(domain_id: RowId, request: Request, who: Signed = Depends(signed_
 @router.post("/confirm", response_class=HTMLResponse)
 async def confirm(domain_id: RowId, request: Request, who: Signed = Depends(signed_in)) -> Response:
     lang = language(request)
-    sent = _opened(request, str((await request.form()).get("pending") or ""))
+    sent = await _opened(request, SenderIn, domain_id, who)
     if sent is None:
         return _again(request, who, domain_id, _blank(), {FORM: label("senders.error.expired", lang)})
     body = SenderIn.model_validate(sent)
@@ -419,14 +440,15 @@ async def review_channel(domain_id: RowId, request: Request, who: Signed = Depen
         return _sender_again(request, who, domain_id, values, _add_placed(err, lang), err.status)
     with services(request).db.read() as session:
         domain = _domain(session, domain_id, lang)
-    return render(request, "senders/confirm_channel.html", domain=domain, sender=view, pending=_seal(request, body),
+    return render(request, "senders/confirm_channel.html", domain=domain, sender=view,
+                  pending=_seal(request, body, domain_id, who),
                   channel=next(c for c in view["channels"] if c["type"] == body.type),
                   app_name=lambda code: app_name(code, lang))
 
 
 @router.post("/channels/back", response_class=HTMLResponse)
 async def back_channel(domain_id: RowId, request: Request, who: Signed = Depends(signed_in)) -> Response:
-    body = _opened(request, str((await request.form()).get("pending") or ""))
+    body = await _opened(request, ChannelIn, domain_id, who)
     if body is None:
         return _sender_again(request, who, domain_id, {}, {FORM: label("senders.error.expired", language(request))})
     return _sender_again(request, who, domain_id, _channel_values(body), {}, 200)
@@ -435,7 +457,7 @@ async def back_channel(domain_id: RowId, request: Request, who: Signed = Depends
 @router.post("/channels/confirm", response_class=HTMLResponse)
 async def confirm_channel(domain_id: RowId, request: Request, who: Signed = Depends(signed_in)) -> Response:
     lang = language(request)
-    sent = _opened(request, str((await request.form()).get("pending") or ""))
+    sent = await _opened(request, ChannelIn, domain_id, who)
     if sent is None:
         return _sender_again(request, who, domain_id, {}, {FORM: label("senders.error.expired", lang)})
     body = ChannelIn.model_validate(sent)

@@ -24,7 +24,7 @@ from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from admin_api.console import formats
-from admin_api.console.labels import label
+from admin_api.console.labels import domain_kind, label
 from admin_api.http import Services
 from admin_api.identity import Caller
 from kernel.i18n import LANGUAGES, negotiate
@@ -161,6 +161,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     notice = _flashed(request)
     response = TEMPLATES.TemplateResponse(request, template, status_code=status_code, context={
         "lang": lang, "t": lambda key, **params: label(key, lang, **params), "csrf": token,
+        "kind": lambda name: domain_kind(name, lang),
         "here": here(request), "notice": notice, **context})
     if request.cookies.get(CSRF_COOKIE) != token:
         _set_csrf(request, response, token)
@@ -196,9 +197,9 @@ def here(request: Request) -> str:
     if request.method != "GET":
         referer = urlsplit(request.headers.get("referer", ""))
         target = local_path(referer.path + (f"?{referer.query}" if referer.query else ""))
-        return quote(target, safe="/?=&")
+        return quote(target, safe="/")
     query = f"?{request.url.query}" if request.url.query else ""
-    return quote(f"{request.url.path}{query}", safe="/?=&")
+    return quote(f"{request.url.path}{query}", safe="/")  # one query value: its own ? and & encoded
 
 
 def see_other(path: str) -> RedirectResponse:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from admin_api.console.labels import common, enterprise, ops, registration, senders, users
+from kernel import catalogue
 
 Words = tuple[str, str, str]  # fr, nl, en
 _INDEX = {"fr": 0, "nl": 1, "en": 2}
@@ -23,3 +24,12 @@ def label(key: str, language: str, **params: Any) -> str:
     """The words of ``key`` in ``language`` (fr, nl, en), its ``{params}`` filled in."""
     words = CATALOGUE[key][_INDEX.get(language, 0)]
     return words.format(**params) if params else words
+
+
+DOMAIN_KINDS = {catalogue.EMPLOYER_ONSS: "domain.kind.onss", catalogue.SOCIAL_SECRETARIAT: "domain.kind.ssa",
+                catalogue.SERVICE_PROVIDER: "domain.kind.sps"}
+
+
+def domain_kind(name: str, language: str) -> str:
+    """A domain's kind ("Employeur ONSS") in the language; a name outside the catalogue as stored."""
+    return label(DOMAIN_KINDS[name], language) if name in DOMAIN_KINDS else name

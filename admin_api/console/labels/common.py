@@ -87,6 +87,10 @@ WORDS: dict[str, tuple[str, str, str]] = {
                    "Dit formulier is verlopen of komt niet van deze pagina. Laad de pagina opnieuw en probeer "
                    "opnieuw.", "This form has expired or did not come from this page. Reload the page and try "
                                  "again."),
+    "error.http": ("Cette demande n'a pas pu être traitée (erreur {status}).",
+                   "Deze aanvraag kon niet worden behandeld (fout {status}).",
+                   "This request could not be handled (error {status})."),
+    "pages.label": ("Pages", "Pagina's", "Pages"),
     "error.not_found": ("Cette page n'existe pas.", "Deze pagina bestaat niet.", "This page does not exist."),
     "error.fix_below": ("Corrigez les champs indiqués.", "Verbeter de aangeduide velden.",
                         "Correct the fields shown."),

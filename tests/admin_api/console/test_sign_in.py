@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 
 import httpx
 
@@ -87,5 +88,14 @@ def test_after_a_post_the_language_switch_returns_to_the_form_page(console_url: 
                            headers={"referer": f"{console_url}/console/sign-in?next=/console/"})
         assert page.status_code == 422
         link = re.search(r'href="/console/language/nl\?next=([^"]+)"', page.text).group(1)
-        assert link == "/console/sign-in?next=/console/", "a GET of the form's page, not of the POST's address"
-        assert client.get(f"/console/language/nl?next={link}").headers["location"] == link
+        assert unquote(link) == "/console/sign-in?next=/console/", "a GET of the form's page, not the POST's"
+        assert client.get(f"/console/language/nl?next={link}").headers["location"] == unquote(link)
+
+
+def test_the_language_switch_keeps_every_filter_and_the_page(console_url: str, demo: dict) -> None:
+    with httpx.Client(base_url=console_url, timeout=10) as client:
+        page = client.get("/console/sign-in", params={"next": "/console/domains/1/users?last_name=a&page=2"})
+        link = re.search(r'href="/console/language/en\?next=([^"]+)"', page.text).group(1)
+        back = client.get(f"/console/language/en?next={link}").headers["location"]
+        assert back == f"/console/sign-in?{page.request.url.query.decode()}", "the same page, with its whole query"
+        assert unquote(back) == "/console/sign-in?next=/console/domains/1/users?last_name=a&page=2"
