@@ -184,6 +184,12 @@ def _validation_error(exc: RequestValidationError, lang: str) -> GGAError:
                     params={"first": errors[0]["message"]})
 
 
+def nul_refused(exc: Exception) -> GGAError | None:
+    """PostgreSQL text cannot hold a NUL character (psycopg refuses it before sending): a value carrying one is the
+    caller's validation error (422), not a 500; SQLite stores it and finds nothing."""
+    return GGAError(ErrorCode.VALIDATION_ERROR, key="validation.nul") if "NUL (0x00)" in str(exc) else None
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(GGAError)
     async def _gga(request: Request, exc: GGAError) -> JSONResponse:
@@ -203,6 +209,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if (refused := nul_refused(exc)) is not None:
+            return error_response(refused, language(request))
         ref = uuid.uuid4().hex[:12]
         log.exception("unexpected error ref=%s", ref, exc_info=exc)
         return error_response(GGAError(ErrorCode.INTERNAL_ERROR, details={"reference": ref}, key="internal_error"),

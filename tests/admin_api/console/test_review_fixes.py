@@ -61,3 +61,19 @@ def test_a_sealed_request_is_confirmed_only_for_its_kind_domain_and_person(gap: 
         answer = gap.post(f"/console/domains/{domain}/sender/{step}", data={"csrf": gap.cookies[CSRF_COOKIE],
                                                                      "pending": token})
         assert answer.status_code in (200, 422) and "expir" in answer.text.lower(), (step, answer.status_code)
+
+
+def test_a_nul_character_in_a_filter_is_not_a_500(gap: httpx.Client, client, auth, demo: dict) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL refuses NUL in text: 422 with its own sentence on both faces (SQLite just finds nothing)."""
+    console = gap.get("/console/ops/transfers", params={"file_name": "a\x00b"})
+    api = client.get(f"/api/v1/domains/{demo['domain_id']}/users", params={"last_name": "a\x00b"},
+                     headers=auth(demo["gap_niss"]))
+    for answer in (console, api):
+        assert answer.status_code in (200, 422), answer.status_code
+    if services_on_postgres(client):
+        assert console.status_code == api.status_code == 422
+        assert "caractère nul" in console.text and api.json()["error"]["code"] == "VALIDATION_ERROR"
+
+
+def services_on_postgres(client) -> bool:  # type: ignore[no-untyped-def]
+    return client.app.state.services.db.url.startswith("postgresql")
