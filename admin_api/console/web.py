@@ -138,7 +138,7 @@ def csrf_token(request: Request) -> str:
 
 
 def _set_csrf(request: Request, response: Response, token: str) -> None:
-    response.set_cookie(CSRF_COOKIE, token, path=PREFIX, httponly=True, samesite="strict",
+    response.set_cookie(CSRF_COOKIE, token, path=PREFIX, httponly=True, samesite="lax",
                         secure=secure_cookies(request))
 
 
