@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from admin_api import catalogue_endpoints
-from admin_api.docs import install_docs
 from admin_api.console.app import create_console
+from admin_api.docs import install_docs
 from admin_api.domain import endpoints as domains
 from admin_api.enterprise import endpoints as enterprises
 from admin_api.http import Services, install_error_handlers

@@ -120,6 +120,7 @@ class ApplicationView(BaseModel):
     code: str
     name_fr: str
     name_nl: str
+    name_en: str
     domains: list[str]
 
 

@@ -18,31 +18,41 @@ class Application:
     code: str
     name_fr: str
     name_nl: str
+    name_en: str
     domains: tuple[str, ...]
     # value of Form/Identification in the application's XML, when it has one
     form_identification: str | None = None
     max_size_mb: int = 500
 
+    def name_in(self, lang: str) -> str:
+        """The name in ``lang`` (fr, nl, en); French for any other."""
+        return {"nl": self.name_nl, "en": self.name_en}.get(lang, self.name_fr)
+
 
 _ALL = (EMPLOYER_ONSS, SOCIAL_SECRETARIAT, SERVICE_PROVIDER)
 
 APPLICATIONS: dict[str, Application] = {a.code: a for a in [
-    Application("PUBL", "Publiato", "Publiato", (EMPLOYER_ONSS,)),
-    Application("DMFA", "Déclaration multifonctionnelle DmfA", "Multifunctionele aangifte DmfA", _ALL, "DMFA"),
-    Application("CHTP", "Chômage temporaire", "Tijdelijke werkloosheid", _ALL),
-    Application("ECAR", "Ecaro batch", "Ecaro batch", _ALL),
+    Application("PUBL", "Publiato", "Publiato", "Publiato", (EMPLOYER_ONSS,)),
+    Application("DMFA", "Déclaration multifonctionnelle DmfA", "Multifunctionele aangifte DmfA",
+                "Multifunctional declaration DmfA", _ALL, "DMFA"),
+    Application("CHTP", "Chômage temporaire", "Tijdelijke werkloosheid", "Temporary unemployment", _ALL),
+    Application("ECAR", "Ecaro batch", "Ecaro batch", "Ecaro batch", _ALL),
     Application("DIMN", "DIMONA V2: Déclaration Immédiate à l'emploi", "DIMONA V2: Onmiddellijke aangifte",
-                _ALL, "DIMONA"),
-    Application("DUCN", "Déclaration unique de chantier", "Eenmalige aangifte van werken", _ALL),
+                "DIMONA V2: Immediate declaration of employment", _ALL, "DIMONA"),
+    Application("DUCN", "Déclaration unique de chantier", "Eenmalige aangifte van werken",
+                "Single declaration of works", _ALL),
     Application("WECH", "Déclaration des risques sociaux: chômage", "Aangifte sociaal risico: werkloosheid",
-                _ALL, "WECH"),
+                "Declaration of social risks: unemployment", _ALL, "WECH"),
     Application("AOAT", "Déclaration des risques sociaux: accidents du travail",
-                "Aangifte sociaal risico: arbeidsongevallen", _ALL, "AOAT"),
-    Application("ZIMA", "Déclaration des risques sociaux: maladie", "Aangifte sociaal risico: ziekte", _ALL, "ZIMA"),
+                "Aangifte sociaal risico: arbeidsongevallen", "Declaration of social risks: accidents at work", _ALL,
+                "AOAT"),
+    Application("ZIMA", "Déclaration des risques sociaux: maladie", "Aangifte sociaal risico: ziekte",
+                "Declaration of social risks: sickness", _ALL, "ZIMA"),
     Application("RCAD", "Retraites complémentaires administrateur", "Aanvullende pensioenen bestuurder",
-                (EMPLOYER_ONSS,)),
+                "Supplementary pensions of company directors", (EMPLOYER_ONSS,)),
     Application("CAPE", "Déclaration électronique au Cadastre des Pensions (layout plat)",
-                "Elektronische aangifte aan het Pensioenkadaster (plat formaat)", (EMPLOYER_ONSS,)),
+                "Elektronische aangifte aan het Pensioenkadaster (plat formaat)",
+                "Electronic declaration to the Pensions Cadastre (flat layout)", (EMPLOYER_ONSS,)),
 ]}
 
 DOMAIN_KINDS: tuple[str, ...] = _ALL

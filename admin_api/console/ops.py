@@ -1,6 +1,7 @@
 """Console screens of the ops role: the transfer log with the API's filters, one step of it with its submission
 (files, ticket, ACRF, errors, steps), and the defender's bans with lifting one. The same policy actions and service
-functions as GET /api/v1/transfers, GET /api/v1/transfers/{id} and GET/DELETE /api/v1/defender/bans."""
+functions as GET /api/v1/transfers, GET /api/v1/transfers/{id}, GET /api/v1/submissions/{ticket} and
+GET/DELETE /api/v1/defender/bans."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -22,15 +22,14 @@ from admin_api.console.web import PREFIX, Signed, done, language, render, servic
 from admin_api.http import RowId
 from admin_api.identity import Caller
 from admin_api.ops import defence, submissions, transfers
+from admin_api.ops.views import SubmissionDetail
 from admin_api.paging import PageRequest
 from admin_api.policy import Action, authorize
-from kernel.errors import ErrorCode, GGAError, spec
+from kernel.errors import ErrorCode, GGAError
 from store.database import Database
-from store.models import ReceivedFile, Sender, Submission
 
 router = APIRouter(prefix="/ops")
 PAGE_SIZE = 25
-STEPS_SHOWN = 200  # a submission's lines in the log: a handful in practice (parts, GO, decision, ACRF)
 # what the gateway writes (gateway.core.translog callers); a value outside these is still shown as it is
 EVENTS = ("login", "upload", "download", "delete", "submission", "delivery", "cancel", "ban", "session", "command")
 RESULTS = ("ok", "accepted", "rejected", "refused", "incomplete", "failed", "ended")
@@ -51,8 +50,9 @@ class LogFilter(BaseModel):
     file_name: str | None = Field(None, max_length=128)
     ticket: str | None = Field(None, max_length=13)
     technical_user: str | None = Field(None, max_length=64)
-    since: date | None = None
-    until: date | None = None
+    # days a transfer can have: far-off ones (01/01/0001, 31/12/9999) would overflow the day after or the time zone
+    since: date | None = Field(None, ge=date(1970, 1, 1), le=date(9998, 12, 31))
+    until: date | None = Field(None, ge=date(1970, 1, 1), le=date(9998, 12, 31))
     page: int = Field(1, ge=1, le=1_000_000)
 
     @field_validator("since", "until", mode="before")
@@ -111,69 +111,35 @@ def _worded(errors: dict[str, str], lang: str) -> dict[str, str]:
 
 @router.get("/transfers/{transfer_id}", response_class=HTMLResponse)
 def transfer_step(request: Request, transfer_id: RowId, who: Signed = Depends(signed_in)) -> Response:
+    lang = language(request)
     with services(request).db.read() as session:
         authorize(session, who.caller, Action.READ_TRANSFERS)
         step = transfers.get(session, transfer_id)
-        ticket = _ticket_of(session, step)
-        detail = _submission(session, ticket, language(request)) if ticket else None
+        link = submissions.submission_of(session, step)
+        detail = _detail(session, who.caller, link.ticket, lang) if link else None
     # the decision's findings are its submission's ACRF errors, shown worded below
     facts = {k: v for k, v in (step["details"] or {}).items() if not (detail and k == "errors")}
-    return render(request, "ops/transfer.html", step=step, facts=facts, submission=detail, events=EVENTS,
-                  results=RESULTS)
+    return render(request, "ops/transfer.html", step=step, facts=facts, submission=detail,
+                  link=link.kind if detail and link else None, events=EVENTS, results=RESULTS)
+
+
+def _detail(session: Session, caller: Caller, ticket: str, lang: str) -> SubmissionDetail | None:
+    """The submission a line names, or None when that ticket has none (a decision about a submission since gone)."""
+    try:
+        return submissions.detail(session, caller, ticket, lang)
+    except GGAError as err:
+        if err.code == ErrorCode.NOT_FOUND:
+            return None
+        raise
 
 
 @router.get("/submissions/{ticket}", response_class=HTMLResponse)
 def submission_page(request: Request, ticket: str = Path(max_length=13), who: Signed = Depends(signed_in)) -> Response:
+    """GET /api/v1/submissions/{ticket} as a page."""
     with services(request).db.read() as session:
-        authorize(session, who.caller, Action.READ_TRANSFERS)
-        detail = _submission(session, ticket, language(request))
-    if detail is None:
-        raise GGAError(ErrorCode.NOT_FOUND, details={"ticket": ticket})
-    return render(request, "ops/transfer.html", step=None, facts={}, submission=detail, events=EVENTS,
+        detail = submissions.detail(session, who.caller, ticket, language(request))
+    return render(request, "ops/transfer.html", step=None, facts={}, submission=detail, link=None, events=EVENTS,
                   results=RESULTS)
-
-
-def _ticket_of(session: Session, step: dict[str, Any]) -> str | None:
-    """The submission a step of the log belongs to: its decision carries the ticket; its ACRF is named once; a
-    part or GO belongs to the first submission of that sender made after it was uploaded (a name can come back)."""
-    ticket = (step["details"] or {}).get("ticket")
-    name, number = step["file_name"], step["sender_number"]
-    if isinstance(ticket, str) or not (name and number):
-        return ticket if isinstance(ticket, str) else None
-    of_sender = select(Submission.ticket).join(Sender, Sender.id == Submission.sender_id).where(
-        Sender.number == number)
-    found = session.scalar(of_sender.where(Submission.acrf_name == name).limit(1))
-    if found is None:
-        files = select(ReceivedFile.submission_id).where(ReceivedFile.name == name)
-        after = datetime.fromisoformat(step["at"]) - timedelta(seconds=2)
-        found = session.scalar(of_sender.where(or_(Submission.go_name == name, Submission.id.in_(files)),
-                                               Submission.created_at >= after).order_by(Submission.id).limit(1))
-    return found
-
-
-def _submission(session: Session, ticket: str, lang: str) -> dict[str, Any] | None:
-    """One submission as GET /api/v1/submissions shows it, with its files, its findings worded in ``lang`` and
-    its lines of the transfer log (the API's ``ticket`` filter)."""
-    row = session.execute(select(Submission, Sender.number).join(Sender, Sender.id == Submission.sender_id)
-                          .where(Submission.ticket == ticket)).first()
-    if row is None:
-        return None
-    files = session.scalars(select(ReceivedFile).where(ReceivedFile.submission_id == row[0].id)
-                            .order_by(ReceivedFile.part, ReceivedFile.kind, ReceivedFile.name))
-    steps = transfers.search(session, PageRequest(page=1, page_size=STEPS_SHOWN), ticket=ticket)
-    return {"view": submissions.view(row), "findings": [_finding(f, lang) for f in row[0].errors or []],
-            "files": [{"name": f.name, "kind": f.kind, "folder": f.folder, "size": f.size, "sha256": f.sha256,
-                       "status": f.status, "error_code": f.error_code, "received_at": f.received_at} for f in files],
-            "steps": list(reversed(steps.items)), "more_steps": steps.total > STEPS_SHOWN}
-
-
-def _finding(stored: dict[str, Any], lang: str) -> dict[str, Any]:
-    """An error of the decision with the code's sentence in the person's language (ACRF: ``error_id``)."""
-    code, detail = stored.get("code", ""), stored.get("detail") or ""
-    known = spec(ErrorCode(code)) if code in ErrorCode.__members__ else None
-    return {"code": code, "error_id": stored.get("error_id") or code, "file_name": stored.get("file_name"),
-            "sentence": known.describe(lang) if known else stored.get("message", ""),
-            "detail": "" if known and detail == known.en else detail}  # the facts, when more than the sentence
 
 
 @router.get("/bans", response_class=HTMLResponse)

@@ -1,4 +1,4 @@
-"""Console screens of guide V: a domain's users (search, pages, CSV export, creation, bulk actions).
+"""Console screens of guide V: a domain's users (search, pages, CSV export, creation, editing, bulk actions).
 
 Every action calls the same service as ``/api/v1/domains/{id}/users…`` (admin_api/domain/endpoints.py); the routes
 only read the form, call it, and render or redirect with the guide's confirmation."""
@@ -20,9 +20,10 @@ from admin_api.http import RowId, worded
 from admin_api.paging import PageRequest
 from admin_api.policy import Action
 from admin_api.user import queries, service
-from admin_api.user.schemas import BulkAction, BulkIn, UserFilters, UserIn
+from admin_api.user.schemas import BulkAction, BulkIn, UserFilters, UserIn, UserPatch
 from kernel.catalogue import APPLICATIONS
 from kernel.errors import ErrorCode, GGAError, spec
+from kernel.i18n import translate
 from store.models import Domain, User
 
 router = APIRouter()
@@ -63,7 +64,7 @@ def _refused(err: GGAError, lang: str) -> dict[str, str]:
 def _applications(domain: Domain, lang: str) -> list[tuple[str, str]]:
     def name(code: str) -> str:
         app = APPLICATIONS.get(code)
-        return f"{code} – {app.name_nl if lang == 'nl' else app.name_fr}" if app else code
+        return f"{code} – {app.name_in(lang)}" if app else code
     return [(a.code, name(a.code)) for a in domain.applications]
 
 
@@ -153,7 +154,7 @@ async def create_user(request: Request, domain_id: RowId, who: Signed = Depends(
             raise
         return _new_form(request, who, domain_id, _kept(data), _refused(err, lang), err.status)
     return done(request, _users_path(domain_id, urlencode({"username": created["username"]})),
-                label("users.saved", lang))
+                translate("user.saved", lang))
 
 
 def _confirmations(data: dict[str, Any], lang: str) -> dict[str, str]:
@@ -165,6 +166,45 @@ def _confirmations(data: dict[str, Any], lang: str) -> dict[str, str]:
 def _kept(data: dict[str, Any]) -> dict[str, Any]:
     """The form's values to show again: never a password."""
     return {k: v for k, v in data.items() if not k.startswith("password")}
+
+
+EDITED = tuple(UserPatch.model_fields)  # the form's fields: those the service lets one change
+
+
+@router.get("/domains/{domain_id}/users/{username}/edit", response_class=HTMLResponse)
+def edit_user_page(request: Request, domain_id: RowId, username: str, who: Signed = Depends(signed_in)) -> Response:
+    """Modifier les données d'un utilisateur, prefilled: ``service.read_user``, as ``GET …/users/{username}``."""
+    return _edit_form(request, who, domain_id, username, None, {})
+
+
+def _edit_form(request: Request, who: Signed, domain_id: int, username: str, values: dict[str, Any] | None,
+               errors: dict[str, str], status_code: int = 200) -> Response:
+    with services(request).db.read() as session:
+        user = service.read_user(session, who.caller, domain_id, username)  # 403 / 404 pages before the form
+        domain = _domain(session, who, domain_id)
+        return render(request, "users/edit.html", status_code, domain=domain, enterprise=domain.enterprise,
+                      user=user, values=values if values is not None else {k: user[k] for k in EDITED},
+                      errors=errors, back=_list_query(request.query_params.multi_items()))
+
+
+@router.post("/domains/{domain_id}/users/{username}/edit", response_class=HTMLResponse)
+async def edit_user(request: Request, domain_id: RowId, username: str, who: Signed = Depends(signed_in)) -> Response:
+    """Enregistrer: ``service.update_user``, as ``PATCH /api/v1/domains/{id}/users/{username}``, then the guide's
+    confirmation on the list (its filters and page kept)."""
+    lang = language(request)
+    data = {k: v for k, v in fields(await request.form()).items() if k in EDITED}
+    body, errors = build(UserPatch, data, lang)
+    if body is None:
+        return _edit_form(request, who, domain_id, username, data, errors, 422)
+    try:
+        with services(request).db.session() as session:
+            service.update_user(session, who.caller, domain_id, username, body)
+    except GGAError as err:
+        if err.code == ErrorCode.FORBIDDEN or err.code == ErrorCode.NOT_FOUND:
+            raise
+        return _edit_form(request, who, domain_id, username, data, _refused(err, lang), err.status)
+    return done(request, _users_path(domain_id, _list_query(request.query_params.multi_items())),
+                translate("user.saved", lang))
 
 
 @router.post("/domains/{domain_id}/users/bulk", response_class=HTMLResponse)

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
@@ -12,10 +14,11 @@ from admin_api.paging import PageRequest, known_query_only, page_request
 from admin_api.policy import Action
 from admin_api.schemas import PageOf
 from admin_api.user import queries, service
-from admin_api.user.schemas import BulkIn, ManagerIn, UserFilters, UserIn
+from admin_api.user.schemas import USERNAME, BulkIn, ManagerIn, UserFilters, UserIn, UserPatch
 from admin_api.user.views import BulkResult, ManagerView, UserView
 
 router = APIRouter(prefix="/domains", tags=["domains and users"])
+Username = Annotated[str, Path(**USERNAME, description="the user's username")]
 CSV = {200: {"description": "The filtered users: UTF-8 with a BOM, a header row",
              "content": {"text/csv": {"schema": {"type": "string"}}}}}
 
@@ -87,6 +90,19 @@ def export_users(domain_id: RowId, request: Request, filters: UserFilters = Depe
 def create_user(domain_id: RowId, body: UserIn, request: Request, who: Caller = Depends(caller),
                 session: Session = UNIT_OF_WORK) -> dict:
     return service.create_user(session, who, domain_id, body, services(request).passwords)
+
+
+@router.get("/{domain_id}/users/{username}", response_model=UserView)
+def read_user(domain_id: RowId, username: Username, who: Caller = Depends(caller),
+              session: Session = UNIT_OF_WORK) -> dict:
+    return service.read_user(session, who, domain_id, username)
+
+
+@router.patch("/{domain_id}/users/{username}", response_model=UserView)
+def update_user(domain_id: RowId, username: Username, body: UserPatch, who: Caller = Depends(caller),
+                session: Session = UNIT_OF_WORK) -> dict:
+    """Modifier les données d'un utilisateur: only the fields sent change (see the body's description)."""
+    return service.update_user(session, who, domain_id, username, body)
 
 
 @router.post("/{domain_id}/users/bulk", response_model=BulkResult)

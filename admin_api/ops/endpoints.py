@@ -3,18 +3,19 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from admin_api import audit
-from admin_api.http import UNIT_OF_WORK, RowId, caller, services
+from admin_api.http import LANGUAGE, UNIT_OF_WORK, RowId, caller, services
 from admin_api.identity import Caller
 from admin_api.ops import defender, submissions, transfers
-from admin_api.ops.views import AuditRecordView, ReturnDelivered, SubmissionView, TransferView
-from admin_api.paging import PageRequest, page_request
+from admin_api.ops.views import AuditRecordView, ReturnDelivered, SubmissionDetail, SubmissionView, TransferView
+from admin_api.paging import PageRequest, known_query_only, page_request
 from admin_api.policy import Action, authorize
 from admin_api.schemas import PageOf
 from kernel.errors import ErrorCode, GGAError
+from kernel.i18n import Language
 from keys.issuing import gateway_signing_identity
 from store.database import Database
 
@@ -64,6 +65,14 @@ def list_submissions(status: str | None = Query(None, pattern="^(received|decide
     """Submissions newest first; ``status=retrying``: the ones whose processing failed and is being retried."""
     authorize(session, who, Action.READ_TRANSFERS)
     return submissions.search(session, paging, status=status, sender=sender, application=application).model_dump()
+
+
+@router.get("/submissions/{ticket}", response_model=SubmissionDetail, dependencies=[Depends(known_query_only)])
+def read_submission(ticket: str = Path(max_length=13), lang: Language = LANGUAGE, who: Caller = Depends(caller),
+                    session: Session = UNIT_OF_WORK) -> SubmissionDetail:
+    """One submission: its state, its ACRF and the errors it lists (each code's sentence in the caller's
+    language, with the ACRF's number), its files and its lines of the transfer log in the order they were written."""
+    return submissions.detail(session, who, ticket, lang)
 
 
 @router.get("/gateway/certificate", response_class=Response,

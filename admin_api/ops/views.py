@@ -1,7 +1,9 @@
-"""What the ops routes answer (``audit._view``, ``transfers.view``, a delivered return file)."""
+"""What the ops routes answer (``audit._view``, ``transfers.view``, a submission and its detail, a delivered return
+file)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -69,3 +71,41 @@ class SubmissionView(BaseModel):
     acrf: str | None
     created_at: str
     processed_at: str | None
+
+
+class ReceivedFileView(BaseModel):
+    """A file of a submission as the gateway received it (``status``: received, submitted, cancelled, refused,
+    superseded; ``error_code`` when it was refused)."""
+
+    name: str
+    kind: str
+    folder: str
+    part: int | None
+    size: int
+    sha256: str | None
+    status: str
+    error_code: str | None
+    received_at: datetime
+
+
+class FindingView(BaseModel):
+    """An error of the decision: the gateway's ``code``, the number the ACRF gives it (``error_id``), the file
+    concerned, the code's sentence in the caller's language and what exactly was wrong (as recorded)."""
+
+    code: str
+    error_id: str
+    file_name: str | None
+    message: str
+    detail: str
+
+
+class SubmissionDetail(BaseModel):
+    """One submission: its facts, its ACRF, the errors the ACRF lists, its files and its lines of the transfer log
+    (in the order they were written; ``more_log`` when there were more than the ones given)."""
+
+    submission: SubmissionView
+    acrf: str | None
+    errors: list[FindingView]
+    files: list[ReceivedFileView]
+    log: list[TransferView]
+    more_log: bool

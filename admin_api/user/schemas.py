@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-from admin_api.schemas import Body, Language, Name, Niss
+from admin_api.schemas import Body, Clearable, Language, Name, Niss, PatchBody
 
 USERNAME = {"min_length": 3, "max_length": 64, "pattern": r"^[A-Za-z0-9._@-]+$"}
+Title = Annotated[str, Field(max_length=20)]  # the guide's "Titre" (M., Mme): optional, short
 BulkAction = Literal["add_applications", "remove_applications", "block", "unblock", "delete"]
 
 
@@ -18,7 +19,7 @@ class UserIn(Body):
     password: str | None = None
     last_name: Name
     first_name: Name
-    title: str = Field(default="", max_length=20)
+    title: Title = ""
     language: Language = "fr"
     email: EmailStr
     local_email: EmailStr | None = None
@@ -35,11 +36,28 @@ class ManagerIn(Body):
     username: str | None = Field(default=None, **USERNAME)
     last_name: Name | None = None
     first_name: Name | None = None
-    title: str = Field(default="", max_length=20)
+    title: Title = ""
     language: Language = "fr"
     email: EmailStr | None = None
     local_email: EmailStr | None = None
     applications: list[str] = Field(default_factory=list)
+
+
+class UserPatch(PatchBody):
+    """Modifier les données d'un utilisateur: the identification data of the guide's form (Nom, Prénom, Titre,
+    Choix linguistique, Adresse e-mail utilisateur, Adresse e-mail locale), checked as at creation. Only the fields
+    sent change; ``title`` and ``local_email`` sent blank are cleared. The username and the NISS identify the
+    person and stay; applications change through the bulk actions (guide V.b), the status by blocking (V.c), the
+    type by designation (IV); naming another field is refused (422)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    last_name: Name | None = None
+    first_name: Name | None = None
+    title: Clearable[Title] = None
+    language: Language | None = None
+    email: EmailStr | None = None
+    local_email: Clearable[EmailStr] = None
 
 
 class BulkIn(Body):

@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from admin_api import audit
 from admin_api.identity import Caller
-from admin_api.policy import Action, Role, authorize
+from admin_api.policy import RULES, Action, Role, authorize
 from admin_api.user.queries import fold
-from admin_api.user.schemas import ManagerIn, UserIn
+from admin_api.user.schemas import ManagerIn, UserIn, UserPatch
 from kernel.clock import utcnow
 from kernel.errors import ErrorCode, GGAError
 from keys.passwords import PasswordPolicy, Passwords
@@ -59,6 +59,18 @@ def _in_domain(session: Session, domain_id: int, niss: str) -> User | None:
     return session.scalar(select(User).where(User.domain_id == domain_id, User.niss == niss))
 
 
+def _named(session: Session, domain: Domain, username: str) -> User:
+    user = session.scalar(select(User).where(User.domain_id == domain.id, User.username == username))
+    if user is None:
+        raise GGAError(ErrorCode.NOT_FOUND, details={"username": username}, key="not_found.user")
+    return user
+
+
+def _manages_managers(roles: set[Role]) -> bool:
+    """A co-manager (Co-GL) manages users, not the domain's managers (GL, Co-GL)."""
+    return bool(roles & RULES[Action.MANAGE_CO_LOCAL_MANAGERS])
+
+
 def _new_user(session: Session, domain: Domain, body: UserIn | ManagerIn, user_type: str,
               passwords: Passwords | None, password: str | None) -> User:
     if session.scalar(select(User.id).where(User.username == body.username)) is not None:
@@ -87,6 +99,32 @@ def create_user(session: Session, caller: Caller, domain_id: int, body: UserIn, 
     user = _new_user(session, domain, body, "USER", passwords, body.password)
     audit.record(session, caller, "user.created", f"user:{user.id}", domain.enterprise_number,
                  after=_audit_view(user))
+    return user_view(user)
+
+
+def read_user(session: Session, caller: Caller, domain_id: int, username: str) -> dict:
+    domain, _ = authorize_domain(session, caller, Action.MANAGE_USERS, domain_id)
+    return user_view(_named(session, domain, username))
+
+
+def update_user(session: Session, caller: Caller, domain_id: int, username: str, body: UserPatch) -> dict:
+    """Modifier les données d'un utilisateur: only the fields sent; audited when something changed. A manager's
+    data (GL, Co-GL) are changed by those who manage managers, as for blocking them."""
+    domain, roles = authorize_domain(session, caller, Action.MANAGE_USERS, domain_id)
+    user = _named(session, domain, username)
+    if user.type in ("GL", "Co-GL") and not _manages_managers(roles):
+        action = Action.MANAGE_CO_LOCAL_MANAGERS
+        raise GGAError(ErrorCode.FORBIDDEN, details={"action": str(action), "roles": sorted(roles)},
+                       key=f"forbidden.{action}")
+    before = _audit_view(user)
+    for name, value in body.model_dump(mode="json", exclude_unset=True).items():
+        setattr(user, name, "" if value is None and name == "title" else value)  # a cleared title is empty
+    user.last_name_key, user.first_name_key = fold(user.last_name), fold(user.first_name)
+    after = _audit_view(user)
+    if after != before:
+        user.updated_at = utcnow()
+        audit.record(session, caller, "user.updated", f"user:{user.id}", domain.enterprise_number, before, after)
+    session.flush()
     return user_view(user)
 
 
@@ -152,7 +190,7 @@ def bulk(session: Session, caller: Caller, domain_id: int, action: str, username
         raise GGAError(ErrorCode.VALIDATION_ERROR, details={"field": "applications"}, key="validation.applications")
     users = {u.username: u for u in session.scalars(select(User).where(
         User.domain_id == domain.id, User.username.in_(usernames)))}
-    may_manage_managers = bool(roles & {Role.MAIN_MANAGER, Role.CO_MAIN_MANAGER, Role.LOCAL_MANAGER})
+    may_manage_managers = _manages_managers(roles)
     results = []
     for name in dict.fromkeys(usernames):
         user = users.get(name)

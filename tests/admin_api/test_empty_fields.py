@@ -141,7 +141,7 @@ def test_enterprise_bodies_follow_the_rule_too():
 def test_every_patch_field_is_cleared_ignored_or_refused_when_blank():
     patches = {m for model in request_bodies().values() for m in models_in(model)
                if issubclass(m, PatchBody)}
-    assert {m.__name__ for m in patches} == {"SenderPatch", "ContactPatch", "ChannelPatch"}
+    assert {m.__name__ for m in patches} == {"SenderPatch", "ContactPatch", "ChannelPatch", "UserPatch"}
     for model in patches:
         for name, field in model.model_fields.items():
             for blank in ("", None):

@@ -63,6 +63,9 @@ MATRIX: list[tuple[str, str, str, object, set[str]]] = [
     ("GET", "/domains/{domain_id}/users.csv", "/domains/{w.domain}/users.csv", None, MANAGERS),
     ("POST", "/domains/{domain_id}/users", "/domains/{w.domain}/users",
      lambda w: person(factories.niss(1995, 1, 1, 1), "new.user"), MANAGERS),
+    ("GET", "/domains/{domain_id}/users/{username}", "/domains/{w.domain}/users/ursula.user", None, MANAGERS),
+    ("PATCH", "/domains/{domain_id}/users/{username}", "/domains/{w.domain}/users/ursula.user",
+     {"last_name": "Renamed", "local_email": ""}, MANAGERS),
     ("POST", "/domains/{domain_id}/users/bulk", "/domains/{w.domain}/users/bulk",
      {"action": "block", "users": ["ursula.user"]}, MANAGERS),
     ("GET", "/domains/{domain_id}/sender", "/domains/{w.domain}/sender", None, MANAGERS),
@@ -83,6 +86,7 @@ MATRIX: list[tuple[str, str, str, object, set[str]]] = [
     ("GET", "/transfers", "/transfers", None, {"ops"}),
     ("GET", "/transfers/{transfer_id}", "/transfers/1", None, {"ops"}),
     ("GET", "/submissions", "/submissions", None, {"ops"}),
+    ("GET", "/submissions/{ticket}", "/submissions/NOSUCHTICKET", None, {"ops"}),  # ops: 404, others refused first
     ("GET", "/gateway/certificate", "/gateway/certificate", None, PUBLIC),
     ("POST", "/returns", "/returns?sender_number={w.sender}&application=DMFA&environment=T", None, {"ops"}),
     ("GET", "/defender/bans", "/defender/bans", None, {"ops"}),

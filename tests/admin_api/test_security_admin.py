@@ -49,7 +49,8 @@ def test_ids_past_the_columns_range_answer_404_or_422(api, auth, w):
     failures = []
     for method, template in routes:
         for value in HUGE:
-            path = re.sub(r"\{[a-z_]*id\}", str(value), template).format(niss=w.co_gl, channel_type="SFTP")
+            path = re.sub(r"\{[a-z_]*id\}", str(value), template).format(
+                niss=w.co_gl, channel_type="SFTP", username="ursula.user")
             try:
                 response = api.request(method, path, headers=headers,
                                        json={} if method in ("POST", "PUT", "PATCH") else None)

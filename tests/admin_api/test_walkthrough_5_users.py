@@ -170,3 +170,76 @@ def test_every_change_is_audited(client, auth, w):
     assert entry["actor"] == w.gl and entry["before"]["status"] == "active" and entry["after"]["status"] == "blocked"
     assert entry["enterprise_number"] == w.a
     assert client.get("/api/v1/audit", headers=auth(w.gap)).status_code == 403
+
+
+def user_url(w, username):
+    return f"/api/v1/domains/{w.domain}/users/{username}"
+
+
+def test_e_edit_a_users_data(client, auth, w):
+    """Modifier: the fields sent change, checked as at creation; a blank optional one is cleared; the audit keeps
+    the data before and after."""
+    created = client.post(f"/api/v1/domains/{w.domain}/users", headers=auth(w.gl), json=new_user(
+        factories.niss(1985, 5, 5, 5), "jeanne.martin") | {"local_email": "jm@local.be"}).json()
+    read = client.get(user_url(w, "jeanne.martin"), headers=auth(w.co_gl))
+    assert read.status_code == 200 and read.json() == created
+    changed = client.patch(user_url(w, "jeanne.martin"), headers=auth(w.co_gl), json={
+        "last_name": "Dupont", "first_name": "Émilie", "language": "nl", "email": "emilie@b.be", "local_email": ""})
+    assert changed.status_code == 200, changed.text
+    body = changed.json()
+    assert (body["last_name"], body["first_name"], body["language"], body["email"], body["local_email"]) == (
+        "Dupont", "Émilie", "nl", "emilie@b.be", None)
+    assert body["title"] == "Mme" and body["applications"] == ["DMFA"] and body["niss"] == created["niss"]
+    assert body["updated_at"] and body["created_at"] == created["created_at"]
+    assert names(search(client, auth, w, last_name="dup", first_name="emil")) == ["jeanne.martin"], "folded keys"
+    cleared = client.patch(user_url(w, "jeanne.martin"), headers=auth(w.gl), json={"title": None}).json()
+    assert cleared["title"] == "" and cleared["last_name"] == "Dupont", "absent fields stay"
+
+    ops = auth(factories.niss(1960, 6, 6, 6), roles=["ops"])
+    audit = client.get("/api/v1/audit", headers=ops, params={"action": "user.updated"}).json()
+    assert audit["total"] == 2
+    first = audit["items"][-1]  # newest first
+    assert first["actor"] == w.co_gl and first["target"] == f"user:{created['id']}"
+    assert (first["before"]["last_name"], first["before"]["local_email"]) == ("Martin", "jm@local.be")
+    assert (first["after"]["last_name"], first["after"]["local_email"]) == ("Dupont", None)
+    same = client.patch(user_url(w, "jeanne.martin"), headers=auth(w.gl), json={"last_name": "Dupont"})
+    assert same.status_code == 200
+    assert client.get("/api/v1/audit", headers=ops, params={"action": "user.updated"}).json()["total"] == 2, \
+        "nothing changed, nothing audited"
+
+
+def test_e_an_edit_is_refused_field_by_field(client, auth, w):
+    url = user_url(w, "ursula.user")
+
+    def refused(payload, who=None):
+        response = client.patch(url, headers=auth(who or w.gl) | {"Accept-Language": "fr"}, json=payload)
+        error = response.json()["error"]
+        return response.status_code, error["code"], [e["field"] for e in error["details"].get("errors", [])]
+
+    assert refused({"email": "not-an-address"}) == (422, "VALIDATION_ERROR", ["email"])
+    assert refused({"local_email": "nope"}) == (422, "VALIDATION_ERROR", ["local_email"])
+    assert refused({"last_name": ""}) == (422, "VALIDATION_ERROR", ["last_name"]), "a needed field is not cleared"
+    assert refused({"email": None}) == (422, "VALIDATION_ERROR", ["email"])
+    assert refused({"title": "T" * 21}) == (422, "VALIDATION_ERROR", ["title"])
+    assert refused({"language": "xx"}) == (422, "VALIDATION_ERROR", ["language"])
+    assert refused({"username": "other.name"}) == (422, "VALIDATION_ERROR", ["username"]), "identifiers stay"
+    assert refused({"niss": factories.niss()}) == (422, "VALIDATION_ERROR", ["niss"])
+    assert refused({"applications": ["DIMN"]}) == (422, "VALIDATION_ERROR", ["applications"])
+    assert client.get(url, headers=auth(w.gl)).json()["email"] == "x@a.be", "nothing changed"
+
+    ghost = client.patch(user_url(w, "ghost.user"), headers=auth(w.gl) | {"Accept-Language": "fr"},
+                         json={"last_name": "X"})
+    assert ghost.status_code == 404 and ghost.json()["error"]["code"] == "NOT_FOUND"
+    assert "ghost.user" in ghost.json()["error"]["message"]
+    assert client.get(user_url(w, "ghost.user"), headers=auth(w.gl)).status_code == 404
+    other_domain = f"/api/v1/domains/{w.domain_b}/users/ursula.user"
+    assert client.patch(other_domain, headers=auth(w.gap_b), json={"last_name": "X"}).status_code == 404, \
+        "a user is found in the domain of the path only"
+    assert refused({"last_name": "X"}, who=w.gap_b)[:2] == (403, "FORBIDDEN")
+    assert refused({"last_name": "X"}, who=w.user)[:2] == (403, "FORBIDDEN")
+    # a co-manager manages users, not managers (as for blocking); the GL and the GAP do
+    gl = client.patch(user_url(w, "gilles.local"), headers=auth(w.co_gl), json={"email": "gl@a.be"})
+    assert gl.status_code == 403 and gl.json()["error"]["code"] == "FORBIDDEN"
+    assert client.patch(user_url(w, "gilles.local"), headers=auth(w.gap), json={"email": "gl@a.be"}).json()[
+        "email"] == "gl@a.be"
+    assert client.patch(user_url(w, "cora.colocale"), headers=auth(w.gl), json={"title": "Mme"}).status_code == 200

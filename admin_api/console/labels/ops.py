@@ -107,6 +107,19 @@ WORDS: dict[str, tuple[str, str, str]] = {
     "ops.back_to_log": ("Retour au journal des transferts", "Terug naar het overdrachtslogboek",
                         "Back to the transfer log"),
     "ops.submission.title": ("Soumission {ticket}", "Indiening {ticket}", "Submission {ticket}"),
+    # a line of the log keeps no file number: say how an upload's line was tied to its submission
+    "ops.link.file": ("Lien établi par le fichier reçu de cet expéditeur portant ce nom et cette empreinte SHA-256, "
+                      "le dernier reçu avant cette ligne (la ligne ne garde pas le numéro du fichier).",
+                      "Verband gelegd via het ontvangen bestand van deze afzender met deze naam en deze SHA-256, "
+                      "het laatste ontvangen vóór deze regel (de regel bewaart het nummer van het bestand niet).",
+                      "Linked through the file this sender uploaded with this name and SHA-256, the last one received "
+                      "before this line (the line does not keep the file's number)."),
+    "ops.link.name": ("Lien approximatif : le dernier fichier de ce nom reçu de cet expéditeur avant cette ligne "
+                      "(la ligne n'a ni numéro de fichier ni empreinte SHA-256).",
+                      "Benaderend verband: het laatste bestand met deze naam dat deze afzender vóór deze regel "
+                      "stuurde (de regel heeft geen bestandsnummer en geen SHA-256).",
+                      "An approximate link: the last file of this name this sender uploaded before this line (the "
+                      "line has neither a file number nor a SHA-256)."),
     "ops.submission.go": ("Fichier GO", "GO-bestand", "GO file"),
     "ops.submission.channel": ("Canal", "Kanaal", "Channel"),
     "ops.submission.status": ("Statut", "Status", "Status"),

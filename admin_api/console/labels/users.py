@@ -79,9 +79,19 @@ WORDS: dict[str, tuple[str, str, str]] = {
     "users.mismatch.password": ("Les deux mots de passe introduits sont différents.",
                                 "De twee ingegeven wachtwoorden verschillen.",
                                 "The two passwords entered differ."),
-    # the guide's confirmation of a creation (the service's answer carries no message key for it)
-    "users.saved": ("Les données de l'utilisateur ont bien été enregistrées",
-                    "De gegevens van de gebruiker werden opgeslagen", "The user's data have been saved"),
+    "users.col.action": ("Action", "Actie", "Action"),
+    "users.edit": ("Modifier", "Wijzigen", "Edit"),
+    "users.edit.of": ("Modifier {name}", "{name} wijzigen", "Edit {name}"),
+    "users.edit.title": ("Modification d'un utilisateur", "Wijziging van een gebruiker", "Editing a user"),
+    "users.edit.fixed": ("Ces données ne changent pas ici : le nom d'utilisateur et le NISS identifient la "
+                         "personne ; les applications, le statut et le type changent depuis la liste.",
+                         "Deze gegevens veranderen hier niet: de gebruikersnaam en het INSZ identificeren de persoon; "
+                         "de toepassingen, de status en het type veranderen vanuit de lijst.",
+                         "These data do not change here: the username and the NISS identify the person; the "
+                         "applications, the status and the type change from the list."),
+    "users.edit.updated": ("Date modification", "Wijzigingsdatum", "Modified on"),
+    "users.edit.never": ("(jamais)", "(nooit)", "(never)"),
+    "users.edit.cleared": ("Laissez vide pour effacer.", "Laat leeg om te wissen.", "Leave empty to clear."),
     "users.confirm.add_applications": ("Ajout d'application(s) à un groupe d'utilisateurs",
                                        "Toevoegen van toepassing(en) aan een groep gebruikers",
                                        "Adding application(s) to a group of users"),

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from markupsafe import escape
 from selenium.webdriver.common.by import By
 from sqlalchemy import select
 
@@ -138,8 +139,15 @@ def test_a_submission_page_by_ticket_and_an_accepted_one_without_errors(console_
         assert set(row_ids(page.text)) == set(row_ids(log.text)) and len(row_ids(log.text)) >= 4
         upload = client.get("/console/ops/transfers", params={"file_name": accepted.go_name, "event": "upload"})
         (upload_id,) = row_ids(upload.text)
-        assert f"Soumission {accepted.ticket}" in client.get(f"/console/ops/transfers/{upload_id}").text, \
-            "the GO's upload leads to the submission it closed"
+        upload_page = client.get(f"/console/ops/transfers/{upload_id}").text
+        assert f"Soumission {accepted.ticket}" in upload_page, "the GO's upload leads to the submission it closed"
+        assert 'id="submission-link">Lien établi par le fichier reçu de cet expéditeur portant ce nom et cette ' \
+               "empreinte SHA-256" in upload_page, "the page says how the line was tied to it"
+        decision = row_ids(client.get("/console/ops/transfers", params={"ticket": accepted.ticket,
+                                                                        "event": "submission"}).text)[0]
+        decision_page = client.get(f"/console/ops/transfers/{decision}").text
+        assert f"Soumission {accepted.ticket}" in decision_page and 'id="submission-link"' not in decision_page, \
+            "the decision names its ticket: nothing to explain"
         login = row_ids(client.get("/console/ops/transfers", params={"event": "login"}).text)[0]
         assert "Cette ligne ne se rapporte à aucune soumission." in client.get(f"/console/ops/transfers/{login}").text
         assert client.get("/console/ops/submissions/NOSUCHTICKET").status_code == 404
@@ -274,7 +282,9 @@ def test_api_and_console_lift_a_ban_and_list_the_log_alike(console_url: str, ser
             == 303
         by_console = _audit(db)[len(audit_before) + len(by_api[0]):], _defender(db)
         assert by_api[1] == {"203.0.113.2": True} and by_console[1] == {}, "each lifted its own address's row"
-        assert [(a, act, target.replace("203.0.113.1", "203.0.113.2"), b, af) for a, act, target, b, af in by_api[0]] == \
+        api_entries = [(a, act, target.replace("203.0.113.1", "203.0.113.2"), b, af)
+                       for a, act, target, b, af in by_api[0]]
+        assert api_entries == \
             by_console[0] == [(OPS_NISS, "defender.lift", "address:203.0.113.2", None, None)], \
             "the same audit entry, each for its own address"
 
@@ -284,3 +294,23 @@ def test_api_and_console_lift_a_ban_and_list_the_log_alike(console_url: str, ser
             page = console.get("/console/ops/transfers", params=params)
             assert row_ids(page.text) == [e["id"] for e in api["items"]] and api["items"], params
             assert f"({api['total']} résultats)" in page.text
+
+
+def test_the_submission_page_shows_what_the_api_answers(console_url: str, client: TestClient, auth,
+                                                        traffic: Traffic) -> None:  # type: ignore[no-untyped-def]
+    """GET /api/v1/submissions/{ticket} and the console's page call one service: the same facts, ACRF, errors
+    (code, ACRF number, sentence), files and log lines."""
+    ticket = traffic.rejected.ticket
+    api = client.get(f"/api/v1/submissions/{ticket}", headers=auth(OPS_NISS, roles=["ops"])).json()
+    with signed_client(console_url, OPS_NISS, ("ops",)) as console:
+        page = console.get(f"/console/ops/submissions/{ticket}")
+    assert page.status_code == 200
+    facts = api["submission"]
+    assert f"<code>{facts['ticket']}</code>" in page.text and f'data-status="{facts["status"]}"' in page.text
+    assert f"<code>{api['acrf']}</code>" in page.text and f"<code>{facts['go']}</code>" in page.text
+    shown = re.findall(r"<tr><td><code>([^<]+)</code></td><td><code>([^<]+)</code></td>", page.text)
+    assert shown == [(e["error_id"], e["code"]) for e in api["errors"]] and shown
+    assert all(str(escape(e["message"])) in page.text for e in api["errors"]), "the same sentence, in French"
+    files = re.findall(r'<tr><td class="file"><code>([^<]+)</code>', page.text)
+    assert files == [f["name"] for f in api["files"]] and len(files) == 3
+    assert row_ids(page.text) == [line["id"] for line in api["log"]] and api["log"]

@@ -22,7 +22,8 @@ def gap(console_url: str, demo: dict) -> Iterator[httpx.Client]:
 
 @pytest.mark.parametrize("path", [
     "/console/domains/99999999999999999999", "/console/domains/99999999999999999999/local-manager/new",
-    "/console/registrations/queue?page=99999999999999999999", "/console/registrations/queue?page=0"])
+    "/console/registrations/queue?page=99999999999999999999", "/console/registrations/queue?page=0",
+    "/console/ops/transfers?until=31/12/9999", "/console/ops/transfers?since=01/01/0001"])
 def test_huge_ids_and_pages_are_refused_with_a_page(gap: httpx.Client, path: str) -> None:
     answer = gap.get(path)
     assert answer.status_code == 422 and "<h1>" in answer.text

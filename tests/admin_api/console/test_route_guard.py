@@ -20,7 +20,7 @@ PUBLIC = {  # pages the guide lets anyone open, signed in or not
     ("GET", "/registrations/{ticket}/document"),
 }
 SAMPLES = {"code": "nl", "ticket": "T000000000000", "number": "0403019261", "niss": "85073003328", "domain_id": "1",
-           "channel_type": "SFTP", "transfer_id": "1"}
+           "channel_type": "SFTP", "transfer_id": "1", "username": "ursula.user"}
 
 
 def _routes(services) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]

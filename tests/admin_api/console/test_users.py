@@ -269,8 +269,11 @@ def test_a_plain_user_is_refused_every_users_route(console_url: str, demo: dict,
         assert refused.status_code == 403 and 'data-code="FORBIDDEN"' in refused.text
         assert client.post(users_url(demo).replace("/users", "/users/new"),
                            data=form() | {"csrf": csrf}).status_code == 403
+        assert client.get(edit_url(demo, names[1])).status_code == 403
+        edit = client.post(edit_url(demo, names[1]), data={"csrf": csrf, "last_name": "Hacked"})
+        assert edit.status_code == 403 and 'data-code="FORBIDDEN"' in edit.text
     with services.db.read() as session:
-        assert session.scalar(select(User.id).where(User.username == names[1])) is not None
+        assert session.scalar(select(User.last_name).where(User.username == names[1])) == "Other"
 
 
 def _state(services: Services, username: str, since: int) -> tuple[dict, list[tuple]]:
@@ -331,3 +334,112 @@ def test_create_and_block_give_the_same_rows_and_audit_through_the_api_and_the_c
     assert through_console == through_api
     assert [a[1] for a in through_api[1]] == ["user.created", "user.block"]
     assert through_api[0]["status"] == "blocked" and through_api[0]["applications"] == ["CHTP", "DMFA"]
+
+
+def edit_url(demo: dict, username: str, query: str = "") -> str:
+    return f"/console/domains/{demo['domain_id']}/users/{username}/edit" + (f"?{query}" if query else "")
+
+
+def test_the_gap_edits_a_users_data_and_sees_them_in_the_list(browser: Console, demo: dict,
+                                                              services: Services) -> None:
+    names = add_users(services, demo, [("Peeters", "Jan", "active"), ("Wouters", "Lies", "active")])
+    browser.sign_in(demo["gap_niss"])
+    browser.go(users_url(demo, "last_name=peeters"))
+    before = browser.driver.find_element(By.CSS_SELECTOR, f"tr[data-username='{names[0]}']")
+    link = before.find_element(By.LINK_TEXT, "Modifier")
+    assert link.get_attribute("aria-label") == "Modifier Jan Peeters"
+    html_before = browser.driver.find_element(By.TAG_NAME, "html")
+    link.click()
+    browser._wait_stale(html_before)
+    assert browser.heading == "Modification d'un utilisateur"
+    assert browser.path == edit_url(demo, names[0], "last_name=peeters")
+    assert browser.field("last_name").get_attribute("value") == "Peeters"
+    assert browser.field("email").get_attribute("value") == f"{names[0]}@demo-payroll.be"
+    assert names[0] in browser.text and "800101" in browser.text and "(jamais)" in browser.text
+    browser.fill(last_name="Peeters-Smet", first_name="Jean", title="M.", language="nl",
+                 email="jean.peeters@demo-payroll.be", local_email="jp@local.be")
+    browser.shot("5-users-edit")
+    browser.press("Enregistrer")
+    assert notice(browser) == SAVED
+    assert browser.path == users_url(demo, "last_name=peeters"), "back to the same filtered list"
+    row = browser.driver.find_element(By.CSS_SELECTOR, f"tr[data-username='{names[0]}']").text
+    assert "Peeters-Smet" in row and "Jean" in row
+    with services.db.read() as session:
+        user = session.scalar(select(User).where(User.username == names[0]))
+        assert (user.language, user.email, user.local_email, user.title) == (
+            "nl", "jean.peeters@demo-payroll.be", "jp@local.be", "M.")
+    browser.go(edit_url(demo, names[0]))
+    assert browser.field("language").get_attribute("value") == "nl" and "(jamais)" not in browser.text
+    browser.fill(local_email="", title="").press("Enregistrer")  # optional fields left empty: cleared
+    assert notice(browser) == SAVED and browser.path == users_url(demo)
+    with services.db.read() as session:
+        user = session.scalar(select(User).where(User.username == names[0]))
+        assert (user.local_email, user.title, user.last_name) == (None, "", "Peeters-Smet")
+    browser.go(edit_url(demo, names[1])).press("Annuler")
+    assert browser.path == users_url(demo) and "Wouters" in browser.text
+
+
+def test_the_edit_form_shows_each_refusal_next_to_its_field(console_url: str, demo: dict,
+                                                            services: Services) -> None:
+    name = add_users(services, demo, [("Dubois", "Marc", "active")])[0]
+    url = edit_url(demo, name, "last_name=dub&page=1")
+    with signed(console_url, demo["gap_niss"]) as client:
+        page = client.get(url)
+        assert page.status_code == 200 and 'value="Dubois"' in page.text
+        csrf = token(page)
+        good = {"last_name": "Dubois", "first_name": "Marc", "title": "", "language": "fr",
+                "email": f"{name}@demo-payroll.be", "local_email": ""}
+        cases = [(good | {"email": "not-an-address"}, "email", "e-mail"),
+                 (good | {"local_email": "nope"}, "local_email", "e-mail"),
+                 (good | {"last_name": ""}, "last_name", "obligatoire"),
+                 (good | {"title": "T" * 21}, "title", "20"),
+                 (good | {"language": "xx"}, "language", "valeur non admise")]
+        for data, field, words in cases:
+            answer = client.post(url, data=data | {"csrf": csrf})
+            assert answer.status_code == 422, (field, answer.status_code)
+            assert words in error_of(answer, field), (field, error_of(answer, field))
+            assert 'action="/console/domains/' in answer.text and "?last_name=dub&amp;page=1" in answer.text
+        kept = client.post(url, data=good | {"csrf": csrf, "email": "not-an-address", "first_name": "Marco"})
+        assert 'value="Marco"' in kept.text and 'value="not-an-address"' in kept.text, "what was typed stays"
+        assert client.post(url, data=good | {"last_name": "X"}).status_code == 403, "no CSRF token, no change"
+        sneaky = client.post(url, data=good | {"csrf": csrf, "username": "other.name", "niss": factories.niss()})
+        assert sneaky.status_code == 303 and sneaky.headers["location"] == users_url(demo, "last_name=dub&page=1")
+        assert SAVED in html.unescape(client.get(sneaky.headers["location"]).text)
+        assert client.get(edit_url(demo, "ghost.user")).status_code == 404
+        assert client.post(edit_url(demo, "ghost.user"), data=good | {"csrf": csrf}).status_code == 404
+    with services.db.read() as session:
+        user = session.scalar(select(User).where(User.username == name))
+        assert (user.username, user.last_name, user.first_name) == (name, "Dubois", "Marc"), "only edited fields"
+
+
+def test_an_edit_gives_the_same_row_and_audit_through_the_api_and_the_console(
+        client, auth, console_url: str, demo: dict, services: Services) -> None:  # type: ignore[no-untyped-def]
+    """The same change once by ``PATCH /api/v1/…/users/{username}`` (only the changed fields) and once by the
+    console's form (every field): the same row, the same audit entry."""
+    person = [("Lejeune", "Chloé", "active")]
+    name = add_users(services, demo, person, start=40)[0]
+    change = {"last_name": "Lejeune-Martin", "language": "nl", "email": "chloe.lm@demo-payroll.be",
+              "local_email": "chloe@local.be", "title": "Mme"}
+    mark = _mark(services)
+    api = client.patch(f"/api/v1/domains/{demo['domain_id']}/users/{name}", headers=auth(demo["gap_niss"]),
+                       json=change)
+    assert api.status_code == 200, api.text
+    through_api = _state(services, name, mark)
+    _forget(services, name)
+    assert add_users(services, demo, person, start=40) == [name]
+
+    mark = _mark(services)
+    with signed(console_url, demo["gap_niss"]) as browser:
+        url = edit_url(demo, name)
+        csrf = token(browser.get(url))
+        saved = browser.post(url, data={"first_name": "Chloé"} | change | {"csrf": csrf})
+        assert saved.status_code == 303, saved.text
+        assert SAVED in html.unescape(browser.get(saved.headers["location"]).text)
+    through_console = _state(services, name, mark)
+
+    assert through_console == through_api
+    row, audit = through_api
+    assert [a[1] for a in audit] == ["user.updated"]
+    assert (row["last_name"], row["last_name_key"], row["language"], row["local_email"]) == (
+        "Lejeune-Martin", "lejeune-martin", "nl", "chloe@local.be")
+    assert audit[0][4]["last_name"] == "Lejeune" and audit[0][5]["last_name"] == "Lejeune-Martin"
