@@ -10,19 +10,16 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from admin_api.console.forms import FORM, build, fields, refused
 from admin_api.console.labels import label
 from admin_api.console.web import PREFIX, Signed, done, language, render, see_other, services, signed_in
 from admin_api.http import worded
-from admin_api.policy import Action, authorize
 from admin_api.registration import document, service
 from admin_api.registration.schemas import ExceptionalRegistration, Rejection, StandardRegistration
-from admin_api.registry import person_name
 from kernel.errors import ErrorCode, GGAError
-from store.models import Enterprise, RegistrationRequest
+from store.models import Enterprise
 
 router = APIRouter(prefix="/registrations")
 HOME = f"{PREFIX}/registrations"
@@ -157,25 +154,10 @@ def queue(request: Request, page: int = Query(1, ge=1, le=1_000_000), who: Signe
 
 def _queue_page(request: Request, who: Signed, page: int = 1, status_code: int = 200,
                 errors: dict[str, dict[str, str]] | None = None, reasons: dict[str, str] | None = None) -> Response:
-    with services(request).db.read() as session:
-        authorize(session, who.caller, Action.DECIDE_REGISTRATION)  # FORBIDDEN page for anyone but an operator
-        items, total = _pending(session, page)
+    with services(request).db.read() as session:  # FORBIDDEN page for anyone but an operator
+        items, total = service.pending(session, who.caller, page, QUEUE_PAGE_SIZE)
     return render(request, "registration/queue.html", status_code, items=items, total=total, page=page,
                   page_size=QUEUE_PAGE_SIZE, errors=errors or {}, reasons=reasons or {})
-
-
-def _pending(session: Session, page: int) -> tuple[list[dict[str, Any]], int]:
-    """The exceptional requests waiting for their signed form, oldest first (no service lists them)."""
-    waiting = (RegistrationRequest.status == "pending", RegistrationRequest.procedure == "exceptional")
-    total = session.scalar(select(func.count()).select_from(RegistrationRequest).where(*waiting)) or 0
-    rows = session.execute(
-        select(RegistrationRequest, Enterprise.name).outerjoin(
-            Enterprise, Enterprise.number == RegistrationRequest.enterprise_number).where(*waiting)
-        .order_by(RegistrationRequest.created_at, RegistrationRequest.ticket)
-        .offset((page - 1) * QUEUE_PAGE_SIZE).limit(QUEUE_PAGE_SIZE))
-    items = [{"request": r, "enterprise_name": name or "",
-              "manager_name": person_name(session, r.manager_niss) or ""} for r, name in rows]
-    return items, total
 
 
 @router.post("/queue/{ticket}/approve", response_class=HTMLResponse)

@@ -6,6 +6,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from admin_api import audit, mail
@@ -237,3 +238,19 @@ def request_view(r: RegistrationRequest) -> dict[str, Any]:
             "enterprise_number": r.enterprise_number, "created_at": r.created_at.isoformat(),
             "decided_at": r.decided_at.isoformat() if r.decided_at else None, "reason": r.reason,
             "document": f"/api/v1/registrations/{r.ticket}/document" if r.procedure == "exceptional" else None}
+
+
+def pending(session: Session, caller: Caller, page: int, page_size: int) -> tuple[list[dict[str, Any]], int]:
+    """The contact centre's queue (operator): exceptional requests waiting for their signed form, oldest first,
+    with the enterprise's and the designated person's names."""
+    authorize(session, caller, Action.DECIDE_REGISTRATION)
+    waiting = (RegistrationRequest.status == "pending", RegistrationRequest.procedure == "exceptional")
+    total = session.scalar(select(func.count()).select_from(RegistrationRequest).where(*waiting)) or 0
+    rows = session.execute(
+        select(RegistrationRequest, Enterprise.name).outerjoin(
+            Enterprise, Enterprise.number == RegistrationRequest.enterprise_number).where(*waiting)
+        .order_by(RegistrationRequest.created_at, RegistrationRequest.ticket)
+        .offset((page - 1) * page_size).limit(page_size))
+    items = [{"request": r, "enterprise_name": name or "",
+              "manager_name": person_name(session, r.manager_niss) or ""} for r, name in rows]
+    return items, total
