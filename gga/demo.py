@@ -134,6 +134,9 @@ HOWTO = _HowTo(r"""gga demo
 Enterprise @enterprise (Demo Payroll SA), main access manager NISS @gap, domain "Employeur ONSS" id @domain,
 sender @sender, technical user @user (password in password.txt). Everything is in sender.json.
 
+Web console: open @public/console/ in a browser; the development sign-in page lists the demo's people (pick
+the main access manager, NISS @gap, level eID) and the platform roles operator and ops.
+
 Commands are indented by four spaces: run them in order in one bash shell, starting in the folder you cloned
 gga-gateway into (the one holding .venv). They need OpenSSH sftp, curl, openssl and base64.
 
