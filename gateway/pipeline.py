@@ -25,8 +25,9 @@ from sqlalchemy.orm import Session
 from gateway import acrf
 from gateway.acrf import Finding, PartSummary
 from gateway.checks import CheckContext, SubmissionFiles, check, now
+from gateway.core.groupcommit import GroupCommit
 from gateway.core.session import GatewaySession
-from gateway.core.spool import Spool, move_all, write_durably
+from gateway.core.spool import Spool, move_all, place
 from gateway.core.translog import TransferLog
 from gateway.core.upload import ReceivedUpload
 from gateway.naming import ENVIRONMENTS, BatchName, parse
@@ -56,17 +57,20 @@ class IntakePipeline:
         self.returns, self.policy, self.max_age_days = returns, policy, max_age_days
         self.owner, self.give_up, self.on_event = owner, give_up, on_event  # on_event: wake the outbox relay
         self.executor = ThreadPoolExecutor(max_workers=INTAKE_THREADS, thread_name_prefix="intake")
+        self.records = GroupCommit(db, "upload-records")
         self._stopping = threading.Event()
         self._loop: threading.Thread | None = None
 
     # -- what front ends call (blocking: from a worker thread) -------------------------------------------------
     def received(self, upload: ReceivedUpload) -> None:
-        """A durable upload: recorded, then a GO schedules its submission and a TD cancels one."""
+        """An upload whose bytes are fsynced and linked into its folder: the folder fsynced and the file recorded
+        (returns once committed), then a GO schedules its submission and a TD cancels one."""
         s, name = upload.session, upload.name
         row = dict(sender_id=s.sender.id, channel=s.channel, folder=upload.folder, name=str(name), kind=name.kind,
                    base=name.base, total=name.total, part=name.part, path=str(upload.path), size=upload.size,
                    sha256=upload.sha256)
-        with self.db.session() as session:  # plain INSERTs (three per submission): no ORM object, no flush
+
+        def record(session: Session) -> tuple[dict[str, Any], int | None]:  # plain INSERTs: no ORM object, no flush
             if name.kind == "GO":
                 go_id = session.execute(_NEW_GO, row).scalar_one()
                 submission_id: int | None = self._open_submission(session, go_id, upload)
@@ -77,6 +81,10 @@ class IntakePipeline:
                                      size=upload.size, sha256=upload.sha256, duration_ms=upload.duration_ms,
                                      application=name.application, environment=name.environment,
                                      **s.log_fields())  # with the record: a crash cannot keep one without the other
+            return line, submission_id
+
+        # with the records of the uploads ending meanwhile: one fsync of the folder, one commit, then the answer
+        line, submission_id = self.records.run(record, upload.path.parent)
         self.translog.emit(line)
         try:  # recorded and durable: the sender is told so whatever happens next (a GO is taken up by the lease loop)
             if submission_id is not None:
@@ -264,21 +272,23 @@ class IntakePipeline:
         accepted = not findings
         target = (self.spool.application_folder(sub.application, sub.environment, sub.ticket) if accepted
                   else self.spool.rejected_folder(sender.number, sub.ticket))
-        pending = [p for p in parts if p.path and p.status != "submitted"]
-        moved = dict(zip([p.id for p in pending], move_all([Path(p.path) for p in pending], target), strict=True))
+        sources = [Path(p.path) for p in parts if p.path and p.status != "submitted"]
         for p in parts:
-            p.path = str(moved.get(p.id, p.path))
+            if p.path and p.status != "submitted":
+                p.path = str(target / Path(p.path).name)
             p.status = "refused" if p.status == "refused" else "submitted"
         manifest = _manifest(sub, sender, parts)
-        write_durably(target / "manifest.json", json.dumps(manifest, indent=2).encode())
+        # the parts moved and the manifest written into the folder, then one fsync of it (both idempotent)
+        place(target, sources, [("manifest.json", json.dumps(manifest, indent=2).encode())])
         status = "accepted" if accepted else "rejected"
-        with self.db.session() as session:
+
+        def close(session: Session) -> tuple[dict[str, Any], dict[str, Any]] | None:
             delivered = self.translog.add(session, "delivery", "ok", **delivery)  # logged with the close
             session.execute(_MOVED, [{"part_id": p.id, "new_path": p.path, "new_status": p.status} for p in parts])
             closed = session.execute(_CLOSE, {"sid": sub.id, "new_status": status, "at": utcnow()}
                                      ).rowcount  # type: ignore[attr-defined]
             if closed != 1:  # another worker closed it while this one worked (an expired lease): nothing more
-                return
+                return None
             if accepted:
                 session.execute(_OUTBOX, dict(
                     routing_key=f"submission.accepted.{sub.application}.{sub.environment}", message_id=sub.ticket,
@@ -290,6 +300,12 @@ class IntakePipeline:
                                      ticket=sub.ticket, errors=sub.errors or None, acrf=sub.acrf_name,
                                      delivered_on=sub.delivered_channel,
                                      latency_s=(utcnow() - sub.created_at).total_seconds())
+            return delivered, line
+
+        committed = self.records.run(close)  # with the records and closes committing meanwhile
+        if committed is None:
+            return
+        delivered, line = committed
         self.translog.emit(delivered)
         self.translog.emit(line)
         if accepted and self.on_event is not None:
@@ -418,6 +434,7 @@ class IntakePipeline:
         if self._loop is not None:
             self._loop.join(timeout=10)
         self.executor.shutdown(wait=True, cancel_futures=False)
+        self.records.close()
 
 
 @dataclass(slots=True)

@@ -16,6 +16,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -45,7 +46,34 @@ def make_engine(url: str, *, immediate: bool = True) -> Engine:
         else:
             event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, pool_size=10, max_overflow=20)
+    _ping_when_idle(engine)
+    return engine
+
+
+PING_AFTER_IDLE_S = 1.0  # as HikariCP's "alive bypass window" (500 ms there)
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """A pooled connection is pinged before use only when it sat unused for ``PING_AFTER_IDLE_S``: SQLAlchemy's
+    ``pool_pre_ping`` cost one more round trip on every checkout, every transaction of a small upload. One found dead
+    is replaced at once (the pool tries another), as with ``pool_pre_ping``; a connection used a moment ago is
+    alive but for a server stopped in that moment, whose first statement then fails and invalidates the pool as
+    before."""
+
+    @event.listens_for(engine.pool, "checkin")
+    def checkin(_dbapi, record) -> None:  # type: ignore[no-untyped-def]
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.pool, "checkout")
+    def checkout(dbapi, record, _proxy) -> None:  # type: ignore[no-untyped-def]
+        since = record.info.get("idle_since")
+        if since is not None and time.monotonic() - since < PING_AFTER_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi)
+        except Exception as exc:
+            raise DisconnectionError(f"a pooled connection is gone: {exc}") from exc
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]

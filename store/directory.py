@@ -43,8 +43,11 @@ class SenderInfo:
 
 
 class SenderDirectory:
+    CACHED = 4096  # snapshots kept (by sender id); past that the cache starts again
+
     def __init__(self, db: Database):
         self.db = db
+        self._snapshots: dict[int, tuple[int, SenderInfo]] = {}  # id -> (revision it was read at, snapshot)
 
     def by_technical_user(self, name: str) -> SenderInfo | None:
         return self._one(_BY_TECHNICAL_USER, name.lower())
@@ -79,16 +82,27 @@ class SenderDirectory:
                 sender.password_hash = password_hash
 
     def _one(self, sender: Select, key: str | int) -> SenderInfo | None:
-        """The snapshot from plain rows (four indexed reads, no ORM objects: it is read for every submission)."""
+        """The snapshot from plain rows (no ORM objects: it is read for every submission and login). The sender's
+        row is read every time; its channels, certificates and applications only when its revision moved since
+        the last read (the database bumps it on any change of them: a block, a removed certificate or application
+        counts for the very next submission)."""
         with self.db.read() as session:
             s = session.execute(sender, {"key": key}).first()
             if s is None:
                 return None
+            cached = self._snapshots.get(s.id)
+            if cached is not None and cached[0] == s.revision:
+                return cached[1]
             channels = session.execute(_CHANNELS, {"sender": s.id}).all()
             ids = [c.id for c in channels]
             certificates = session.execute(_CERTIFICATES, {"ids": ids}).all() if ids else []
             applications = session.execute(_APPLICATIONS, {"ids": ids}).all() if ids else []
-        return _snapshot(s, channels, certificates, applications)
+        info = _snapshot(s, channels, certificates, applications)
+        if len(self._snapshots) >= self.CACHED:
+            self._snapshots.clear()
+        # read after the sender's row: never older than the revision it is kept under
+        self._snapshots[s.id] = (s.revision, info)
+        return info
 
     def any_plain_ftp(self) -> bool:
         """May some sender use FTP without TLS? Where none may, the FTP listener refuses USER before AUTH TLS (the
@@ -102,7 +116,7 @@ class SenderDirectory:
 _S, _C = Sender.__table__.c, SenderChannel.__table__.c
 _CERT, _APP = ChannelCertificate.__table__.c, ChannelApplication.__table__.c
 _SENDER = select(_S.id, _S.number, _S.domain_id, _S.technical_user, _S.password_hash, _S.status,
-                 _S.technical_user_status, _S.contact).where(_S.status != "deleted")
+                 _S.technical_user_status, _S.contact, _S.revision).where(_S.status != "deleted")
 _BY_TECHNICAL_USER = _SENDER.where(_S.technical_user_key == bindparam("key"))
 _BY_NUMBER = _SENDER.where(_S.number == bindparam("key"))
 _BY_ID = _SENDER.where(_S.id == bindparam("key"))

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from kernel.errors import ErrorCode, GGAError
 
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+
 
 def owner_folder(owner: str) -> str:
     return "@" + re.sub(r"[^A-Za-z0-9_.-]", "_", owner)[:100]
@@ -26,11 +28,14 @@ def owner_folder(owner: str) -> str:
 class Reservation:
     def __init__(self, partial: Path, name: str, owner: str, stale_after_s: float):
         own = partial / owner_folder(owner)
-        own.mkdir(exist_ok=True)
         self.link = partial / name
         self.data = own / f"{secrets.token_hex(6)}.{name}"
         self.target = os.path.join(own.name, self.data.name)  # relative: the folder may move as a whole
-        self.fd = os.open(self.data, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:  # the instance's folder exists but for a home's first upload: made then, not tried every time
+            self.fd = os.open(self.data, _NEW_FILE, 0o600)
+        except FileNotFoundError:
+            own.mkdir(exist_ok=True)
+            self.fd = os.open(self.data, _NEW_FILE, 0o600)
         try:
             self._claim(stale_after_s)
         except BaseException:

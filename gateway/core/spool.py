@@ -50,17 +50,38 @@ def write_durably(path: Path, data: bytes) -> None:
 
 def write_set(folder: Path, files: list[tuple[str, bytes]]) -> None:
     """Several files made whole (each fsynced), renamed into place in order, then one fsync of the folder."""
+    for tmp, target in _staged(folder, files):
+        os.replace(tmp, target)
+    fsync_dir(folder)
+
+
+def _staged(folder: Path, files: list[tuple[str, bytes]]) -> list[tuple[Path, Path]]:
+    """Each file written whole and fsynced under a temporary name: (temporary, final) paths."""
     staged = []
     for name, data in files:
         tmp = folder / f".{name}.{secrets.token_hex(4)}.tmp"
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         staged.append((tmp, folder / name))
-    for tmp, target in staged:
+    return staged
+
+
+def place(target_dir: Path, sources: list[Path], files: list[tuple[str, bytes]]) -> None:
+    """Files renamed into ``target_dir`` (already-moved ones are found there) and new ``files`` written whole into
+    it, then one fsync of it: ``move_all`` and ``write_set`` with one folder fsync for both."""
+    target_dir.mkdir(parents=True, exist_ok=True)
+    for source in sources:
+        if source.exists():
+            os.replace(source, target_dir / source.name)
+    for tmp, target in _staged(target_dir, files):
         os.replace(tmp, target)
-    fsync_dir(folder)
+    fsync_dir(target_dir)
 
 
 def move_all(sources: list[Path], target_dir: Path) -> list[Path]:

@@ -34,7 +34,8 @@ class UploadEnd(StrEnum):
 class Intake(Protocol):
     """Where settled uploads go (the intake pipeline)."""
 
-    def received(self, upload: ReceivedUpload) -> None: ...
+    def received(self, upload: ReceivedUpload) -> None:
+        """Fsync the upload's folder (its file is fsynced and linked there) and record it; return once committed."""
 
     def refused(self, s: GatewaySession, folder: str, name: BatchName, code: ErrorCode, size: int) -> None: ...
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from gateway.core.reservation import Reservation
 from gateway.core.session import GatewaySession
-from gateway.core.spool import PARTIAL, fsync_dir
+from gateway.core.spool import PARTIAL
 from gateway.naming import BatchName
 from kernel.catalogue import APPLICATIONS
 from kernel.errors import ErrorCode, GGAError
@@ -112,7 +112,9 @@ class Upload:
             self.written_back = end
 
     def finish(self) -> ReceivedUpload:
-        """fsync, then rename into the folder: only now does the file exist (blocking: off the loop)."""
+        """fsync, then link into the folder: only now does the file exist (blocking: off the loop). The intake
+        fsyncs the folder before it records the file (once for the uploads recorded together), and the client is
+        answered after that."""
         try:
             os.fsync(self.fd)
         finally:
@@ -120,7 +122,6 @@ class Upload:
         target = self.session.home / self.folder / str(self.name)
         self.reservation.keep_as(target)  # a link never replaces: what is kept is exactly the bytes hashed here
         self.kept = target
-        fsync_dir(target.parent)
         return ReceivedUpload(self.session, self.folder, self.name, target, self.size, self.sha256.hexdigest(),
                               int((time.monotonic() - self.started) * 1000))
 

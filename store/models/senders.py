@@ -30,6 +30,9 @@ class Sender(Base):
     technical_user_status: Mapped[str] = mapped_column(String(8), default="active")  # active | blocked
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime | None]
+    # bumped by the database (triggers, migration 0009) on every change of the sender, its channels, certificates
+    # or applications: a snapshot read at one revision holds while the revision stays
+    revision: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
     channels: Mapped[list[SenderChannel]] = relationship(
         cascade="all, delete-orphan", order_by="SenderChannel.type", lazy="selectin")

@@ -1,0 +1,131 @@
+"""Group commit: the records of uploads that end together share one transaction (and one fsync of each folder they
+were linked into). Each upload is answered only after the commit that holds its record: never before.
+
+Many small uploads each paid a transaction of their own: a turn on SQLite's one write lock, a WAL fsync, a folder
+fsync, the session's set-up, on PostgreSQL BEGIN and COMMIT round trips. One writer thread takes whatever records
+are waiting, up to ``MAX_BATCH``, and commits them at once; while it commits, the next ones gather.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from gateway.core.spool import fsync_dir
+from store.database import Database
+
+log = logging.getLogger("gga.groupcommit")
+MAX_BATCH = 64
+
+Work = Callable[[Session], Any]
+
+
+class _Item:
+    __slots__ = ("folder", "future", "work")
+
+    def __init__(self, work: Work, folder: Path | None):
+        self.work, self.folder = work, folder
+        self.future: Future[Any] = Future()
+
+
+class GroupCommit:
+    def __init__(self, db: Database, name: str = "group-commit"):
+        self.db, self.name = db, name
+        self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def run(self, work: Work, folder: Path | None = None) -> Any:
+        """``work(session)`` in a transaction shared with other callers', after an fsync of ``folder`` (where a
+        file was just linked). Returns its result once that transaction is committed; raises if it was not. Blocking:
+        from a worker thread, never inside a transaction of the caller's."""
+        item = _Item(work, folder)
+        with self._lock:
+            inline = self._closed
+            if not inline:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
+                    self._thread.start()
+                self._queue.put(item)
+        if inline:  # closed (a stop under way): alone, on the caller's thread
+            self._alone(item)
+        return item.future.result()
+
+    def close(self) -> None:
+        """Commit what is queued, then stop the writer; later calls commit alone on their own thread."""
+        with self._lock:
+            self._closed = True
+            thread, self._thread = self._thread, None
+            self._queue.put(None)
+        if thread is not None:
+            thread.join(timeout=30)
+
+    def _loop(self) -> None:
+        stop = False
+        while not stop:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < MAX_BATCH:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stop = True
+                    break
+                batch.append(item)
+            try:
+                self._commit(batch)
+            except BaseException as exc:  # never leave a caller waiting
+                for item in batch:
+                    if not item.future.done():
+                        item.future.set_exception(exc)
+                if not isinstance(exc, Exception):
+                    raise
+
+    def _commit(self, batch: list[_Item]) -> None:
+        """One transaction for the batch. A record that fails (a constraint, a bug) would fail the others with it:
+        the batch is rolled back and each record is tried alone, so only its own upload is refused. A failed
+        commit answers the error to every upload of the batch (none of its records was kept)."""
+        in_work = False
+        try:
+            for folder in {item.folder for item in batch if item.folder is not None}:
+                fsync_dir(folder)
+            with self.db.session() as session:
+                results = []
+                for item in batch:
+                    in_work = True
+                    results.append(item.work(session))
+                    in_work = False
+        except Exception as exc:
+            if in_work and len(batch) > 1:
+                log.info("a record of a group commit failed (%s): each recorded alone", type(exc).__name__)
+                for item in batch:
+                    self._alone(item, synced=True)
+                return
+            for item in batch:
+                item.future.set_exception(exc)
+            return
+        for item, result in zip(batch, results, strict=True):
+            item.future.set_result(result)
+
+    def _alone(self, item: _Item, *, synced: bool = False) -> None:
+        try:
+            if item.folder is not None and not synced:
+                fsync_dir(item.folder)
+            with self.db.session() as session:
+                result = item.work(session)
+        except Exception as exc:
+            item.future.set_exception(exc)
+        else:
+            item.future.set_result(result)

@@ -1,0 +1,117 @@
+"""Uploads ending together are recorded in one transaction, and each is answered only after that commit: all
+recorded when it commits, none acknowledged (and none kept) when it fails."""
+
+import threading
+import time
+
+import pytest
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from gateway.core.groupcommit import GroupCommit, _Item
+from gateway.core.session import GatewaySession
+from gateway.core.transfer import UploadEnd
+from kernel.clock import utcnow
+from kernel.errors import ErrorCode, GGAError
+from store.models import ReceivedFile, TransferEvent
+from tests.gateway.harness import today
+
+
+def held_writer(records: GroupCommit, monkeypatch, total: int) -> list[int]:
+    """The writer's first batch waits until all ``total`` records are in it or queued behind it (as if its commit
+    were slow); returns the batch sizes, noted as they commit."""
+    sizes: list[int] = []
+    real = records._commit
+
+    def commit(batch):  # type: ignore[no-untyped-def]
+        deadline = time.monotonic() + 10
+        while not sizes and len(batch) + records._queue.qsize() < total and time.monotonic() < deadline:
+            time.sleep(0.005)
+        sizes.append(len(batch))
+        real(batch)
+
+    monkeypatch.setattr(records, "_commit", commit)
+    return sizes
+
+
+def upload_all(harness, kit, count: int) -> tuple[list[str], list[BaseException | None]]:
+    """``count`` 1 KiB uploads settled at once from as many threads: their names and what each settle raised."""
+    gateway = harness.gateway
+    session = GatewaySession(gateway.directory.by_number(kit.number), "SFTP", "SFTP", "127.0.0.1",
+                             harness.home(kit))
+    names = [f"FI.DMFA.{kit.number}.{today()}.{n:05d}.T.1.1" for n in range(1, count + 1)]
+    outcomes: list[BaseException | None] = [None] * count
+
+    def one(i: int) -> None:
+        upload = gateway.transfers.open_upload(session, f"/INTEST/{names[i]}")
+        upload.write(0, b"x" * 1024)
+        try:
+            gateway.transfers.settle(upload, UploadEnd.COMPLETED)
+        except BaseException as exc:
+            outcomes[i] = exc
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return names, outcomes
+
+
+def recorded(db) -> int:
+    with db.session() as session:
+        return session.scalar(select(func.count()).select_from(ReceivedFile)) or 0
+
+
+def test_uploads_ending_together_are_recorded_in_one_commit(harness, kit, db, monkeypatch):
+    sizes = held_writer(harness.gateway.pipeline.records, monkeypatch, total=6)
+    names, outcomes = upload_all(harness, kit, 6)
+    assert outcomes == [None] * 6
+    assert sum(sizes) == 6 and len(sizes) <= 2  # those that ended while a commit was under way went together
+    assert recorded(db) == 6
+    assert sorted(p.name for p in (harness.home(kit) / "INTEST").iterdir()) == sorted(names)
+
+
+def test_a_failed_group_commit_acknowledges_none_of_its_uploads(harness, kit, db, monkeypatch):
+    sizes = held_writer(harness.gateway.pipeline.records, monkeypatch, total=6)
+
+    def refuse(self):  # type: ignore[no-untyped-def]
+        raise OSError("disk gone")
+
+    with monkeypatch.context() as patched:  # every commit fails (and is rolled back) while the uploads end
+        patched.setattr(Session, "commit", refuse)
+        _, outcomes = upload_all(harness, kit, 6)
+    assert sum(sizes) == 6 and len(sizes) <= 2
+    assert all(isinstance(o, GGAError) and o.code == ErrorCode.UPLOAD_INCOMPLETE for o in outcomes), outcomes
+    assert recorded(db) == 0
+    assert list((harness.home(kit) / "INTEST").iterdir()) == []  # not recorded, so not kept
+
+
+def log_row(text: str):  # type: ignore[no-untyped-def]
+    def work(session):  # type: ignore[no-untyped-def]
+        session.execute(insert(TransferEvent), {"at": utcnow(), "event": "test", "result": "ok", "protocol": "-",
+                                                "file_name": text})
+        if text == "bad":
+            raise ValueError("a record that cannot be written")
+        return text
+    return work
+
+
+def test_a_failing_record_fails_only_its_own_caller(db):
+    records = GroupCommit(db, "test-records")
+    batch = [_Item(log_row(text), None) for text in ("a", "bad", "b")]
+    records._commit(batch)  # the writer's step, on one batch
+    assert [item.future.result() for item in (batch[0], batch[2])] == ["a", "b"]
+    with pytest.raises(ValueError):
+        batch[1].future.result()
+    with db.session() as session:
+        logged = sorted(session.scalars(select(TransferEvent.file_name).where(TransferEvent.event == "test")))
+    assert logged == ["a", "b"]  # the batch rolled back, then each alone: the bad one kept nothing
+
+
+def test_after_close_a_record_commits_on_its_callers_thread(db):
+    records = GroupCommit(db, "test-records")
+    records.close()
+    assert records.run(log_row("late")) == "late"
+    with pytest.raises(ValueError):
+        records.run(log_row("bad"))
