@@ -66,7 +66,7 @@ def _enterprise_context(session: Session, who: Signed, number: str) -> dict[str,
     gls = {d: f"{u.first_name} {u.last_name}" for d, u in managers.items()} if roles & RULES[Action.LIST_DOMAINS] \
         else {}
     return {"enterprise": view, "domains": listed, "gls": gls, "kinds": list(KINDS),
-            "may": _may(roles, Action.MANAGE_CO_MAIN_MANAGERS, Action.CREATE_DOMAIN)}
+            "may": _may(roles, Action.MANAGE_CO_MAIN_MANAGERS, Action.CREATE_DOMAIN, Action.CHANGE_MAIN_MANAGER)}
 
 
 def _enterprise_page(request: Request, who: Signed, number: str, status: int = 200, **forms: Any) -> Response:

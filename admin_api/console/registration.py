@@ -12,12 +12,19 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
+from admin_api.console.formats import niss as niss_shown
 from admin_api.console.forms import FORM, build, fields, refused
 from admin_api.console.labels import label
 from admin_api.console.web import PREFIX, Signed, done, language, render, see_other, services, signed_in
+from admin_api.enterprise import service as enterprises
 from admin_api.http import worded
 from admin_api.registration import document, service
-from admin_api.registration.schemas import ExceptionalRegistration, Rejection, StandardRegistration
+from admin_api.registration.schemas import (
+    ExceptionalRegistration,
+    ManagerDesignation,
+    Rejection,
+    StandardRegistration,
+)
 from kernel.errors import ErrorCode, GGAError
 from store.models import Enterprise
 
@@ -103,6 +110,37 @@ def standard_submit(request: Request, form: dict[str, Any] = Depends(posted),
     except GGAError as err:
         return render(request, "registration/standard.html", err.status, form=form, errors=_placed(err, lang))
     return render(request, "registration/registered.html", result=result)
+
+
+@router.get("/change/{number}", response_class=HTMLResponse)
+def change_form(number: str, request: Request, who: Signed = Depends(signed_in)) -> Response:
+    """The legal representative designates another GAP for a registered enterprise (PUT main-access-manager)."""
+    with services(request).db.read() as session:
+        enterprise = enterprises.read(session, who.caller, number)  # the policy's page: FORBIDDEN for others
+    return render(request, "registration/change.html", enterprise=enterprise, form={"manager": OTHER}, errors={})
+
+
+@router.post("/change/{number}", response_class=HTMLResponse)
+def change_submit(number: str, request: Request, form: dict[str, Any] = Depends(posted),
+                  who: Signed = Depends(signed_in)) -> Response:
+    lang = language(request)
+    with services(request).db.read() as session:
+        enterprise = enterprises.read(session, who.caller, number)
+    body, errors = build(ManagerDesignation, _body(form), lang)
+    if body is None:
+        return render(request, "registration/change.html", 422, enterprise=enterprise, form=form,
+                      errors=_shown(errors, form))
+    try:
+        with services(request).db.session() as session:
+            manager = service.change_main_manager(session, who.caller, enterprise["enterprise_number"], body, lang)
+    except GGAError as err:
+        placed = _placed(err, lang, lr_field="main_access_manager.niss")
+        if "enterprise_number" in placed:  # there is no such field on this form: the message goes above it
+            placed[FORM] = placed.pop("enterprise_number")
+        return render(request, "registration/change.html", err.status, enterprise=enterprise, form=form,
+                      errors=placed)
+    message = label("registration.change.done", lang, name=manager["name"] or niss_shown(manager["niss"]))
+    return done(request, f"{PREFIX}/enterprises/{enterprise['enterprise_number']}", message)
 
 
 @router.get("/new/exceptional", response_class=HTMLResponse)

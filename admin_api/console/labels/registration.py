@@ -227,4 +227,20 @@ WORDS: dict[str, tuple[str, str, str]] = {
         "La demande {ticket} est refusée ; le demandeur en reçoit le motif par e-mail.",
         "Aanvraag {ticket} is geweigerd; de aanvrager ontvangt de reden per e-mail.",
         "Request {ticket} is rejected; the requester receives the reason by email."),
+    "registration.change.link": ("Désigner un autre Gestionnaire d'Accès Principal",
+                                 "Een andere hoofdtoegangsbeheerder aanduiden",
+                                 "Designate another main access manager"),
+    "registration.change.title": ("Changer de Gestionnaire d'Accès Principal", "Hoofdtoegangsbeheerder wijzigen",
+                                  "Change the main access manager"),
+    "registration.change.intro": ("En tant que représentant légal, vous désignez la personne qui sera désormais "
+                                  "Gestionnaire d'Accès Principal de {name} ({number}).",
+                                  "Als wettelijke vertegenwoordiger duidt u de persoon aan die voortaan "
+                                  "hoofdtoegangsbeheerder van {name} ({number}) is.",
+                                  "As legal representative, you designate the person who will from now on be the "
+                                  "main access manager of {name} ({number})."),
+    "registration.change.current": ("Gestionnaire d'Accès Principal actuel : {name}",
+                                    "Huidige hoofdtoegangsbeheerder: {name}", "Current main access manager: {name}"),
+    "registration.change.done": ("{name} est désormais Gestionnaire d'Accès Principal.",
+                                 "{name} is voortaan hoofdtoegangsbeheerder.",
+                                 "{name} is now the main access manager."),
 }
