@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields, replace
@@ -60,6 +61,8 @@ class IntakePipeline:
         self.records = GroupCommit(db, "upload-records")
         self._stopping = threading.Event()
         self._loop: threading.Thread | None = None
+        self._queued: set[int] = set()  # scheduled here and not finished: not scheduled twice, not stolen back
+        self._queued_lock = threading.Lock()
 
     # -- what front ends call (blocking: from a worker thread) -------------------------------------------------
     def received(self, upload: ReceivedUpload) -> None:
@@ -128,6 +131,10 @@ class IntakePipeline:
 
     # -- processing ----------------------------------------------------------------------------------------------
     def schedule(self, submission_id: int) -> None:
+        with self._queued_lock:
+            if submission_id in self._queued:
+                return
+            self._queued.add(submission_id)
         self.executor.submit(self._safely, submission_id)
 
     def _safely(self, submission_id: int) -> None:
@@ -135,6 +142,9 @@ class IntakePipeline:
             self.process(submission_id)
         except Exception:  # released with a backoff: the lease loop (any instance) takes it up again
             log.exception("submission %s failed; it will be retried", submission_id)
+        finally:
+            with self._queued_lock:
+                self._queued.discard(submission_id)
 
     def process(self, submission_id: int) -> bool:
         """Claim the submission's lease, then decide and carry it out. False when another worker holds it, it is
@@ -403,11 +413,12 @@ class IntakePipeline:
             session.execute(update(Submission).where(Submission.lease_owner == self.owner,
                                                      Submission.status.in_(PENDING)).values(lease_until=None))
 
-    def due(self) -> list[int]:
-        """Submissions whose lease is free and whose retry is due: new, interrupted, or failed earlier."""
+    def due(self, limit: int = 200) -> list[int]:
+        """Submissions whose lease is free and whose retry is due: new, interrupted, or failed earlier (oldest
+        first). A plain read: claiming is what settles who takes one."""
         now = utcnow()
-        with self.db.session() as session:
-            return list(session.scalars(select(Submission.id).where(*_due(now)).order_by(Submission.id).limit(200)))
+        with self.db.read() as session:
+            return list(session.scalars(select(Submission.id).where(*_due(now)).order_by(Submission.id).limit(limit)))
 
     def recover(self) -> int:
         """Schedule every due submission (at start, and from the lease loop every few seconds)."""
@@ -416,16 +427,37 @@ class IntakePipeline:
             self.schedule(submission_id)
         return len(due)
 
-    def start(self, every_s: float = 2.0) -> None:
-        """The lease loop: expired leases and due retries are taken up within seconds, on any instance."""
+    def share(self) -> int:
+        """When this worker's intake threads are free, take the oldest submissions another worker received but
+        has not started yet (its sessions keep its interpreter busy): their lease is free until a thread claims it,
+        and the claim settles who processes each, once."""
+        free = INTAKE_THREADS - len(self._queued)
+        if free <= 0:
+            return 0
+        with self._queued_lock:
+            mine = set(self._queued)
+        taken = [i for i in self.due(limit=free + len(mine)) if i not in mine][:free]
+        for submission_id in taken:
+            self.schedule(submission_id)
+        return len(taken)
+
+    def start(self, every_s: float = 2.0, share_s: float | None = None) -> None:
+        """The lease loop: expired leases and due retries are taken up within seconds, on any instance. With
+        ``share_s`` (the workers of one instance) an idle worker also looks that often for its siblings' backlog."""
         if self._loop is None:
-            self._loop = threading.Thread(target=self._lease_loop, args=(every_s,), name="lease-loop", daemon=True)
+            self._loop = threading.Thread(target=self._lease_loop, args=(every_s, share_s), name="lease-loop",
+                                          daemon=True)
             self._loop.start()
 
-    def _lease_loop(self, every_s: float) -> None:
-        while not self._stopping.wait(every_s):
+    def _lease_loop(self, every_s: float, share_s: float | None) -> None:
+        next_full = time.monotonic() + every_s
+        while not self._stopping.wait(share_s or every_s):
             try:
-                self.recover()
+                if time.monotonic() >= next_full:
+                    next_full = time.monotonic() + every_s
+                    self.recover()
+                elif share_s:
+                    self.share()
             except Exception:
                 log.exception("lease loop")
 

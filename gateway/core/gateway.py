@@ -28,6 +28,7 @@ from keys.passwords import Passwords
 from store.database import Database
 from store.directory import SenderDirectory
 
+SHARE_S = 0.05  # how often an idle worker looks at its siblings' backlog (gga serve --workers N)
 
 @dataclass
 class Gateway:
@@ -79,7 +80,8 @@ class Gateway:
         self.pipeline.release_own_leases()
         self.relay.start()
         taken_up = self.pipeline.recover()
-        self.pipeline.start()
+        # the workers of one instance share each other's backlog of submissions (gga serve --workers N)
+        self.pipeline.start(share_s=SHARE_S if self.settings.workers > 1 else None)
         return taken_up
 
     def deliver_return(self, sender_number: str, application: str, environment: str, kind: str,
