@@ -213,11 +213,16 @@ def small_gateway(gw: Gateway, subs: list[list[Path]], sessions: int, timeout: f
     start = time.perf_counter()
     run_batches(gw.ports["sftp"], gw.demo["technical_user"], gw.demo["ssh_private_key"],
                 split_batches(subs, sessions, "/INTEST"), timeout)
+    uploaded = time.perf_counter() - start
+    done_then = acrfs(gw.home) - before
     deadline = time.monotonic() + timeout
     while acrfs(gw.home) - before < len(subs):
         if time.monotonic() > deadline:
             raise RuntimeError(f"only {acrfs(gw.home) - before} of {len(subs)} ACRFs")
         time.sleep(0.005)
+    # where the wall goes: the sessions' uploads, or the pipeline catching up after them
+    print(f"   uploads done {uploaded:.2f} s ({done_then} ACRFs then), last ACRF {time.perf_counter() - start:.2f} s",
+          flush=True)
     return time.perf_counter() - start
 
 
@@ -246,6 +251,9 @@ def small_figure(args, work: Path, sshd_port: int, key: str, database: str | Non
             shutil.rmtree(work / f"subs-{run}-{workers}")
         accepted = sum("<ResultCode>1</ResultCode>" in p.read_text(errors="replace")
                        for p in (gw.home / "SFTP" / "OUTTEST").glob("FO.ACRF.*"))
+        for p in (gw.home / "SFTP" / "OUTTEST").glob("FO.ACRF.*"):  # a refusal is a finding: show why
+            if "<ResultCode>1</ResultCode>" not in p.read_text(errors="replace"):
+                print("   not accepted:", p.name, p.read_text(errors="replace")[:2000], flush=True)
     finally:
         gw.stop()
     return {"db": "postgresql" if database else "sqlite", "workers": workers, "sshd": sshd_times, "gga": gw_times,

@@ -28,7 +28,7 @@ from keys.passwords import Passwords
 from store.database import Database
 from store.directory import SenderDirectory
 
-SHARE_S = 0.05  # how often an idle worker looks at its siblings' backlog (gga serve --workers N)
+SHARE_S = 0.2  # how often an idle worker looks at its siblings' backlog (gga serve --workers N)
 
 @dataclass
 class Gateway:
