@@ -70,14 +70,18 @@ def _shown(errors: dict[str, str], form: dict[str, Any]) -> dict[str, str]:
     return errors
 
 
-def _placed(err: GGAError, lang: str, lr_field: str = "enterprise_number") -> dict[str, str]:
+def _placed(err: GGAError, lang: str, lr_field: str = "enterprise_number",
+            enterprise_field: str = "enterprise_number") -> dict[str, str]:
+    """A refusal next to the field it concerns; ``enterprise_field``: where the enterprise's refusals go (above
+    the form when the enterprise is not a field of it)."""
     if err.code == ErrorCode.CONFIRMATION_REQUIRED:
         return {"confirm": err.localized(lang)}
     if err.code == ErrorCode.NOT_LEGAL_REPRESENTATIVE:
         return {lr_field: err.localized(lang)}
     if err.code in ENTERPRISE_REFUSALS:
-        return {"enterprise_number": err.localized(lang)}
-    return {FIELD_OF.get(k, k): v for k, v in refused(err, lang).items()}
+        return {enterprise_field: err.localized(lang)}
+    fields_of = FIELD_OF | {"enterprise_number": enterprise_field}
+    return {fields_of.get(k, k): v for k, v in refused(err, lang).items()}
 
 
 async def posted(request: Request) -> dict[str, Any]:
@@ -134,11 +138,8 @@ def change_submit(number: str, request: Request, form: dict[str, Any] = Depends(
         with services(request).db.session() as session:
             manager = service.change_main_manager(session, who.caller, enterprise["enterprise_number"], body, lang)
     except GGAError as err:
-        placed = _placed(err, lang, lr_field="main_access_manager.niss")
-        if "enterprise_number" in placed:  # there is no such field on this form: the message goes above it
-            placed[FORM] = placed.pop("enterprise_number")
         return render(request, "registration/change.html", err.status, enterprise=enterprise, form=form,
-                      errors=placed)
+                      errors=_placed(err, lang, lr_field="main_access_manager.niss", enterprise_field=FORM))
     message = label("registration.change.done", lang, name=manager["name"] or niss_shown(manager["niss"]))
     return done(request, f"{PREFIX}/enterprises/{enterprise['enterprise_number']}", message)
 
