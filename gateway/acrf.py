@@ -33,11 +33,6 @@ DETAILS: dict[str, tuple[str, str, str]] = {
     "identification": ("Form/Identification is '{found}'; expected '{expected}' for application {application}",
                        "Form/Identification vaut '{found}' ; attendu '{expected}' pour l'application {application}",
                        "Form/Identification is '{found}'; verwacht '{expected}' voor toepassing {application}"),
-    "go.missing": ("no GO arrived", "aucun GO n'est arrivé", "er kwam geen GO"),
-    "sender.blocked": ("the sender was blocked", "l'expéditeur a été bloqué", "de afzender werd geblokkeerd"),
-    "processing.failing": ("processing kept failing", "le traitement a échoué à chaque essai",
-                           "de verwerking bleef mislukken"),
-    "processing.late": ("not processed in time", "pas traité à temps", "niet op tijd verwerkt"),
 }
 _COLUMN = {"en": 0, "fr": 1, "nl": 2}
 

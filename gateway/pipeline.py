@@ -431,11 +431,11 @@ class IntakePipeline:
         """When this worker's intake threads are free, take the oldest submissions another worker received but
         has not started yet (its sessions keep its interpreter busy): their lease is free until a thread claims it,
         and the claim settles who processes each, once."""
-        free = INTAKE_THREADS - len(self._queued)
-        if free <= 0:
-            return 0
         with self._queued_lock:
             mine = set(self._queued)
+        free = INTAKE_THREADS - len(mine)
+        if free <= 0:
+            return 0
         taken = [i for i in self.due(limit=free + len(mine)) if i not in mine][:free]
         for submission_id in taken:
             self.schedule(submission_id)

@@ -109,10 +109,15 @@ class Settings(BaseSettings):
         return self.resolved_data_dir / "spool"
 
     @property
+    def instance_base_id(self) -> str:
+        """The instance's id, shared by its workers (``GGA_INSTANCE_ID``, else ``<host>-<SFTP port>``)."""
+        return self.instance_id or f"{socket.gethostname()}-{host_port(self.sftp_bind)[1]}"
+
+    @property
     def resolved_instance_id(self) -> str:
         """Stable across restarts (its leftovers and leases are recognised as its own), distinct between instances
         on one host (their SFTP ports differ) and between the workers of one instance (``-w<index>``)."""
-        base = self.instance_id or f"{socket.gethostname()}-{host_port(self.sftp_bind)[1]}"
+        base = self.instance_base_id
         return base if self.worker is None else f"{base}-w{self.worker}"  # each worker holds its own leases
 
     @property

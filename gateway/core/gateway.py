@@ -62,7 +62,7 @@ class Gateway:
                                   give_up=timedelta(hours=settings.processing_give_up_h), on_event=relay.wake)
         defender = Defender(db, settings)
         auth = Authenticator(directory, passwords, spool, translog, ServiceTokens(db), defender)
-        siblings = settings.resolved_instance_id.rsplit("-w", 1)[0] if settings.worker is not None else None
+        siblings = settings.instance_base_id if settings.worker is not None else None
         live = LiveSessions(directory, translog, settings.session_check_s, db, settings.resolved_instance_id,
                             settings.max_sessions_per_sender, siblings)
         return cls(settings, directory, spool, translog, auth, Transfers(pipeline, translog, settings), returns,
@@ -81,7 +81,7 @@ class Gateway:
         self.relay.start()
         taken_up = self.pipeline.recover()
         # the workers of one instance share each other's backlog of submissions (gga serve --workers N)
-        self.pipeline.start(share_s=SHARE_S if self.settings.workers > 1 else None)
+        self.pipeline.start(share_s=SHARE_S if self.settings.worker is not None else None)
         return taken_up
 
     def deliver_return(self, sender_number: str, application: str, environment: str, kind: str,

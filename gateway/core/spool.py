@@ -43,11 +43,6 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_durably(path: Path, data: bytes) -> None:
-    """Temp file, fsync, rename, fsync the folder: the file is there whole or not at all."""
-    write_set(path.parent, [(path.name, data)])
-
-
 def write_set(folder: Path, files: list[tuple[str, bytes]]) -> None:
     """Several files made whole (each fsynced), renamed into place in order, then one fsync of the folder."""
     for tmp, target in _staged(folder, files):
@@ -72,20 +67,9 @@ def _staged(folder: Path, files: list[tuple[str, bytes]]) -> list[tuple[Path, Pa
     return staged
 
 
-def place(target_dir: Path, sources: list[Path], files: list[tuple[str, bytes]]) -> None:
+def place(target_dir: Path, sources: list[Path], files: list[tuple[str, bytes]]) -> list[Path]:
     """Files renamed into ``target_dir`` (already-moved ones are found there) and new ``files`` written whole into
-    it, then one fsync of it: ``move_all`` and ``write_set`` with one folder fsync for both."""
-    target_dir.mkdir(parents=True, exist_ok=True)
-    for source in sources:
-        if source.exists():
-            os.replace(source, target_dir / source.name)
-    for tmp, target in _staged(target_dir, files):
-        os.replace(tmp, target)
-    fsync_dir(target_dir)
-
-
-def move_all(sources: list[Path], target_dir: Path) -> list[Path]:
-    """Rename files into ``target_dir`` (already-moved ones are found there), then one fsync of it."""
+    it, then one fsync of it; returns where the sources are now."""
     target_dir.mkdir(parents=True, exist_ok=True)
     moved = []
     for source in sources:
@@ -93,6 +77,10 @@ def move_all(sources: list[Path], target_dir: Path) -> list[Path]:
         if source.exists():
             os.replace(source, target)
         moved.append(target)
-    fsync_dir(target_dir)
+    write_set(target_dir, files)  # its renames, then the one fsync of the folder
     return moved
 
+
+def move_all(sources: list[Path], target_dir: Path) -> list[Path]:
+    """Rename files into ``target_dir`` (already-moved ones are found there), then one fsync of it."""
+    return place(target_dir, sources, [])
