@@ -118,10 +118,6 @@ class ErrorSpec:
     nl: str
     acrf_id: str | None = None
 
-    @property
-    def description(self) -> str:
-        return self.en
-
     def describe(self, language: str) -> str:
         """The sentence in ``language`` (French, the guide's language, when it is not one we write)."""
         return {"en": self.en, "nl": self.nl}.get(language, self.fr)

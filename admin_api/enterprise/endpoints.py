@@ -16,8 +16,6 @@ from admin_api.registration.views import MainAccessManagerView
 router = APIRouter(prefix="/enterprises", tags=["enterprises"])
 
 
-
-
 @router.get("/{number}", response_model=EnterpriseView)
 def read_enterprise(number: str, who: Caller = Depends(caller), session: Session = UNIT_OF_WORK) -> dict:
     return service.read(session, who, number)

@@ -1,16 +1,15 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from admin_api.http import UNIT_OF_WORK, RowId, caller, services
+from admin_api.http import LANGUAGE, UNIT_OF_WORK, RowId, caller, services, worded
 from admin_api.identity import Caller
 from admin_api.sender import service
 from admin_api.sender.schemas import ChannelIn, ChannelPatch, ChannelType, SenderIn, SenderPatch
 from admin_api.sender.views import SenderChanged, SenderView
 from kernel.errors import ErrorCode, GGAError
-from kernel.i18n import negotiate, translate
 
 router = APIRouter(prefix="/domains/{domain_id}/sender", tags=["senders"])
 
@@ -28,10 +27,6 @@ class ChannelChanged(SenderChanged):
     changes: ChannelChanges
 
 
-def _with_message(view: dict, key: str, accept_language: str | None) -> dict:
-    return view | {"message": translate(key, negotiate(accept_language))}  # the caller's language, else French
-
-
 @router.get("", response_model=SenderView)
 def read_sender(domain_id: RowId, who: Caller = Depends(caller), session: Session = UNIT_OF_WORK) -> dict:
     return service.read(session, who, domain_id)
@@ -39,16 +34,16 @@ def read_sender(domain_id: RowId, who: Caller = Depends(caller), session: Sessio
 
 @router.post("", status_code=201, response_model=SenderChanged)
 def create_sender(domain_id: RowId, body: SenderIn, request: Request, who: Caller = Depends(caller),
-                  session: Session = UNIT_OF_WORK, accept_language: str | None = Header(None)) -> dict:
+                  session: Session = UNIT_OF_WORK, lang: str = LANGUAGE) -> dict:
     view = service.create(session, who, domain_id, body, services(request).passwords)
-    return _with_message(view, "sender.created", accept_language)
+    return worded(view | {"message": "sender.created"}, lang)
 
 
 @router.patch("", response_model=SenderChanged)
 def update_sender(domain_id: RowId, body: SenderPatch, request: Request, who: Caller = Depends(caller),
-                  session: Session = UNIT_OF_WORK, accept_language: str | None = Header(None)) -> dict:
+                  session: Session = UNIT_OF_WORK, lang: str = LANGUAGE) -> dict:
     view = service.update(session, who, domain_id, body, services(request).passwords)
-    return _with_message(view, "sender.updated", accept_language)
+    return worded(view | {"message": "sender.updated"}, lang)
 
 
 @router.delete("", status_code=204, response_class=Response, responses={204: {"description": "Deleted"}})
@@ -59,29 +54,29 @@ def delete_sender(domain_id: RowId, who: Caller = Depends(caller), session: Sess
 
 @router.post("/channels", status_code=201, response_model=SenderChanged)
 def add_channel(domain_id: RowId, body: ChannelIn, who: Caller = Depends(caller),
-                session: Session = UNIT_OF_WORK, accept_language: str | None = Header(None)) -> dict:
-    return _with_message(service.add_channel(session, who, domain_id, body), "channel.added", accept_language)
+                session: Session = UNIT_OF_WORK, lang: str = LANGUAGE) -> dict:
+    return worded(service.add_channel(session, who, domain_id, body) | {"message": "channel.added"}, lang)
 
 
 @router.patch("/channels/{channel_type}", response_model=ChannelChanged)
 def update_channel(domain_id: RowId, channel_type: ChannelType, body: ChannelPatch, who: Caller = Depends(caller),
-                   session: Session = UNIT_OF_WORK, accept_language: str | None = Header(None)) -> dict:
+                   session: Session = UNIT_OF_WORK, lang: str = LANGUAGE) -> dict:
     view = service.update_channel(session, who, domain_id, channel_type, body)
-    return _with_message(view, "channel.updated", accept_language)
+    return worded(view | {"message": "channel.updated"}, lang)
 
 
 @router.patch("/channels", response_model=ChannelChanged)
 def update_channel_named_in_body(domain_id: RowId, body: ChannelPatch, who: Caller = Depends(caller),
                                  session: Session = UNIT_OF_WORK,
-                                 accept_language: str | None = Header(None)) -> dict:
+                                 lang: str = LANGUAGE) -> dict:
     if body.type is None:
         raise GGAError(ErrorCode.VALIDATION_ERROR, details={"field": "type"}, key="validation.channel_type")
     view = service.update_channel(session, who, domain_id, body.type, body)
-    return _with_message(view, "channel.updated", accept_language)
+    return worded(view | {"message": "channel.updated"}, lang)
 
 
 @router.delete("/channels/{channel_type}", response_model=SenderChanged)
 def remove_channel(domain_id: RowId, channel_type: ChannelType, who: Caller = Depends(caller),
-                   session: Session = UNIT_OF_WORK, accept_language: str | None = Header(None)) -> dict:
+                   session: Session = UNIT_OF_WORK, lang: str = LANGUAGE) -> dict:
     view = service.remove_channel(session, who, domain_id, channel_type)
-    return _with_message(view, "channel.removed", accept_language)
+    return worded(view | {"message": "channel.removed"}, lang)

@@ -256,11 +256,7 @@ def _change_applications(domain: Domain, sender: Sender, channel: SenderChannel,
         raise GGAError(ErrorCode.VALIDATION_ERROR, details={"applications": sorted(removing & set(added))},
                        key="channel.add_and_remove")
     held = {a.code for a in channel.applications}
-    elsewhere = {a.code for c in sender.channels if c is not channel for a in c.applications}
-    alone = sorted(removing & held - elsewhere)
-    if alone:
-        raise GGAError(ErrorCode.APPLICATION_LAST_CHANNEL, details={"applications": alone, "channel": channel.type},
-                       key="channel.orphans")
+    _refuse_orphans(sender, channel, removing & held)
     before = _preferred_channels(sender)
     channel.applications = [a for a in channel.applications if a.code not in removing] + [
         ChannelApplication(code=c, preferred=False) for c in added if c not in held]
@@ -268,6 +264,15 @@ def _change_applications(domain: Domain, sender: Sender, channel: SenderChannel,
     after = _preferred_channels(sender)
     return {"added": [c for c in added if c not in held], "removed": sorted(removing & held),
             "preferred_channel": {c: t for c, t in sorted(after.items()) if before.get(c) != t}}
+
+
+def _refuse_orphans(sender: Sender, channel: SenderChannel, leaving: set[str]) -> None:
+    """APPLICATION_LAST_CHANNEL when an application ``leaving`` this channel is carried by no other channel."""
+    elsewhere = {a.code for c in sender.channels if c is not channel for a in c.applications}
+    alone = sorted(leaving - elsewhere)
+    if alone:
+        raise GGAError(ErrorCode.APPLICATION_LAST_CHANNEL, details={"applications": alone, "channel": channel.type},
+                       key="channel.orphans")
 
 
 def _remove_certificate(channel: SenderChannel, fingerprint: str) -> None:
@@ -288,11 +293,7 @@ def remove_channel(session: Session, caller: Caller, domain_id: int, channel_typ
     channel = _channel(sender, channel_type)
     if len(sender.channels) == 1:
         raise GGAError(ErrorCode.CHANNEL_REQUIRED, key="channel.last")
-    others = {a.code for c in sender.channels if c is not channel for a in c.applications}
-    orphans = sorted(a.code for a in channel.applications if a.code not in others)
-    if orphans:
-        raise GGAError(ErrorCode.APPLICATION_LAST_CHANNEL, details={"applications": orphans, "channel": channel_type},
-                       key="channel.orphans")
+    _refuse_orphans(sender, channel, {a.code for a in channel.applications})
     before = _audit_view(sender)
     sender.channels.remove(channel)
     settle_preferred(sender, {}, move=True)

@@ -147,9 +147,9 @@ def set_local_manager(session: Session, caller: Caller, domain_id: int, body: Ma
     confirmation's key (the route words it): designated when the domain had no GL, changed otherwise."""
     domain, _ = authorize_domain(session, caller, Action.SET_LOCAL_MANAGER, domain_id)
     session.execute(select(Domain.id).where(Domain.id == domain.id).with_for_update())  # racing PUTs: in turn
-    had_manager = session.scalar(select(User.id).where(User.domain_id == domain.id, User.type == "GL")) is not None
-    for previous in session.scalars(select(User).where(User.domain_id == domain.id, User.type == "GL",
-                                                       User.niss != body.niss)):
+    managers = list(session.scalars(select(User).where(User.domain_id == domain.id, User.type == "GL")))
+    had_manager = bool(managers)
+    for previous in (m for m in managers if m.niss != body.niss):
         previous.type, previous.updated_at = "USER", utcnow()
         audit.record(session, caller, "user.local_manager.replaced", f"user:{previous.id}",
                      domain.enterprise_number, before={"type": "GL"}, after={"type": "USER"})
