@@ -28,7 +28,6 @@ from kernel.errors import ErrorCode, GGAError
 from store.models import Enterprise, User
 
 router = APIRouter()
-KINDS = DOMAIN_KINDS
 MANAGER_FIELDS = ("niss", "username", "last_name", "first_name", "title", "language", "email", "local_email")
 # a refusal that names no field goes next to the field it is about
 NEAR = {ErrorCode.CO_MAIN_MANAGER_EXISTS: "niss", ErrorCode.DOMAIN_EXISTS: "identifier",
@@ -50,9 +49,6 @@ def _may(roles: set, *actions: Action) -> dict[str, bool]:
     return {str(a): bool(roles & RULES[a]) for a in actions}
 
 
-_kind = domain_kind
-
-
 # ---- guide III: the enterprise ---------------------------------------------------------------------------------
 
 def _enterprise_context(session: Session, who: Signed, number: str) -> dict[str, Any]:
@@ -65,15 +61,14 @@ def _enterprise_context(session: Session, who: Signed, number: str) -> dict[str,
     # the domains' access managers by name only for those the API shows them to (LIST_DOMAINS)
     gls = {d: f"{u.first_name} {u.last_name}" for d, u in managers.items()} if roles & RULES[Action.LIST_DOMAINS] \
         else {}
-    return {"enterprise": view, "domains": listed, "gls": gls, "kinds": list(KINDS),
+    return {"enterprise": view, "domains": listed, "gls": gls, "kinds": list(DOMAIN_KINDS),
             "may": _may(roles, Action.MANAGE_CO_MAIN_MANAGERS, Action.CREATE_DOMAIN, Action.CHANGE_MAIN_MANAGER)}
 
 
 def _enterprise_page(request: Request, who: Signed, number: str, status: int = 200, **forms: Any) -> Response:
     with services(request).db.read() as session:
         context = _enterprise_context(session, who, number)
-    lang = language(request)
-    return render(request, "enterprise/enterprise.html", status, kind=lambda n: _kind(n, lang),
+    return render(request, "enterprise/enterprise.html", status,
                   co_form=forms.get("co_form", {}), co_errors=forms.get("co_errors", {}),
                   domain_form=forms.get("domain_form", {}), domain_errors=forms.get("domain_errors", {}), **context)
 
@@ -135,7 +130,7 @@ async def create_domain(number: str, request: Request, who: Signed = Depends(sig
     if errors:
         return _enterprise_page(request, who, number, 422, domain_form=form, domain_errors=errors)
     return done(request, f"{PREFIX}/enterprises/{number}", label(
-        "domain.created", lang, name=_kind(created["name"], lang), identifier=created["identifier"]))
+        "domain.created", lang, name=domain_kind(created["name"], lang), identifier=created["identifier"]))
 
 
 # ---- guide IV: a domain's access manager (GL) and co-managers (Co-GL) ------------------------------------------
@@ -156,8 +151,7 @@ def _domain_render(request: Request, who: Signed, domain_id: int, template: str,
                    **extra: Any) -> Response:
     with services(request).db.read() as session:
         context = _domain_context(session, who, domain_id)
-    lang = language(request)
-    return render(request, template, status, kind=lambda n: _kind(n, lang), **context, **extra)
+    return render(request, template, status, **context, **extra)
 
 
 @router.get("/domains/{domain_id}", response_class=HTMLResponse)

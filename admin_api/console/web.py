@@ -9,9 +9,8 @@ read nor set our cookie).
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import hmac
-import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,10 +24,11 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from admin_api.console import formats
 from admin_api.console.labels import domain_kind, label
-from admin_api.http import Services
+from admin_api.http import services
 from admin_api.identity import Caller
 from kernel.i18n import LANGUAGES, negotiate
 from kernel.settings import Settings
+from keys.files import key_lock, write_private
 
 SESSION_COOKIE, CSRF_COOKIE, LANGUAGE_COOKIE, FLASH_COOKIE = "gga_session", "gga_csrf", "gga_lang", "gga_flash"
 SESSION_MAX_AGE_S = 8 * 3600  # a working day; then sign in again
@@ -60,24 +60,18 @@ class Signed:
         return self.caller.niss or ""
 
 
-def services(request: Request) -> Services:
-    return request.app.state.services
-
-
 def secret(settings: Settings) -> str:
     """``GGA_CONSOLE_SECRET``, else one made once in the data folder (shared by the workers of an instance; several
-    instances behind one address must be given the same secret)."""
-    if settings.console_secret:
-        return settings.console_secret
-    path = settings.resolved_data_dir / "keys" / "console-secret"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        candidate = path.with_suffix(f".{secrets.token_hex(4)}")
-        candidate.write_text(secrets.token_urlsafe(32))
-        candidate.chmod(0o600)
-        with contextlib.suppress(FileExistsError):  # another worker made it first: use theirs
-            os.link(candidate, path)  # atomic and exclusive: two workers starting together keep one secret
-        candidate.unlink()
+    instances behind one address must be given the same secret); read once per process, not per request."""
+    return settings.console_secret or _stored_secret(settings.resolved_data_dir / "keys")
+
+
+@functools.cache
+def _stored_secret(folder: Path) -> str:
+    path = folder / "console-secret"
+    with key_lock(folder):  # workers starting together keep one secret
+        if not path.exists():
+            write_private(path, secrets.token_urlsafe(32).encode())
     return path.read_text().strip()
 
 

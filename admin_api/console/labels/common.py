@@ -72,7 +72,6 @@ WORDS: dict[str, tuple[str, str, str]] = {
                              "Co-main access manager"),
     "role.local_manager": ("Gestionnaire d'accès", "Toegangsbeheerder", "Access manager"),
     "role.co_local_manager": ("Co-gestionnaire d'accès", "Co-toegangsbeheerder", "Co-access manager"),
-    "role.legal_representative": ("Représentant légal", "Wettelijke vertegenwoordiger", "Legal representative"),
     "field.enterprise_number": ("Numéro d'entreprise", "Ondernemingsnummer", "Enterprise number"),
     "field.niss": ("NISS", "INSZ", "NISS"),
     "field.name": ("Nom", "Naam", "Name"),
@@ -81,7 +80,6 @@ WORDS: dict[str, tuple[str, str, str]] = {
     "action.confirm": ("Confirmer", "Bevestigen", "Confirm"),
     "action.back": ("Retour", "Terug", "Back"),
     "action.search": ("Rechercher", "Zoeken", "Search"),
-    "action.open": ("Ouvrir", "Openen", "Open"),
     "error.title": ("Erreur", "Fout", "Error"),
     "error.csrf": ("Ce formulaire a expiré ou ne vient pas de cette page. Rechargez la page et recommencez.",
                    "Dit formulier is verlopen of komt niet van deze pagina. Laad de pagina opnieuw en probeer "

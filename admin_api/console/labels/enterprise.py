@@ -68,7 +68,6 @@ WORDS: dict[str, tuple[str, str, str]] = {
                        "The main access manager (none designated)"),
     "domain.users_link": ("Utilisateurs", "Gebruikers", "Users"),
     "domain.sender_link": ("Expéditeur", "Afzender", "Sender"),
-    "domain.manage_link": ("Gestionnaires", "Beheerders", "Managers"),
     "domain.create": ("Créer un domaine", "Een domein aanmaken", "Create a domain"),
     "domain.created": ("Le domaine {name} ({identifier}) a été créé.", "Het domein {name} ({identifier}) werd "
                        "aangemaakt.", "The domain {name} ({identifier}) was created."),
@@ -77,7 +76,6 @@ WORDS: dict[str, tuple[str, str, str]] = {
     "domain.kind.sps": ("Prestataire de services sociaux", "Sociale dienstverlener", "Social service provider"),
     # the domain page (IV: its access manager and co-managers)
     "domain.title": ("Domaine {name}", "Domein {name}", "Domain {name}"),
-    "domain.facts": ("Données du domaine", "Gegevens van het domein", "Domain data"),
     "domain.enterprise": ("Entreprise", "Onderneming", "Enterprise"),
     "domain.applications": ("Applications sécurisées", "Beveiligde toepassingen", "Secured applications"),
     "domain.gl_title": ("Gestionnaire d'Accès du domaine", "Toegangsbeheerder van het domein",
@@ -141,6 +139,4 @@ WORDS: dict[str, tuple[str, str, str]] = {
                                 "Controleer deze gegevens en klik dan op Bevestigen.",
                                 "Check these data, then click Confirm."),
     "domain.previous": ("Précédent", "Vorige", "Previous"),
-    "domain.back_enterprise": ("Retour à l'entreprise", "Terug naar de onderneming", "Back to the enterprise"),
-    "domain.back": ("Retour au domaine", "Terug naar het domein", "Back to the domain"),
 }

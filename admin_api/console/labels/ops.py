@@ -65,7 +65,6 @@ WORDS: dict[str, tuple[str, str, str]] = {
     "ops.col.address": ("Adresse", "Adres", "Address"),
     "ops.col.size": ("Taille (octets)", "Grootte (bytes)", "Size (bytes)"),
     "ops.col.folder": ("Dossier", "Map", "Folder"),
-    "ops.col.kind": ("Type", "Soort", "Kind"),
     "ops.col.status": ("Statut", "Status", "Status"),
     "ops.col.received": ("Reçu le", "Ontvangen op", "Received"),
     "ops.col.acrf_id": ("Code ACRF", "ACRF-code", "ACRF code"),
