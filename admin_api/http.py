@@ -190,6 +190,16 @@ def nul_refused(exc: Exception) -> GGAError | None:
     return GGAError(ErrorCode.VALIDATION_ERROR, key="validation.nul") if "NUL (0x00)" in str(exc) else None
 
 
+def unexpected(exc: Exception) -> GGAError:
+    """An exception no handler expected: a NUL the database refused is the caller's 422; anything else is logged
+    with a reference the answer gives (never a stack trace to the caller)."""
+    if (refused := nul_refused(exc)) is not None:
+        return refused
+    ref = uuid.uuid4().hex[:12]
+    log.exception("unexpected error ref=%s", ref, exc_info=exc)
+    return GGAError(ErrorCode.INTERNAL_ERROR, details={"reference": ref}, key="internal_error")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(GGAError)
     async def _gga(request: Request, exc: GGAError) -> JSONResponse:
@@ -210,9 +220,4 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        if (refused := nul_refused(exc)) is not None:
-            return error_response(refused, language(request))
-        ref = uuid.uuid4().hex[:12]
-        log.exception("unexpected error ref=%s", ref, exc_info=exc)
-        return error_response(GGAError(ErrorCode.INTERNAL_ERROR, details={"reference": ref}, key="internal_error"),
-                              language(request))
+        return error_response(unexpected(exc), language(request))

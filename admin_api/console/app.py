@@ -3,9 +3,6 @@ CSRF check on every route, its static files."""
 
 from __future__ import annotations
 
-import logging
-import uuid
-
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -16,10 +13,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from admin_api.console import enterprise, oidc, ops, registration, senders, signin, users
 from admin_api.console.labels import label
 from admin_api.console.web import HERE, PREFIX, CsrfRefused, SignInRequired, check_csrf, here, language, render
-from admin_api.http import Services, conflict, nul_refused
+from admin_api.http import Services, conflict, unexpected
 from kernel.errors import ErrorCode, GGAError
-
-log = logging.getLogger("gga.console")
 
 
 def create_console(services: Services) -> FastAPI:
@@ -52,11 +47,7 @@ def _install_error_pages(console: FastAPI) -> None:
 
     @console.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> HTMLResponse:
-        err = nul_refused(exc)
-        if err is None:
-            reference = uuid.uuid4().hex[:12]
-            log.exception("unexpected console error ref=%s", reference, exc_info=exc)
-            err = GGAError(ErrorCode.INTERNAL_ERROR, details={"reference": reference}, key="internal_error")
+        err = unexpected(exc)
         return render(request, "error.html", err.status, code=str(err.code), message=err.localized(language(request)))
 
     @console.exception_handler(StarletteHTTPException)

@@ -76,14 +76,7 @@ def export_users(domain_id: RowId, request: Request, filters: UserFilters = Depe
                  who: Caller = Depends(caller), session: Session = UNIT_OF_WORK) -> StreamingResponse:
     domain, _ = service.authorize_domain(session, who, Action.MANAGE_USERS, domain_id)
     queries.filtered(session, domain.id, filters)  # refuse bad filters before the 200 goes out
-    db = services(request).db
-
-    def rows():  # its own session: the stream outlives the request's unit of work
-        with db.read() as stream_session:
-            yield from queries.stream_csv(stream_session, queries.filtered(stream_session, domain.id, filters))
-
-    return StreamingResponse(rows(), media_type="text/csv; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="users-domain-{domain.id}.csv"'})
+    return queries.csv_download(services(request).db, domain.id, filters)
 
 
 @router.post("/{domain_id}/users", status_code=201, response_model=UserView)
