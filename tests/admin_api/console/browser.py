@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import base64
 import os
-import time
 from pathlib import Path
 
 from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support.expected_conditions import staleness_of
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 SHOTS_ENV = "GGA_CONSOLE_SHOTS"  # `GGA_CONSOLE_SHOTS=docs/console pytest tests/admin_api/console` refreshes the docs
@@ -85,14 +86,10 @@ class Console:
         return self
 
     def _wait_stale(self, element: WebElement, limit_s: float = 15) -> None:
-        deadline = time.monotonic() + limit_s
-        while time.monotonic() < deadline:
-            try:
-                element.tag_name  # noqa: B018  (raises once the page was replaced)
-            except Exception:
-                return
-            time.sleep(0.05)
-        raise AssertionError("the page did not change")
+        try:
+            WebDriverWait(self.driver, limit_s, poll_frequency=0.05).until(staleness_of(element))
+        except TimeoutException:
+            raise AssertionError("the page did not change") from None
 
     def sign_in(self, niss: str, loa: str = "eid", roles: tuple[str, ...] = ()) -> Console:
         self.go("/console/sign-in")
