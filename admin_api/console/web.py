@@ -83,7 +83,19 @@ def secure_cookies(request: Request) -> bool:
     return services(request).settings.resolved_public_url.startswith("https://")
 
 
+_UNREAD = object()
+
+
 def current(request: Request) -> Signed | None:
+    """The person of the request's session cookie (its signature checked once per request: the route's
+    dependency and the page's rendering both ask)."""
+    who = getattr(request.state, "who", _UNREAD)
+    if who is _UNREAD:
+        who = request.state.who = _from_cookie(request)
+    return who
+
+
+def _from_cookie(request: Request) -> Signed | None:
     raw = request.cookies.get(SESSION_COOKIE)
     if not raw:
         return None
@@ -125,7 +137,7 @@ def language(request: Request) -> str:
 
 def csrf_token(request: Request) -> str:
     """This browser's token (made on its first page: ``render`` sets the cookie)."""
-    token = request.cookies.get(CSRF_COOKIE) or request.state.__dict__.get("new_csrf")
+    token = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "new_csrf", None)
     if not token:
         token = request.state.new_csrf = secrets.token_urlsafe(24)
     return token
