@@ -7,15 +7,28 @@ import os
 from pathlib import Path
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 SHOTS_ENV = "GGA_CONSOLE_SHOTS"  # `GGA_CONSOLE_SHOTS=docs/console pytest tests/admin_api/console` refreshes the docs
+
+
+def _detached(element: WebElement) -> bool:
+    """Selenium's ``staleness_of``, also for the other words chromedriver uses when a navigation lands between
+    its lookup of the node and its question about it ("Node with given id does not belong to the document")."""
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as error:
+        if "does not belong to the document" in str(error.msg):
+            return True
+        raise
+    return False
 
 
 def available() -> bool:
@@ -87,7 +100,7 @@ class Console:
 
     def _wait_stale(self, element: WebElement, limit_s: float = 15) -> None:
         try:
-            WebDriverWait(self.driver, limit_s, poll_frequency=0.05).until(staleness_of(element))
+            WebDriverWait(self.driver, limit_s, poll_frequency=0.05).until(lambda _: _detached(element))
         except TimeoutException:
             raise AssertionError("the page did not change") from None
 
