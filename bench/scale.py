@@ -32,6 +32,7 @@ import tempfile
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -145,8 +146,12 @@ def run_batches(port: int, user: str, key: str, batches: list[str], timeout: flo
     """The batches in parallel sessions; seconds until every one ended (each must succeed)."""
     start = time.perf_counter()
     procs = [sftp_batch(port, user, key, b) for b in batches]
-    for proc, batch in zip(procs, batches, strict=True):
-        _, err = proc.communicate(batch, timeout=timeout)
+    # every client is given its batch at once: one communicate() after another would start each session only when
+    # the one before it ended (until 2026-11-30 the "parallel" sessions ran one after another, for sshd and gga)
+    with ThreadPoolExecutor(len(procs)) as pool:
+        ended = list(pool.map(lambda pair: pair[0].communicate(pair[1], timeout=timeout),
+                              zip(procs, batches, strict=True)))
+    for proc, (_, err) in zip(procs, ended, strict=True):
         if proc.returncode != 0:
             raise RuntimeError(f"sftp failed ({proc.returncode}): {err.strip()[-500:]}")
     return time.perf_counter() - start
@@ -209,7 +214,7 @@ def acrfs(home: Path) -> int:
 
 def small_gateway(gw: Gateway, subs: list[list[Path]], sessions: int, timeout: float = 300) -> float:
     """Seconds from the first connection to the last ACRF."""
-    before = acrfs(gw.home)
+    before, cpu, clients = acrfs(gw.home), cpu_s(gw.pids()), children_cpu_s()
     start = time.perf_counter()
     run_batches(gw.ports["sftp"], gw.demo["technical_user"], gw.demo["ssh_private_key"],
                 split_batches(subs, sessions, "/INTEST"), timeout)
@@ -220,17 +225,20 @@ def small_gateway(gw: Gateway, subs: list[list[Path]], sessions: int, timeout: f
         if time.monotonic() > deadline:
             raise RuntimeError(f"only {acrfs(gw.home) - before} of {len(subs)} ACRFs")
         time.sleep(0.005)
+    used = cpu_s(gw.pids())
     # where the wall goes: the sessions' uploads, or the pipeline catching up after them
-    print(f"   uploads done {uploaded:.2f} s ({done_then} ACRFs then), last ACRF {time.perf_counter() - start:.2f} s",
-          flush=True)
+    print(f"   uploads done {uploaded:.2f} s ({done_then} ACRFs then), last ACRF {time.perf_counter() - start:.2f} s; "
+          f"CPU: gateway user {used[0] - cpu[0]:.2f} s + system {used[1] - cpu[1]:.2f} s, OpenSSH clients "
+          f"{children_cpu_s() - clients:.2f} s", flush=True)
     return time.perf_counter() - start
 
 
 def small_sshd(port: int, key: str, target: Path, subs: list[list[Path]], sessions: int) -> float:
-    if target.exists():
-        shutil.rmtree(target)
     target.mkdir(parents=True)
-    return run_batches(port, "root", key, split_batches(subs, sessions, str(target)))
+    clients = children_cpu_s()
+    took = run_batches(port, "root", key, split_batches(subs, sessions, str(target)))
+    print(f"   sshd {took:.2f} s; CPU: OpenSSH clients {children_cpu_s() - clients:.2f} s", flush=True)
+    return took
 
 
 def small_figure(args, work: Path, sshd_port: int, key: str, database: str | None, workers: int,
@@ -240,15 +248,16 @@ def small_figure(args, work: Path, sshd_port: int, key: str, database: str | Non
     try:
         ratios, sshd_times, gw_times = [], [], []
         for run in range(args.runs):
-            subs = make_submissions(work / f"subs-{run}-{workers}", gw.demo, args.small, numbers)
+            subs = make_submissions(work / f"subs-{run}-{workers}-{uuid.uuid4().hex[:6]}", gw.demo, args.small, numbers)
             subprocess.run(["sync"], check=True)
-            s = small_sshd(sshd_port, key, work / "sshd-target", subs, 4)
+            s = small_sshd(sshd_port, key, work / f"sshd-{run}-{workers}-{uuid.uuid4().hex[:6]}", subs, 4)
             subprocess.run(["sync"], check=True)
             g = small_gateway(gw, subs, 4)
             sshd_times.append(s)
             gw_times.append(g)
             ratios.append(s / g)
-            shutil.rmtree(work / f"subs-{run}-{workers}")
+            # nothing deleted until the end: on ext4 without a journal (this machine's disk) every file created
+            # scans the inodes deleted in the last 30 s to 5 min, so deleting here would tax the next run's creates
         accepted = sum("<ResultCode>1</ResultCode>" in p.read_text(errors="replace")
                        for p in (gw.home / "SFTP" / "OUTTEST").glob("FO.ACRF.*"))
         for p in (gw.home / "SFTP" / "OUTTEST").glob("FO.ACRF.*"):  # a refusal is a finding: show why
@@ -410,6 +419,23 @@ def idle_figure(args, work: Path, workers: int) -> str:  # type: ignore[no-untyp
         gw.stop()
     return (f"idle SFTP sessions       workers {workers}: {held} held (opened in {opened:.0f} s); RSS of all gateway "
             f"processes {total:.0f} MiB (before {before:.0f} MiB); a new client's 1 KiB upload {upload:.2f} s")
+
+
+def cpu_s(pids: list[int]) -> tuple[float, float]:
+    """User and system CPU seconds the processes used so far."""
+    user = system = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            user, system = user + int(fields[11]), system + int(fields[12])
+    tick = os.sysconf("SC_CLK_TCK")
+    return user / tick, system / tick
+
+
+def children_cpu_s() -> float:
+    """CPU seconds of the bench's ended children (the OpenSSH clients)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def rss_mb(pids: list[int]) -> float:

@@ -160,15 +160,21 @@ class IntakePipeline:
         return True
 
     def _take(self, submission_id: int) -> _Taken | None:
-        """The lease and, for a new submission, its decision, in one transaction (one commit for both: the
-        decision is committed before any side effect all the same). A race or a failure while deciding falls back
-        to the lease alone, then the decision retried or the failure released with its backoff."""
+        """The lease and, for a new submission, its decision, in one short transaction (one commit for both: the
+        decision is committed before any side effect all the same). The decision is worked out first on a read
+        snapshot, so the checks (signatures, the sender, the parts) do not hold SQLite's one write turn; the write's
+        guards (still undecided, every part still unclaimed and as read, one accepted submission per name) refuse
+        it if anything it read changed meanwhile. A race or a failure while deciding falls back to the lease alone,
+        then the decision retried in one transaction or the failure released with its backoff."""
         try:
+            plan = self._plan(submission_id)
             with self.db.session() as session:
                 sub = self._claim_in(session, submission_id)
                 if sub is None:
                     return None
-                return _Taken(self._decide_in(session, sub) if sub.status == "received" else None)
+                if sub.status != "received":
+                    return _Taken(None)
+                return _Taken(self._write_plan(session, sub, plan or self._plan_in(session, sub)))
         except (IntegrityError, _Raced):
             log.info("submission %s: decision raced another; deciding again", submission_id)
         except Exception as exc:
@@ -182,6 +188,18 @@ class IntakePipeline:
         except Exception as exc:
             self._release(submission_id, exc)
             raise
+
+    def _plan(self, submission_id: int) -> _Plan | None:
+        """The decision of an undecided submission, read and worked out without writing anything. None when it is
+        not undecided, or when the read failed: another worker may be taking its parts (moving their files) right
+        now; the decision is then worked out again inside the write, where that race is settled."""
+        try:
+            with self.db.read() as session:
+                sub = _submission(session, submission_id)
+                return self._plan_in(session, sub) if sub.status == "received" else None
+        except Exception as exc:  # worked out again in the write transaction, which raises if it is real
+            log.debug("submission %s: decision on a read failed (%r); deciding in the write", submission_id, exc)
+            return None
 
     def _claim(self, submission_id: int) -> bool:
         with self.db.session() as session:
@@ -212,32 +230,38 @@ class IntakePipeline:
                     sub = _submission(session, submission_id)
                     if sub.status != "received":
                         return None
-                    return self._decide_in(session, sub)
+                    return self._write_plan(session, sub, self._plan_in(session, sub))
             except IntegrityError:
                 log.info("submission %s: decision raced another; deciding again", submission_id)
             except _Raced:
                 log.info("submission %s: a part or the decision was taken by another; deciding again", submission_id)
         raise RuntimeError(f"submission {submission_id}: no decision after 5 tries")
 
-    def _decide_in(self, session: Session, sub: _Sub) -> _Decided:
-        """The decision in the caller's transaction; returns what the carry-out needs (read once, kept)."""
+    def _plan_in(self, session: Session, sub: _Sub) -> _Plan:
+        """The decision: findings, ACRF name and channel, the parts it takes; reads only."""
         sender = self.directory.by_id(sub.sender_id)
         assert sender is not None
-        files = self._files(session, sub)
+        files, superseded = self._files(session, sub)
         findings = self._findings(session, sub, sender, files)
         environment = sub.environment if sub.environment in ENVIRONMENTS else FOLDER_ENV.get(files.go.folder, "T")
-        parts = [*files.all(), *files.refused]
-        _claim_parts(session, sub.id, [p.id for p in parts])
         decision: dict[str, Any] = dict(
             errors=[f.as_json() for f in findings], accepted_base=None if findings else sub.base,
             acrf_name=str(BatchName("FO", "ACRF", GATEWAY_SENDER, now().strftime("%Y%m%d"), new_sequence(),
                                     environment)),
             delivered_channel=self.returns.channel_for(sender, sub.application, sub.channel), status="decided")
-        decided = session.execute(_DECIDE, {"sid": sub.id, **{f"new_{k}": v for k, v in decision.items()}}
+        return _Plan(sender, [*files.all(), *files.refused], superseded, decision)
+
+    def _write_plan(self, session: Session, sub: _Sub, plan: _Plan) -> _Decided:
+        """The decision written in the caller's transaction; returns what the carry-out needs (read once, kept)."""
+        if plan.superseded:
+            session.execute(update(ReceivedFile).where(ReceivedFile.id.in_(plan.superseded)).values(
+                status="superseded"), execution_options=_NO_SYNC)
+        _claim_parts(session, sub.id, [p.id for p in plan.parts])
+        decided = session.execute(_DECIDE, {"sid": sub.id, **{f"new_{k}": v for k, v in plan.decision.items()}}
                                   ).rowcount  # type: ignore[attr-defined]
         if decided != 1:  # decided by another worker meanwhile (a lease that expired): its decision stands
             raise _Raced
-        return _Decided(replace(sub, **decision), sorted(parts, key=lambda p: p.id), sender)
+        return _Decided(replace(sub, **plan.decision), sorted(plan.parts, key=lambda p: p.id), plan.sender)
 
     def _findings(self, session: Session, sub: _Sub, sender: SenderInfo,
                   files: SubmissionFiles) -> list[Finding]:
@@ -251,8 +275,9 @@ class IntakePipeline:
         already = session.scalar(_ALREADY, {"sender": sub.sender_id, "base": sub.base, "sid": sub.id}) is not None
         return check(CheckContext(sender, sub.channel, files, already, self.max_age_days, self.policy, now()))
 
-    def _files(self, session: Session, sub: _Sub) -> SubmissionFiles:
-        """The GO and its parts in one read: the parts before the GO, not taken by another submission."""
+    def _files(self, session: Session, sub: _Sub) -> tuple[SubmissionFiles, list[int]]:
+        """The GO and its parts in one read: the parts before the GO, not taken by another submission; and the
+        refused parts a resend replaced (to be marked superseded with the decision)."""
         rows = [_Part(**r._mapping) for r in session.execute(_FILES_OF, {
             "go": sub.go_file_id, "sender": sub.sender_id, "base": sub.base, "sid": sub.id})]
         go = rows.pop()  # the highest id
@@ -267,10 +292,7 @@ class IntakePipeline:
                 superseded.append(row.id)
             else:
                 files.refused.append(row)
-        if superseded:
-            session.execute(update(ReceivedFile).where(ReceivedFile.id.in_(superseded)).values(status="superseded"),
-                            execution_options=_NO_SYNC)
-        return files
+        return files, superseded
 
     def _carry_out(self, submission_id: int, decided: _Decided | None = None) -> None:
         """Deliver the ACRF and move the parts (both idempotent), then close the submission. Its event goes to the
@@ -537,8 +559,9 @@ _FILES_OF = select(*_PART_COLUMNS).where(or_(  # the GO, and the parts before it
          or_(_FILES.submission_id.is_(None), _FILES.submission_id == bindparam("sid"))))).order_by(_FILES.id)
 _ALREADY = select(_SUBS.id).where(_SUBS.sender_id == bindparam("sender"), _SUBS.accepted_base == bindparam("base"),
                                   _SUBS.id != bindparam("sid")).limit(1)
-_CLAIM_PARTS = update(ReceivedFile.__table__).where(
+_CLAIM_PARTS = update(ReceivedFile.__table__).where(  # a part cancelled (TD) since it was read is not taken
     _FILES.id.in_(bindparam("ids", expanding=True)),
+    or_(_FILES.status != "cancelled", _FILES.kind == "GO"),
     or_(_FILES.submission_id.is_(None), _FILES.submission_id == bindparam("sid")),
 ).values(submission_id=bindparam("sid"))
 _DECIDE = update(Submission.__table__).where(_SUBS.id == bindparam("sid"), _SUBS.status == "received").values(
@@ -570,6 +593,15 @@ class _Decided(NamedTuple):
     sub: _Sub
     parts: list[_Part]
     sender: SenderInfo
+
+
+class _Plan(NamedTuple):
+    """A decision worked out on a read, before it is written."""
+
+    sender: SenderInfo
+    parts: list[_Part]  # the GO, the parts it takes and the refused ones it answers for
+    superseded: list[int]  # refused parts a resend replaced
+    decision: dict[str, Any]
 
 
 class _Taken(NamedTuple):

@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy import delete, text
 
 from gateway.core.metrics import RETENTION_PURGED
+from gateway.core.reservation import inode, orphan_claim
 from gateway.core.spool import PARTIAL
 from gateway.naming import RETURN_FOLDERS
 from kernel.clock import utcnow
@@ -94,23 +95,16 @@ def _purge_partial(partial: Path, before: float) -> int:
         with contextlib.suppress(FileNotFoundError):
             if data.lstat().st_mtime >= before:
                 continue
-            link = partial / data.name.split(".", 1)[-1]
-            if _readlink(link) == os.path.join(data.parent.name, data.name):
-                link.unlink()  # a dead instance's claim goes with its data
+            claim = partial / data.name.split(".", 1)[-1]
+            if inode(claim) == inode(data):
+                claim.unlink()  # a dead instance's claim goes with its data
             data.unlink()
             removed += 1
-    for link in partial.iterdir():
+    for claim in partial.iterdir():
         with contextlib.suppress(FileNotFoundError):
-            if link.is_symlink() and not link.exists() and link.lstat().st_mtime < before:
-                link.unlink()
+            if orphan_claim(claim) and claim.lstat().st_mtime < before:
+                claim.unlink()
     return removed
-
-
-def _readlink(link: Path) -> str | None:
-    try:
-        return os.readlink(link)
-    except OSError:
-        return None
 
 
 @contextlib.contextmanager

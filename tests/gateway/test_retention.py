@@ -63,14 +63,15 @@ def test_orphan_partial_files_go_live_uploads_stay(db, settings):
     own = partial / "@host-8022"
     # a dead instance's upload: claimed, nobody wrote for more than twice the idle timeout
     dead = make(own / "aaaa.FI.dead", 601)
-    os.symlink("@host-8022/aaaa.FI.dead", partial / "FI.dead")
-    age(partial / "FI.dead", 601)
+    os.link(dead, partial / "FI.dead")  # the claim: a second name of the data file
     # a live upload: claimed and written to a moment ago
     live = make(own / "bbbb.FI.live", 5)
-    os.symlink("@host-8022/bbbb.FI.live", partial / "FI.live")
+    os.link(live, partial / "FI.live")
     # data whose claim is gone (the claim was released or taken over), old
     unclaimed = make(own / "cccc.FI.gone", 700)
-    # a dangling old claim, and a fresh data file whose claim is about to be made
+    # old claims whose data file is gone: one made as claims are, one as a symbolic link (as before 2026-11-30);
+    # and a fresh data file whose claim is about to be made
+    make(partial / "FI.orphan", 700)
     os.symlink("@host-8022/dddd.FI.dangling", partial / "FI.dangling")
     age(partial / "FI.dangling", 700)
     fresh = make(own / "eeee.FI.fresh", 0)
@@ -79,8 +80,8 @@ def test_orphan_partial_files_go_live_uploads_stay(db, settings):
 
     assert counts["partial"] == 2
     assert not dead.exists() and not os.path.lexists(partial / "FI.dead") and not unclaimed.exists()
-    assert not os.path.lexists(partial / "FI.dangling")
-    assert live.exists() and (partial / "FI.live").exists() and fresh.exists()
+    assert not os.path.lexists(partial / "FI.dangling") and not (partial / "FI.orphan").exists()
+    assert live.exists() and (partial / "FI.live").samefile(live) and fresh.exists()
 
 
 def test_rows_older_than_the_settings_go_and_nothing_else(db, settings):

@@ -69,7 +69,7 @@ def test_a_finished_upload_is_never_replaced_by_a_later_one(harness, kit):
         g.transfers.settle(upload, UploadEnd.COMPLETED)
     assert refused.value.code == ErrorCode.FILE_ALREADY_RECEIVED
     assert (session.home / folder / fi).read_bytes() == signed
-    assert [p for p in (session.home / ".partial").rglob("*") if p.is_file() or p.is_symlink()] == []
+    assert [p for p in (session.home / ".partial").rglob("*") if not p.is_dir()] == []
 
 
 def test_a_dead_instance_s_claim_is_taken_over_and_an_own_leftover_cleared_at_start(harness, kit):
@@ -92,11 +92,13 @@ def test_a_dead_instance_s_claim_is_taken_over_and_an_own_leftover_cleared_at_st
     unrecorded.keep_as(session.home / folder / linked)
     alive = Reservation(partial, "FI.other", "live-instance", stale_after_s=600)
     os.close(alive.fd)
+    (partial / "FI.orphan").write_bytes(b"")  # a claim whose data file is gone: nobody streams into it
     g.start()
-    assert not mine.data.exists() and not (partial / fs).is_symlink()
-    assert not (session.home / folder / linked).exists() and not (partial / linked).is_symlink()
+    assert not (partial / "FI.orphan").exists()
+    assert not mine.data.exists() and not (partial / fs).exists()
+    assert not (session.home / folder / linked).exists() and not (partial / linked).exists()
     assert (session.home / folder / fi).read_bytes() == signed  # recorded: kept
-    assert alive.data.exists() and (partial / "FI.other").is_symlink()  # another instance's upload: untouched
+    assert (partial / "FI.other").samefile(alive.data)  # another instance's upload: untouched
     for name in (fs, linked):
         assert [r.error_code for r in log_rows(harness.services.db, event="upload", name=name)] == [
             "UPLOAD_INCOMPLETE"]
