@@ -46,7 +46,6 @@ log = logging.getLogger("gga.pipeline")
 LEASE = timedelta(seconds=60)  # a worker that dies frees its submission this long after its claim
 PENDING = ("received", "decided")
 INTAKE_THREADS = 4  # the fsyncs of one submission's returns overlap another's checks and commits
-_NO_SYNC = {"synchronize_session": False}  # bulk UPDATEs: no object of the session needs refreshing from them
 FOLDER_ENV = {folder: env for env, folder in ENVIRONMENTS.items()}
 
 
@@ -195,8 +194,8 @@ class IntakePipeline:
         now; the decision is then worked out again inside the write, where that race is settled."""
         try:
             with self.db.read() as session:
-                sub = _submission(session, submission_id)
-                return self._plan_in(session, sub) if sub.status == "received" else None
+                row = session.execute(_UNDECIDED, {"sid": submission_id, "now": utcnow()}).first()
+                return None if row is None else self._plan_in(session, _Sub(**row._mapping))
         except Exception as exc:  # worked out again in the write transaction, which raises if it is real
             log.debug("submission %s: decision on a read failed (%r); deciding in the write", submission_id, exc)
             return None
@@ -253,9 +252,9 @@ class IntakePipeline:
 
     def _write_plan(self, session: Session, sub: _Sub, plan: _Plan) -> _Decided:
         """The decision written in the caller's transaction; returns what the carry-out needs (read once, kept)."""
-        if plan.superseded:
-            session.execute(update(ReceivedFile).where(ReceivedFile.id.in_(plan.superseded)).values(
-                status="superseded"), execution_options=_NO_SYNC)
+        if plan.superseded and session.execute(_SUPERSEDE, {"ids": plan.superseded, "sid": sub.id}
+                                               ).rowcount != len(plan.superseded):  # type: ignore[attr-defined]
+            raise _Raced  # another submission took one of them meanwhile
         _claim_parts(session, sub.id, [p.id for p in plan.parts])
         decided = session.execute(_DECIDE, {"sid": sub.id, **{f"new_{k}": v for k, v in plan.decision.items()}}
                                   ).rowcount  # type: ignore[attr-defined]
@@ -368,9 +367,9 @@ class IntakePipeline:
     def cancel(self, s: GatewaySession, td: BatchName) -> None:
         """TD: the parts of a submission not yet processed go to the cancelled folder."""
         with self.db.session() as session:
-            rows = session.scalars(select(ReceivedFile).where(
+            rows = session.scalars(select(ReceivedFile).where(  # parts a decided submission took are past cancelling
                 ReceivedFile.sender_id == s.sender.id, ReceivedFile.base == td.base,
-                ReceivedFile.status == "received")).all()
+                ReceivedFile.status == "received", ReceivedFile.submission_id.is_(None))).all()
             target = self.spool.cancelled_folder(s.sender.number)
             with_files = [r for r in rows if r.path]
             for row, moved in zip(with_files, move_all([Path(r.path) for r in with_files], target), strict=True):
@@ -559,6 +558,13 @@ _FILES_OF = select(*_PART_COLUMNS).where(or_(  # the GO, and the parts before it
          or_(_FILES.submission_id.is_(None), _FILES.submission_id == bindparam("sid"))))).order_by(_FILES.id)
 _ALREADY = select(_SUBS.id).where(_SUBS.sender_id == bindparam("sender"), _SUBS.accepted_base == bindparam("base"),
                                   _SUBS.id != bindparam("sid")).limit(1)
+_UNDECIDED = select(*_SUB_COLUMNS).where(  # worth deciding: undecided and claimable now (no other worker's lease)
+    _SUBS.id == bindparam("sid"), _SUBS.status == "received",
+    *claimable(_SUBS, bindparam("now", type_=_SUBS.lease_until.type)))
+_SUPERSEDE = update(ReceivedFile.__table__).where(  # refused parts a resend replaced, if no other submission's
+    _FILES.id.in_(bindparam("ids", expanding=True)), _FILES.status == "refused",
+    or_(_FILES.submission_id.is_(None), _FILES.submission_id == bindparam("sid")),
+).values(status="superseded")
 _CLAIM_PARTS = update(ReceivedFile.__table__).where(  # a part cancelled (TD) since it was read is not taken
     _FILES.id.in_(bindparam("ids", expanding=True)),
     or_(_FILES.status != "cancelled", _FILES.kind == "GO"),

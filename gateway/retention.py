@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy import delete, text
 
 from gateway.core.metrics import RETENTION_PURGED
-from gateway.core.reservation import inode, orphan_claim
+from gateway.core.reservation import orphan_claim, same_file
 from gateway.core.spool import PARTIAL
 from gateway.naming import RETURN_FOLDERS
 from kernel.clock import utcnow
@@ -96,7 +96,7 @@ def _purge_partial(partial: Path, before: float) -> int:
             if data.lstat().st_mtime >= before:
                 continue
             claim = partial / data.name.split(".", 1)[-1]
-            if inode(claim) == inode(data):
+            if same_file(claim, data):
                 claim.unlink()  # a dead instance's claim goes with its data
             data.unlink()
             removed += 1

@@ -51,11 +51,13 @@ class Reservation:
             os.link(self.data, self.link)
             return
         except FileExistsError:
-            held_by = inode(self.link)
+            if inode(self.link) == self.inode:  # ours after all (a link retried over NFS may say EEXIST)
+                return
+            held_by = _identity(self.link)
             if held_by is None or not _stale(self.link, stale_after_s):
                 raise GGAError(ErrorCode.UPLOAD_IN_PROGRESS, f"{self.link.name} is being uploaded; wait for that "
                                "upload to end.", {"file_name": self.link.name}) from None
-        if inode(self.link) == held_by:  # still the dead one's (another taker may have been quicker)
+        if _identity(self.link) == held_by:  # still the dead one's (another taker may have been quicker)
             with contextlib.suppress(FileNotFoundError):
                 self.link.unlink()
         try:
@@ -92,7 +94,7 @@ def clear_leftovers(mailboxes: Path, owner: str, recorded: Callable[[Path], bool
             for kept in linked:
                 kept.unlink(missing_ok=True)
             removed += linked or ([] if _linked(partial.parent, name, data) else [partial / name])
-            if inode(partial / name) == inode(data):
+            if same_file(partial / name, data):
                 (partial / name).unlink(missing_ok=True)
             data.unlink(missing_ok=True)
         for claim in partial.iterdir():
@@ -119,6 +121,22 @@ def inode(path: Path) -> int | None:
         return None
 
 
+def same_file(a: Path, b: Path) -> bool:
+    """Both exist and are one inode (a claim and its data file)."""
+    found = inode(a)
+    return found is not None and found == inode(b)
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """An inode number and its change time: a number freed and given to a new file meanwhile does not compare
+    equal (every link or unlink changes the time)."""
+    try:
+        st = path.lstat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_ctime_ns
+
+
 def orphan_claim(claim: Path) -> bool:
     """A claim no data file shares: no instance streams into it (a live claim always has its data file's link).
     Also a dangling symbolic link, as claims were made before 2026-11-30."""
@@ -132,7 +150,8 @@ def orphan_claim(claim: Path) -> bool:
 
 
 def _stale(link: Path, stale_after_s: float) -> bool:
+    """A claim nobody wrote to for long (its data file's last write), or one no data file shares any more."""
     try:
-        return time.time() - link.stat().st_mtime > stale_after_s  # the data file's last write
+        return orphan_claim(link) or time.time() - link.stat().st_mtime > stale_after_s
     except FileNotFoundError:
-        return True  # its data is gone: a crash's claim
+        return True  # gone meanwhile
