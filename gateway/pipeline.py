@@ -255,7 +255,7 @@ class IntakePipeline:
         if plan.superseded and session.execute(_SUPERSEDE, {"ids": plan.superseded, "sid": sub.id}
                                                ).rowcount != len(plan.superseded):  # type: ignore[attr-defined]
             raise _Raced  # another submission took one of them meanwhile
-        _claim_parts(session, sub.id, [p.id for p in plan.parts])
+        _claim_parts(session, sub.id, plan.parts)
         decided = session.execute(_DECIDE, {"sid": sub.id, **{f"new_{k}": v for k, v in plan.decision.items()}}
                                   ).rowcount  # type: ignore[attr-defined]
         if decided != 1:  # decided by another worker meanwhile (a lease that expired): its decision stands
@@ -565,9 +565,9 @@ _SUPERSEDE = update(ReceivedFile.__table__).where(  # refused parts a resend rep
     _FILES.id.in_(bindparam("ids", expanding=True)), _FILES.status == "refused",
     or_(_FILES.submission_id.is_(None), _FILES.submission_id == bindparam("sid")),
 ).values(status="superseded")
-_CLAIM_PARTS = update(ReceivedFile.__table__).where(  # a part cancelled (TD) since it was read is not taken
+_CLAIM_PARTS = update(ReceivedFile.__table__).where(  # a part or GO cancelled (TD) since it was read is not taken
     _FILES.id.in_(bindparam("ids", expanding=True)),
-    or_(_FILES.status != "cancelled", _FILES.kind == "GO"),
+    or_(_FILES.status != "cancelled", _FILES.kind == bindparam("cancelled_kind")),
     or_(_FILES.submission_id.is_(None), _FILES.submission_id == bindparam("sid")),
 ).values(submission_id=bindparam("sid"))
 _DECIDE = update(Submission.__table__).where(_SUBS.id == bindparam("sid"), _SUBS.status == "received").values(
@@ -585,11 +585,15 @@ def _submission(session: Session, submission_id: int) -> _Sub:
     return _Sub(**row._mapping)
 
 
-def _claim_parts(session: Session, submission_id: int, part_ids: list[int]) -> None:
-    """Every part (and the GO) becomes this submission's, unless another submission took one first."""
-    taken = session.execute(_CLAIM_PARTS, {"ids": part_ids, "sid": submission_id}
+def _claim_parts(session: Session, submission_id: int, parts: list[_Part]) -> None:
+    """Every part (and the GO) becomes this submission's, unless another submission took one first or a TD
+    cancelled one since it was read (its file moved away): then the decision is made again. A GO read as
+    cancelled (its TD came before the decision) is still taken: its submission answers for it."""
+    go_cancelled = any(p.kind == "GO" and p.status == "cancelled" for p in parts)
+    taken = session.execute(_CLAIM_PARTS, {"ids": [p.id for p in parts], "sid": submission_id,
+                                           "cancelled_kind": "GO" if go_cancelled else ""}
                             ).rowcount  # type: ignore[attr-defined]
-    if taken != len(part_ids):
+    if taken != len(parts):
         raise _Raced
 
 

@@ -129,6 +129,73 @@ def heads() -> list[str]:
     return list(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
 
 
+class _ProcessTurn:
+    """The other processes' write turn: an ``flock`` beside the database. Taken at once when it is free; otherwise
+    a thread of its own waits for it in a blocking ``flock``, so the writer is woken the moment another process
+    gives the turn back (polling it with sleeps of 1-10 ms overshot by about 5 ms a wait under many small writes)
+    and still gives up after a timeout, as SQLite's own lock did, behind a stuck holder.
+
+    Writers of one process come here one at a time (``WriteGate``'s lock). The waiting thread is the only one that
+    ever blocks on the lock: while it waits (even for a writer that gave up), nobody else tries the lock on this
+    descriptor, since a second ``flock`` on a descriptor that holds it succeeds at once and the waiter would then
+    give back a turn that is not its own."""
+
+    def __init__(self, fd: int):
+        self._fd = fd
+        self._changed = threading.Condition()
+        self._wanted = self._granted = self._waiting = self._closed = False
+        self._thread: threading.Thread | None = None
+
+    def close(self) -> None:
+        """Before the descriptor is closed: a waiter that wakes after it never touches its number again."""
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+
+    def acquire(self, timeout_s: float) -> bool:
+        with self._changed:
+            if not self._waiting:
+                try:
+                    fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    return True
+                except BlockingIOError:
+                    pass
+            self._wanted, self._granted = True, False
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._wait, name="sqlite-write-turn", daemon=True)
+                self._thread.start()
+            self._changed.notify_all()
+            if self._changed.wait_for(lambda: self._granted, timeout_s):
+                self._granted = False
+                return True
+            self._wanted = False  # the waiter gives the turn straight back when it comes
+            return False
+
+    def release(self) -> None:
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def _wait(self) -> None:
+        while True:
+            with self._changed:
+                self._changed.wait_for(lambda: self._wanted or self._closed)
+                if self._closed:
+                    return
+                self._waiting = True
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+            except OSError:  # the descriptor closed meanwhile (the database disposed of)
+                return
+            with self._changed:
+                self._waiting = False
+                if self._closed:  # its lock went with the descriptor
+                    return
+                if self._wanted:
+                    self._wanted, self._granted = False, True
+                    self._changed.notify_all()
+                else:
+                    fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+
 class WriteGate:
     """SQLite has one writer at a time. Left to SQLite, a writer that finds the lock taken polls it with sleeps
     that grow to 100 ms (its busy handler): under many small concurrent commits (small uploads, the pipeline, the
@@ -145,40 +212,26 @@ class WriteGate:
         self._holder: object | None = None  # the DBAPI connection whose transaction holds the turn
         self._timeout_s = timeout_s
         self._fd = os.open(f"{database_path}.write-lock", os.O_RDWR | os.O_CREAT, 0o600) if database_path else None
+        self._waiter = _ProcessTurn(self._fd) if self._fd is not None else None
 
     def enter(self) -> None:
         if not self._lock.acquire(timeout=self._timeout_s):
             raise sqlite3.OperationalError("database is locked (waited for the write turn)")
-        if self._fd is not None:
-            try:
-                self._flock()
-            except BaseException:
-                self._lock.release()
-                raise
-
-    def _flock(self) -> None:
-        """The other processes' turn: polled (1 to 10 ms) so that a writer never waits past ``timeout_s``, as with
-        SQLite's own lock (a blocking flock would hang forever behind a stuck holder)."""
-        deadline, pause = time.monotonic() + self._timeout_s, 0.001
-        while True:
-            try:
-                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # type: ignore[arg-type]
-                return
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise sqlite3.OperationalError("database is locked (waited for the write turn)") from None
-                time.sleep(pause)
-                pause = min(pause * 2, 0.01)
+        if self._waiter is not None and not self._waiter.acquire(self._timeout_s):
+            self._lock.release()
+            raise sqlite3.OperationalError("database is locked (waited for the write turn)")
 
     def leave(self) -> None:
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        if self._waiter is not None:
+            self._waiter.release()
         self._lock.release()
 
     def close(self) -> None:
         if self._fd is not None:
+            if self._waiter is not None:
+                self._waiter.close()
             os.close(self._fd)
-            self._fd = None
+            self._fd, self._waiter = None, None
 
     def install(self, engine: Engine) -> None:
         """BEGIN IMMEDIATE in turn; COMMIT or ROLLBACK said here, so the turn passes only once they are done. The

@@ -115,3 +115,34 @@ def test_an_invalidated_connection_gives_its_turn_back(sqlite_db):
     with sqlite_db.session() as session:
         session.add(TransferEvent(event="upload", result="ok", protocol="SFTP", file_name="after"))
     assert count(sqlite_db) == 1  # the cut write went with its connection; the next one got in
+
+
+def test_a_writer_behind_another_process_s_turn_gets_in_when_it_ends_and_gives_up_behind_a_stuck_one(tmp_path):
+    """Another process's turn is an flock on its own descriptor: here the test's. The waiting writer is woken when
+    it ends; behind a holder that never ends it gives up after its timeout, and the turn it was still waiting for is
+    given straight back when it comes (the next writer gets in)."""
+    import fcntl
+    import os
+
+    database = tmp_path / "gga.db"
+    gate = WriteGate(str(database), timeout_s=0.5)
+    other = os.open(f"{database}.write-lock", os.O_RDWR)
+    try:
+        fcntl.flock(other, fcntl.LOCK_EX)
+        with pytest.raises(sqlite3.OperationalError, match="waited for the write turn"):
+            gate.enter()  # stuck holder: gives up
+        entered = threading.Event()
+        writer = threading.Thread(target=lambda: (gate.enter(), entered.set()))
+        writer.start()
+        assert not entered.wait(0.2)  # still held by the other process
+        fcntl.flock(other, fcntl.LOCK_UN)  # ...which ends its turn
+        writer.join(5)
+        assert entered.is_set()
+        with pytest.raises(BlockingIOError):  # the turn is this writer's now
+            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        gate.leave()
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # and given back
+        fcntl.flock(other, fcntl.LOCK_UN)
+    finally:
+        os.close(other)
+        gate.close()

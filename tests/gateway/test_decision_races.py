@@ -1,0 +1,231 @@
+"""Races between a submission's decision, worked out on a read, and its write: a TD, another submission or another
+upload acts exactly in between (the real methods wrapped, no sleeps), and the sender still gets a consistent
+answer: the ACRF, where the files end up and the transfer log agree."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+
+from gateway.core.reservation import Reservation
+from gateway.core.transfer import UploadEnd
+from gateway.naming import parse
+from kernel.clock import utcnow
+from kernel.errors import ErrorCode, GGAError
+from store.models import Submission
+from tests.gateway.harness import Submission as Files
+from tests.gateway.harness import build, error_ids
+from tests.gateway.test_pipeline_decisions import Intake, applications, intake, rejected  # noqa: F401 (fixture)
+
+
+def cancelled(intake: Intake) -> Path:  # noqa: F811
+    return intake.gateway.spool.root / "cancelled" / intake.kit.number
+
+
+def listing(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def between_read_and_write(intake: Intake, monkeypatch, act: Callable[[], None]) -> list:  # noqa: F811
+    """``act`` runs once, right after the first decision worked out on a read (and only if there was one: the
+    race is real), before that decision is written. Returns the plans read, to assert the race happened."""
+    plan_on_read = intake.pipeline._plan
+    plans: list = []
+
+    def racing(submission_id: int):  # type: ignore[no-untyped-def]
+        plan = plan_on_read(submission_id)
+        if not plans:
+            plans.append(plan)
+            if plan is not None:
+                act()
+        return plan
+
+    monkeypatch.setattr(intake.pipeline, "_plan", racing)
+    return plans
+
+
+def test_a_td_between_the_read_decision_and_its_write_keeps_the_part_out(intake, monkeypatch):  # noqa: F811
+    files = build(intake.kit)
+    (_, fi, _), (_, fs, _), (_, go, _) = files.files
+    td = "TD" + go[2:]
+    submission_id = intake.send(files)
+    plans = between_read_and_write(intake, monkeypatch, lambda: intake.upload("INTEST", td, b""))
+    intake.pipeline.process(submission_id)
+
+    (plan,) = plans
+    assert plan is not None and plan.decision["accepted_base"] is not None  # the read had decided to accept
+    sub = intake.row(submission_id)
+    assert sub.status == "rejected", sub.errors
+    assert {e["code"] for e in sub.errors} == {"PARTS_INCOMPLETE"}
+    _, _, acrf = intake.only_acrf()
+    assert acrf.findtext("ResultCode") == "0" and acrf.findtext("ReferenceNbr") == sub.ticket
+    assert fi not in [f.get("name") for f in acrf.find("Files")]  # the ACRF does not claim the cancelled part
+    # the cancelled parts are in the cancelled folder, nothing reached the application
+    assert {fi, fs, td} <= set(listing(cancelled(intake)))
+    assert not applications(intake).exists()
+    assert {fi, fs}.isdisjoint(listing(rejected(intake) / sub.ticket))
+    assert intake.waiting() == []
+    assert [(r.status, r.submission_id) for r in intake.files_of(name=fi)] == [("cancelled", None)]
+    (logged,) = intake.log("cancel")
+    assert logged.result == "ok" and {fi, fs} <= set(logged.details["cancelled"])
+    (closed,) = intake.log("submission")
+    assert (closed.result, closed.error_code) == ("rejected", "PARTS_INCOMPLETE")
+
+
+def test_a_td_after_the_decision_cancels_nothing_of_it(intake, monkeypatch):  # noqa: F811
+    files = build(intake.kit, parts=2)
+    td = "TD" + files.go[2:]
+    submission_id = intake.send(files)
+    carry_out = intake.pipeline._carry_out
+    raced: list[int] = []
+
+    def td_first(sid: int, decided=None):  # type: ignore[no-untyped-def]
+        if not raced:  # decided and committed, nothing moved yet: the TD comes now
+            raced.append(sid)
+            intake.upload("INTEST", td, b"")
+        return carry_out(sid, decided)
+
+    monkeypatch.setattr(intake.pipeline, "_carry_out", td_first)
+    intake.pipeline.process(submission_id)
+
+    assert raced == [submission_id]
+    (logged,) = intake.log("cancel")
+    assert (logged.result, logged.error_code, logged.file_name) == ("refused", "FILE_NOT_FOUND", td)
+    sub = intake.row(submission_id)
+    assert sub.status == "accepted", sub.errors
+    _, _, acrf = intake.only_acrf()
+    assert acrf.findtext("ResultCode") == "1" and error_ids(acrf) == []
+    target = applications(intake) / "DMFA" / "T" / sub.ticket
+    assert listing(target) == sorted([n for _, n, _ in files.files] + ["manifest.json"])
+    assert listing(cancelled(intake)) == [td]  # only the TD itself
+    assert {(r.status, r.submission_id) for r in intake.files_of() if r.kind != "TD"} == {("submitted", sub.id)}
+
+
+def test_another_go_taking_the_parts_between_the_read_decision_and_its_write(intake, monkeypatch):  # noqa: F811
+    """The same GO over FTP too (another home: no name clash), processed whole while the SFTP GO's decision is
+    between its read and its write: that decision is made again, and the name is accepted once."""
+    files = build(intake.kit, parts=2)
+    *parts, go = files.files
+    first = intake.send(files)
+    second = intake.send(Files([go]), channel="FTP")
+    assert first is not None and second is not None
+    plans = between_read_and_write(intake, monkeypatch, lambda: intake.pipeline.process(second))
+    intake.pipeline.process(first)
+
+    (plan,) = plans
+    assert plan is not None and plan.decision["accepted_base"] is not None  # the read had decided to accept
+    won, lost = intake.row(second), intake.row(first)
+    assert (won.status, lost.status) == ("accepted", "rejected"), (won.errors, lost.errors)
+    assert {e["code"] for e in lost.errors} <= {"NAME_ALREADY_ACCEPTED", "PARTS_INCOMPLETE"} and lost.errors
+    assert len(intake.acrfs()) == 2 and won.acrf_name != lost.acrf_name
+    names = [n for _, n, _ in parts]
+    in_application = listing(applications(intake) / "DMFA" / "T" / won.ticket)
+    in_rejected = listing(rejected(intake) / lost.ticket)
+    assert in_application == sorted([*names, go[1], "manifest.json"])
+    assert in_rejected == [go[1], "manifest.json"]  # the losing GO only: no part is in two folders
+    assert [(r.submission_id, r.status) for r in intake.files_of() if r.kind != "GO"] == [
+        (won.id, "submitted")] * len(names)
+    assert sorted((r.result, r.file_name) for r in intake.log("submission")) == [
+        ("accepted", go[1]), ("rejected", go[1])]
+
+
+def _orphan_of_a_removed_data_file(partial: Path, name: str) -> None:
+    gone = Reservation(partial, name, "dead-instance", stale_after_s=600)
+    os.close(gone.fd)
+    gone.data.unlink()  # its data file removed (a purge, a hand): the claim is the inode's last link
+
+
+def _orphan_plain_file(partial: Path, name: str) -> None:
+    partial.mkdir(exist_ok=True)
+    (partial / name).write_bytes(b"")
+
+
+@pytest.mark.parametrize("orphan", [_orphan_of_a_removed_data_file, _orphan_plain_file])
+def test_an_orphan_claim_does_not_block_a_new_upload_of_its_name(intake, orphan):  # noqa: F811
+    session = intake.session()
+    (folder, fi, signed), _, _ = build(intake.kit).files
+    partial = session.home / ".partial"
+    orphan(partial, fi)
+    assert (partial / fi).stat().st_nlink == 1  # fresh (written just now), shared by no data file
+
+    transfers = intake.gateway.transfers
+    upload = transfers.open_upload(session, f"/{folder}/{fi}")  # at once: no UPLOAD_IN_PROGRESS
+    upload.append(signed)
+    transfers.settle(upload, UploadEnd.COMPLETED)
+    assert (session.home / folder / fi).read_bytes() == signed
+    assert [(e.result, e.error_code) for e in intake.log("upload")] == [("ok", None)]
+    assert [p for p in partial.rglob("*") if not p.is_dir()] == []  # the orphan went with the takeover
+
+
+def test_a_live_claim_of_another_instance_still_blocks(intake):  # noqa: F811
+    session = intake.session()
+    (folder, fi, _), _, _ = build(intake.kit).files
+    partial = session.home / ".partial"
+    live = Reservation(partial, fi, "live-instance", stale_after_s=600)
+    try:
+        with pytest.raises(GGAError) as refused:
+            intake.gateway.transfers.open_upload(session, f"/{folder}/{fi}")
+        assert refused.value.code == ErrorCode.UPLOAD_IN_PROGRESS
+        assert (partial / fi).samefile(live.data)  # its claim untouched
+        assert [(e.result, e.error_code) for e in intake.log("upload")] == [
+            ("refused", str(ErrorCode.UPLOAD_IN_PROGRESS))]
+        assert not (session.home / folder / fi).exists()
+    finally:
+        os.close(live.fd)
+        live.release()
+
+
+def test_a_rejected_submission_taking_the_parts_between_the_read_decision_and_its_write(intake,  # noqa: F811
+                                                                                         monkeypatch):
+    """As above, but the other GO is rejected (it kept failing past the give-up time) and still answers for the
+    parts: no unique accepted name settles this race, only the parts' claim does."""
+    files = build(intake.kit, parts=2)
+    *parts, go = files.files
+    first = intake.send(files)
+    second = intake.send(Files([go]), channel="FTP")
+    assert first is not None and second is not None
+    with intake.db.session() as session:
+        session.execute(update(Submission).where(Submission.id == second).values(
+            created_at=utcnow() - timedelta(hours=25), last_error="OSError('disk unavailable')"))
+    plans = between_read_and_write(intake, monkeypatch, lambda: intake.pipeline.process(second))
+    intake.pipeline.process(first)
+
+    (plan,) = plans
+    assert plan is not None and plan.decision["accepted_base"] is not None  # the read had decided to accept
+    took, late = intake.row(second), intake.row(first)
+    assert [e["code"] for e in took.errors] == ["PROCESSING_FAILED"]
+    assert late.status == "rejected" and {e["code"] for e in late.errors} == {"PARTS_INCOMPLETE"}
+    assert not applications(intake).exists()
+    names = [n for _, n, _ in parts]
+    assert listing(rejected(intake) / took.ticket) == sorted([*names, go[1], "manifest.json"])
+    assert listing(rejected(intake) / late.ticket) == [go[1], "manifest.json"]
+    assert [(r.submission_id, r.status) for r in intake.files_of() if r.kind != "GO"] == [
+        (took.id, "submitted")] * len(names)
+    assert not any(topic == "submission.accepted" for topic, _ in intake.gateway.bus.recent)
+
+
+def test_a_td_racing_a_go_whose_data_parts_were_all_refused(intake, monkeypatch):  # noqa: F811
+    """Nothing but the GO can refuse the claim here (its FI was refused while streaming): the race with the TD
+    must still leave every file where its row says it is."""
+    (_, fi, _), _, go = build(intake.kit).files
+    intake.pipeline.refused(intake.session(), "INTEST", parse(fi), ErrorCode.FILE_TOO_LARGE, 600 << 20)
+    td = "TD" + go[1][2:]
+    submission_id = intake.send(Files([go]))
+    plans = between_read_and_write(intake, monkeypatch, lambda: intake.upload("INTEST", td, b""))
+    intake.pipeline.process(submission_id)
+
+    (plan,) = plans
+    assert plan is not None
+    sub = intake.row(submission_id)
+    assert sub.status == "rejected"
+    where = {r.name: Path(r.path) for r in intake.files_of() if r.path}
+    assert [name for name, path in where.items() if not path.is_file()] == []  # the GO's row names a missing file
+    folder = rejected(intake) / sub.ticket
+    listed = [f["name"] for f in json.loads((folder / "manifest.json").read_text())["files"]]
+    assert set(listed) <= set(listing(folder))
