@@ -44,6 +44,7 @@ from store.models import OutboxEvent, ReceivedFile, Submission
 
 log = logging.getLogger("gga.pipeline")
 LEASE = timedelta(seconds=60)  # a worker that dies frees its submission this long after its claim
+RECHECK_AFTER_S = 20.0  # a carry-out this late after its claim first checks its lease still holds (one read)
 PENDING = ("received", "decided")
 INTAKE_THREADS = 4  # the fsyncs of one submission's returns overlap another's checks and commits
 FOLDER_ENV = {folder: env for env, folder in ENVIRONMENTS.items()}
@@ -60,6 +61,7 @@ class IntakePipeline:
         self.records = GroupCommit(db, "upload-records")
         self._stopping = threading.Event()
         self._loop: threading.Thread | None = None
+        self._claimed_at: dict[int, float] = {}  # submissions being carried out here: when their lease was taken
         self._queued: set[int] = set()  # scheduled here and not finished: not scheduled twice, not stolen back
         self._queued_lock = threading.Lock()
 
@@ -151,11 +153,14 @@ class IntakePipeline:
         taken = self._take(submission_id)
         if taken is None:
             return False
+        self._claimed_at[submission_id] = time.monotonic()
         try:
             self._carry_out(submission_id, taken.decided)
         except Exception as exc:
             self._release(submission_id, exc)
             raise
+        finally:
+            self._claimed_at.pop(submission_id, None)
         return True
 
     def _take(self, submission_id: int) -> _Taken | None:
@@ -297,6 +302,10 @@ class IntakePipeline:
         """Deliver the ACRF and move the parts (both idempotent), then close the submission. Its event goes to the
         outbox in the same transaction that makes it accepted. No transaction is held during the side effects.
         ``decided``: what this worker's decision just committed; otherwise (decided before a stop) read again."""
+        claimed = self._claimed_at.get(submission_id)
+        if claimed is not None and time.monotonic() - claimed > RECHECK_AFTER_S and not self._still_ours(submission_id):
+            log.info("submission %s: its lease ran out before the carry-out; another worker answers it", submission_id)
+            return  # else an ACRF the sender fetched and deleted meanwhile would come back
         sub, parts, sender = decided or self._decided(submission_id)
         findings = [Finding.from_json(e) for e in sub.errors or []]
         delivery = self._deliver_acrf(sub, sender, parts, findings)
@@ -314,12 +323,12 @@ class IntakePipeline:
         status = "accepted" if accepted else "rejected"
 
         def close(session: Session) -> tuple[dict[str, Any], dict[str, Any]] | None:
-            delivered = self.translog.add(session, "delivery", "ok", **delivery)  # logged with the close
-            session.execute(_MOVED, [{"part_id": p.id, "new_path": p.path, "new_status": p.status} for p in parts])
             closed = session.execute(_CLOSE, {"sid": sub.id, "new_status": status, "at": utcnow()}
                                      ).rowcount  # type: ignore[attr-defined]
             if closed != 1:  # another worker closed it while this one worked (an expired lease): nothing more
                 return None
+            delivered = self.translog.add(session, "delivery", "ok", **delivery)  # logged with the close
+            session.execute(_MOVED, [{"part_id": p.id, "new_path": p.path, "new_status": p.status} for p in parts])
             if accepted:
                 session.execute(_OUTBOX, dict(
                     routing_key=f"submission.accepted.{sub.application}.{sub.environment}", message_id=sub.ticket,
@@ -341,6 +350,12 @@ class IntakePipeline:
         self.translog.emit(line)
         if accepted and self.on_event is not None:
             self.on_event()
+
+    def _still_ours(self, submission_id: int) -> bool:
+        with self.db.read() as session:
+            return session.execute(select(Submission.id).where(
+                Submission.id == submission_id, Submission.status == "decided", Submission.lease_owner == self.owner,
+                Submission.lease_until > utcnow())).first() is not None
 
     def _decided(self, submission_id: int) -> _Decided:
         with self.db.read() as session:

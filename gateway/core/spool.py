@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from pathlib import Path
@@ -74,8 +75,8 @@ def place(target_dir: Path, sources: list[Path], files: list[tuple[str, bytes]])
     moved = []
     for source in sources:
         target = target_dir / source.name
-        if source.exists():
-            os.replace(source, target)
+        with contextlib.suppress(FileNotFoundError):  # moved already: a retry, or a worker whose lease ran out
+            os.replace(source, target)               # moving it at the same moment (checking first left a race)
         moved.append(target)
     write_set(target_dir, files)  # its renames, then the one fsync of the folder
     return moved
