@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, and_, bindparam, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -74,7 +74,7 @@ class IntakePipeline:
                    base=name.base, total=name.total, part=name.part, path=str(upload.path), size=upload.size,
                    sha256=upload.sha256)
 
-        def record(session: Session) -> tuple[dict[str, Any], int | None]:  # plain INSERTs: no ORM object, no flush
+        def record(session: Connection) -> tuple[dict[str, Any], int | None]:  # plain INSERTs: no ORM object, no flush
             if name.kind == "GO":
                 go_id = session.execute(_NEW_GO, row).scalar_one()
                 submission_id: int | None = self._open_submission(session, go_id, upload)
@@ -117,7 +117,7 @@ class IntakePipeline:
         self.translog.record("upload", "incomplete", protocol=s.protocol, error_code=str(ErrorCode.UPLOAD_INCOMPLETE),
                              file_name=name, size=size, **s.log_fields())
 
-    def _open_submission(self, session: Session, go_id: int, upload: ReceivedUpload) -> int:
+    def _open_submission(self, session: Connection, go_id: int, upload: ReceivedUpload) -> int:
         """The GO opens its submission; the upload learns the ticket and where the ACRF will go (the web
         service's answer says both)."""
         s, name = upload.session, upload.name
@@ -322,7 +322,7 @@ class IntakePipeline:
         place(target, sources, [("manifest.json", json.dumps(manifest, indent=2).encode())])
         status = "accepted" if accepted else "rejected"
 
-        def close(session: Session) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        def close(session: Connection) -> tuple[dict[str, Any], dict[str, Any]] | None:
             closed = session.execute(_CLOSE, {"sid": sub.id, "new_status": status, "at": utcnow()}
                                      ).rowcount  # type: ignore[attr-defined]
             if closed != 1:  # another worker closed it while this one worked (an expired lease): nothing more

@@ -16,7 +16,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from gateway.core.spool import fsync_dir
 from store.database import Database
@@ -24,7 +24,7 @@ from store.database import Database
 log = logging.getLogger("gga.groupcommit")
 MAX_BATCH = 64
 
-Work = Callable[[Session], Any]
+Work = Callable[[Connection], Any]  # Core statements only: no ORM session's bookkeeping per batch
 
 
 class _Item:
@@ -44,7 +44,7 @@ class GroupCommit:
         self._closed = False
 
     def run(self, work: Work, folder: Path | None = None) -> Any:
-        """``work(session)`` in a transaction shared with other callers', after an fsync of ``folder`` (where a
+        """``work(connection)`` in a transaction shared with other callers', after an fsync of ``folder`` (where a
         file was just linked). Returns its result once that transaction is committed; raises if it was not. Blocking:
         from a worker thread, never inside a transaction of the caller's."""
         item = _Item(work, folder)
@@ -101,11 +101,11 @@ class GroupCommit:
         try:
             for folder in {item.folder for item in batch if item.folder is not None}:
                 fsync_dir(folder)
-            with self.db.session() as session:
+            with self.db.engine.begin() as connection:
                 results = []
                 for item in batch:
                     in_work = True
-                    results.append(item.work(session))
+                    results.append(item.work(connection))
                     in_work = False
         except Exception as exc:
             if in_work and len(batch) > 1:
@@ -123,8 +123,8 @@ class GroupCommit:
         try:
             if item.folder is not None and not synced:
                 fsync_dir(item.folder)
-            with self.db.session() as session:
-                result = item.work(session)
+            with self.db.engine.begin() as connection:
+                result = item.work(connection)
         except Exception as exc:
             item.future.set_exception(exc)
         else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Connection, insert
 from sqlalchemy.orm import Session
 
 from gateway.core import metrics
@@ -26,8 +26,8 @@ class TransferLog:
             line = self.add(session, event, result, protocol=protocol, error_code=error_code, **fields)
         self.emit(line)
 
-    def add(self, session: Session, event: str, result: str, *, protocol: str = "-", error_code: str | None = None,
-            **fields: Any) -> dict[str, Any]:
+    def add(self, session: Session | Connection, event: str, result: str, *, protocol: str = "-",
+            error_code: str | None = None, **fields: Any) -> dict[str, Any]:
         """The row, in the caller's transaction (a step and its log row are committed together); returns the
         JSON line to ``emit`` once that transaction is committed. ``latency_s`` (a submission's GO to its ACRF)
         goes to the log line and the metrics only."""

@@ -5,8 +5,7 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, func, insert, select
 
 from gateway.core.groupcommit import GroupCommit, _Item
 from gateway.core.session import GatewaySession
@@ -79,7 +78,7 @@ def test_a_failed_group_commit_acknowledges_none_of_its_uploads(harness, kit, db
         raise OSError("disk gone")
 
     with monkeypatch.context() as patched:  # every commit fails (and is rolled back) while the uploads end
-        patched.setattr(Session, "commit", refuse)
+        patched.setattr(Connection, "_commit_impl", refuse)
         _, outcomes = upload_all(harness, kit, 6)
     assert sum(sizes) == 6 and len(sizes) <= 2
     assert all(isinstance(o, GGAError) and o.code == ErrorCode.UPLOAD_INCOMPLETE for o in outcomes), outcomes
