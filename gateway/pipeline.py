@@ -172,7 +172,7 @@ class IntakePipeline:
         then the decision retried in one transaction or the failure released with its backoff."""
         try:
             plan = self._plan(submission_id)
-            with self.db.session() as session:
+            with self.db.engine.begin() as session:
                 sub = self._claim_in(session, submission_id)
                 if sub is None:
                     return None
@@ -198,7 +198,7 @@ class IntakePipeline:
         not undecided, or when the read failed: another worker may be taking its parts (moving their files) right
         now; the decision is then worked out again inside the write, where that race is settled."""
         try:
-            with self.db.read() as session:
+            with self.db.read_engine.connect() as session:
                 row = session.execute(_UNDECIDED, {"sid": submission_id, "now": utcnow()}).first()
                 return None if row is None else self._plan_in(session, _Sub(**row._mapping))
         except Exception as exc:  # worked out again in the write transaction, which raises if it is real
@@ -206,10 +206,10 @@ class IntakePipeline:
             return None
 
     def _claim(self, submission_id: int) -> bool:
-        with self.db.session() as session:
+        with self.db.engine.begin() as session:
             return self._claim_in(session, submission_id) is not None
 
-    def _claim_in(self, session: Session, submission_id: int) -> _Sub | None:
+    def _claim_in(self, session: Connection, submission_id: int) -> _Sub | None:
         """The lease, if it is free; the claimed row comes back with the UPDATE (no second read)."""
         now = utcnow()
         row = session.execute(_CLAIM, {"sid": submission_id, "now": now, "owner": self.owner,
@@ -230,7 +230,7 @@ class IntakePipeline:
         another worker decided it meanwhile (its decision stands: the carry-out reads it)."""
         for _ in range(5):
             try:
-                with self.db.session() as session:
+                with self.db.engine.begin() as session:
                     sub = _submission(session, submission_id)
                     if sub.status != "received":
                         return None
@@ -241,7 +241,7 @@ class IntakePipeline:
                 log.info("submission %s: a part or the decision was taken by another; deciding again", submission_id)
         raise RuntimeError(f"submission {submission_id}: no decision after 5 tries")
 
-    def _plan_in(self, session: Session, sub: _Sub) -> _Plan:
+    def _plan_in(self, session: Connection, sub: _Sub) -> _Plan:
         """The decision: findings, ACRF name and channel, the parts it takes; reads only."""
         sender = self.directory.by_id(sub.sender_id)
         assert sender is not None
@@ -255,7 +255,7 @@ class IntakePipeline:
             delivered_channel=self.returns.channel_for(sender, sub.application, sub.channel), status="decided")
         return _Plan(sender, [*files.all(), *files.refused], superseded, decision)
 
-    def _write_plan(self, session: Session, sub: _Sub, plan: _Plan) -> _Decided:
+    def _write_plan(self, session: Connection, sub: _Sub, plan: _Plan) -> _Decided:
         """The decision written in the caller's transaction; returns what the carry-out needs (read once, kept)."""
         if plan.superseded and session.execute(_SUPERSEDE, {"ids": plan.superseded, "sid": sub.id}
                                                ).rowcount != len(plan.superseded):  # type: ignore[attr-defined]
@@ -267,7 +267,7 @@ class IntakePipeline:
             raise _Raced
         return _Decided(replace(sub, **plan.decision), sorted(plan.parts, key=lambda p: p.id), plan.sender)
 
-    def _findings(self, session: Session, sub: _Sub, sender: SenderInfo,
+    def _findings(self, session: Connection, sub: _Sub, sender: SenderInfo,
                   files: SubmissionFiles) -> list[Finding]:
         if files.go.status == "missing":  # the sweeper's stand-in: the GO never came
             return [Finding(ErrorCode.GO_MISSING, f.name, "no GO arrived") for f in files.data]
@@ -279,7 +279,7 @@ class IntakePipeline:
         already = session.scalar(_ALREADY, {"sender": sub.sender_id, "base": sub.base, "sid": sub.id}) is not None
         return check(CheckContext(sender, sub.channel, files, already, self.max_age_days, self.policy, now()))
 
-    def _files(self, session: Session, sub: _Sub) -> tuple[SubmissionFiles, list[int]]:
+    def _files(self, session: Connection, sub: _Sub) -> tuple[SubmissionFiles, list[int]]:
         """The GO and its parts in one read: the parts before the GO, not taken by another submission; and the
         refused parts a resend replaced (to be marked superseded with the decision)."""
         rows = [_Part(**r._mapping) for r in session.execute(_FILES_OF, {
@@ -595,12 +595,12 @@ _MOVED = update(ReceivedFile.__table__).where(_FILES.id == bindparam("part_id"))
     path=bindparam("new_path"), status=bindparam("new_status"))
 
 
-def _submission(session: Session, submission_id: int) -> _Sub:
+def _submission(session: Session | Connection, submission_id: int) -> _Sub:
     row = session.execute(select(*_SUB_COLUMNS).where(Submission.id == submission_id)).one()
     return _Sub(**row._mapping)
 
 
-def _claim_parts(session: Session, submission_id: int, parts: list[_Part]) -> None:
+def _claim_parts(session: Connection, submission_id: int, parts: list[_Part]) -> None:
     """Every part (and the GO) becomes this submission's, unless another submission took one first or a TD
     cancelled one since it was read (its file moved away): then the decision is made again. A GO read as
     cancelled (its TD came before the decision) is still taken: its submission answers for it."""
