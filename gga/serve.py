@@ -62,6 +62,7 @@ class Runtime:
         else:
             self.services = await asyncio.to_thread(prepare, s, self.demo)
         self.gateway = build_gateway(self.services)
+        await asyncio.to_thread(self.gateway.clear_last_stop)  # before any client can start an upload here
         shared = s.worker is not None  # several processes on the same ports
         self.sftp = SFTPFrontEnd(self.gateway, reuse_port=shared)
         self.endpoints["sftp"] = "sftp://" + await asyncio.to_thread(self.sftp.start)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from cryptography import x509
@@ -45,6 +45,7 @@ class Gateway:
     live: LiveSessions
     relay: EventRelay
     defender: Defender
+    _cleared: bool = field(default=False, init=False, repr=False)  # clear_last_stop done
 
     @classmethod
     def build(cls, settings: Settings, db: Database, passwords: Passwords, bus: EventBus | None = None) -> Gateway:
@@ -68,16 +69,25 @@ class Gateway:
         return cls(settings, directory, spool, translog, auth, Transfers(pipeline, translog, settings), returns,
                    pipeline, identity, bus, live, relay, defender)
 
-    def start(self) -> int:
-        """The background work every instance runs: the outbox relay and the lease loop (which takes up, now and
-        every few seconds, whatever a stop or a failure left). Returns how many submissions it took up now."""
+    def clear_last_stop(self) -> None:
+        """What a crash of this instance left: its session rows, half uploads and leases. Before any endpoint
+        listens: once clients are served, this instance's name owns their live uploads and sessions too (a worker
+        restarted after a kill cleared an upload it had just accepted)."""
+        if self._cleared:
+            return
+        self._cleared = True
         owner = self.settings.resolved_instance_id
-        self.live.forget_instance()  # session rows a crash of this instance left
+        self.live.forget_instance()
         for leftover in clear_leftovers(self.spool.root / "mailboxes", owner, self.pipeline.is_recorded):
             self.translog.record("upload", "incomplete", error_code=str(ErrorCode.UPLOAD_INCOMPLETE),
                                  file_name=leftover.name, sender_number=leftover.parts[-4],
                                  details={"instance": owner, "removed_at_start": True})
         self.pipeline.release_own_leases()
+
+    def start(self) -> int:
+        """The background work every instance runs: the outbox relay and the lease loop (which takes up, now and
+        every few seconds, whatever a stop or a failure left). Returns how many submissions it took up now."""
+        self.clear_last_stop()  # done already when the endpoints started after it (gga serve)
         self.relay.start()
         taken_up = self.pipeline.recover()
         # the workers of one instance share each other's backlog of submissions (gga serve --workers N)

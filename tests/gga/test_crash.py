@@ -148,8 +148,8 @@ class Client:
                 try:
                     async with sftp.open(f"/{folder}/{name}", "wb") as f:
                         await f.write(data)
-                except asyncssh.SFTPConnectionLost as lost:  # killed mid-upload: a cut, not a refusal
-                    return f"cut: {lost.reason}"
+                except (asyncssh.SFTPConnectionLost, asyncssh.SFTPNoConnection) as err:  # killed mid-upload: a cut
+                    return f"cut: {err!r}"
                 except asyncssh.SFTPError as err:
                     return err.reason.split(":", 1)[0]
             return "ok"

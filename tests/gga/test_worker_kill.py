@@ -47,9 +47,7 @@ READY = re.compile(r"worker (\d+) ready \(pid (\d+)\)")
 
 
 class CountingClient(Client):
-    """test_crash's client, with every answer counted, and a connection dropped under an open file taken for what
-    it is: a cut (asyncssh reports it as an ``SFTPError``, whose reason test_crash's client would take for a
-    refusal)."""
+    """test_crash's client, with every answer counted."""
 
     def __init__(self, kit: SenderKit, instances: list[Instance], outcome: Outcome, stop_at: float):
         super().__init__(kit, instances, outcome, stop_at)
@@ -57,25 +55,8 @@ class CountingClient(Client):
         self.lock = threading.Lock()
 
     def _sftp(self, instance: Instance, folder: str, name: str, data: bytes) -> str:
-        async def run() -> str:
-            try:
-                conn = await asyncssh.connect("127.0.0.1", instance.sftp, username=self.kit.technical_user,
-                                              client_keys=[self.key], known_hosts=None, connect_timeout=10)
-                sftp = await conn.start_sftp_client()
-            except (OSError, asyncssh.Error) as exc:
-                return f"not sent: {exc!r}"  # the file never left: safe to send again
-            async with conn, sftp:
-                try:
-                    async with sftp.open(f"/{folder}/{name}", "wb") as f:
-                        await f.write(data)
-                except (asyncssh.SFTPConnectionLost, asyncssh.SFTPNoConnection) as err:
-                    return f"cut: {err!r}"
-                except asyncssh.SFTPError as err:
-                    return err.reason.split(":", 1)[0]
-            return "ok"
-
         try:
-            answer = asyncio.run(asyncio.wait_for(run(), 30))
+            answer = super()._sftp(instance, folder, name, data)
         except (TimeoutError, OSError, asyncssh.Error) as exc:
             answer = f"cut: {exc!r}"
         with self.lock:
