@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from cryptography import x509
@@ -45,7 +45,6 @@ class Gateway:
     live: LiveSessions
     relay: EventRelay
     defender: Defender
-    _cleared: bool = field(default=False, init=False, repr=False)  # clear_last_stop done
 
     @classmethod
     def build(cls, settings: Settings, db: Database, passwords: Passwords, bus: EventBus | None = None) -> Gateway:
@@ -73,9 +72,6 @@ class Gateway:
         """What a crash of this instance left: its session rows, half uploads and leases. Before any endpoint
         listens: once clients are served, this instance's name owns their live uploads and sessions too (a worker
         restarted after a kill cleared an upload it had just accepted)."""
-        if self._cleared:
-            return
-        self._cleared = True
         owner = self.settings.resolved_instance_id
         self.live.forget_instance()
         for leftover in clear_leftovers(self.spool.root / "mailboxes", owner, self.pipeline.is_recorded):
@@ -84,10 +80,12 @@ class Gateway:
                                  details={"instance": owner, "removed_at_start": True})
         self.pipeline.release_own_leases()
 
-    def start(self) -> int:
+    def start(self, *, clear: bool = True) -> int:
         """The background work every instance runs: the outbox relay and the lease loop (which takes up, now and
-        every few seconds, whatever a stop or a failure left). Returns how many submissions it took up now."""
-        self.clear_last_stop()  # done already when the endpoints started after it (gga serve)
+        every few seconds, whatever a stop or a failure left). Returns how many submissions it took up now.
+        ``clear=False``: ``clear_last_stop`` ran already, before the endpoints started (gga serve)."""
+        if clear:
+            self.clear_last_stop()
         self.relay.start()
         taken_up = self.pipeline.recover()
         # the workers of one instance share each other's backlog of submissions (gga serve --workers N)
