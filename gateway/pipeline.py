@@ -150,10 +150,11 @@ class IntakePipeline:
     def process(self, submission_id: int) -> bool:
         """Claim the submission's lease, then decide and carry it out. False when another worker holds it, it is
         final, or its retry is not due."""
+        claiming = time.monotonic()  # at or before the claim: a late carry-out is never taken for an early one
         taken = self._take(submission_id)
         if taken is None:
             return False
-        self._claimed_at[submission_id] = time.monotonic()
+        self._claimed_at[submission_id] = claiming
         try:
             self._carry_out(submission_id, taken.decided)
         except Exception as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import sqlite3
 import threading
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+log = logging.getLogger("gga.database")
 
 
 def _sqlite_folder(url: str) -> None:
@@ -165,7 +167,7 @@ class _ProcessTurn:
                 self._thread = threading.Thread(target=self._wait, name="sqlite-write-turn", daemon=True)
                 self._thread.start()
             self._changed.notify_all()
-            if self._changed.wait_for(lambda: self._granted, timeout_s):
+            if self._changed.wait_for(lambda: self._granted or self._closed, timeout_s) and self._granted:
                 self._granted = False
                 return True
             self._wanted = False  # the waiter gives the turn straight back when it comes
@@ -183,7 +185,12 @@ class _ProcessTurn:
                 self._waiting = True
             try:
                 fcntl.flock(self._fd, fcntl.LOCK_EX)
-            except OSError:  # the descriptor closed meanwhile (the database disposed of)
+            except OSError as exc:  # the descriptor closed meanwhile, or the kernel refused (ENOLCK)
+                with self._changed:  # a later writer starts a new waiter instead of waiting for this one
+                    self._waiting, self._thread = False, None
+                    self._changed.notify_all()
+                    if not self._closed:
+                        log.error("the SQLite write turn could not be waited for: %s", exc)
                 return
             with self._changed:
                 self._waiting = False

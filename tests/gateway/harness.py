@@ -122,6 +122,7 @@ class GatewayHarness:
         self.thread.start()
         self.gateway = Gateway.build(self.settings, self.services.db, self.services.passwords)
         self.services.returns = self.gateway
+        self.gateway.clear_last_stop()  # as gga serve: before any endpoint listens
         self.sftp = SFTPFrontEnd(self.gateway)
         address = self.sftp.start()
         self.port = int(address.rsplit(":", 1)[1])
@@ -135,7 +136,7 @@ class GatewayHarness:
             assert time.monotonic() < deadline and not self.http_task.done(), "HTTP server did not start"
             time.sleep(0.01)
         self.http_url = f"http://127.0.0.1:{self.http.servers[0].sockets[0].getsockname()[1]}"
-        self.gateway.start()
+        self.gateway.start(clear=False)
         return self
 
     def stop(self) -> None:
