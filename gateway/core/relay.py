@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Protocol
 
 import pika
 from pika.adapters.blocking_connection import BlockingChannel
-from sqlalchemy import Select, bindparam, func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from gateway.core.events import EventBus
 from kernel.clock import utcnow
@@ -146,9 +146,9 @@ class EventRelay:
     def _claim(self) -> list[tuple[int, str, str, dict[str, Any]]]:
         now = utcnow()
         with self.db.session() as session:
-            rows = session.scalars(_unpublished(now)).all()
-            for row in rows:
-                row.lease_until = now + LEASE
+            rows = session.execute(_DUE_ROWS, {"now": now}).all()
+            if rows:
+                session.execute(_LEASE_ROWS, {"ids": [row.id for row in rows], "until": now + LEASE})
             return [(r.id, r.routing_key, r.message_id, r.body) for r in rows]
 
     def _record(self, published: list[int], left: list[int], failure: tuple[int, Exception] | None) -> None:
@@ -198,16 +198,13 @@ class EventRelay:
         self.publisher.close()
 
 
-def _unpublished(now: datetime) -> Select[tuple[OutboxEvent]]:
-    """The next batch due, in order; rows another relay holds are skipped (PostgreSQL)."""
-    return select(OutboxEvent).where(OutboxEvent.published_at.is_(None), *claimable(OutboxEvent, now)).order_by(
-        OutboxEvent.id).limit(BATCH).with_for_update(skip_locked=True)
-
-
-# The in-process relay's statements, built once on the table (it runs about once per accepted submission).
+# The relay's statements, built once on the table (it runs about once per accepted submission).
 _OUT = OutboxEvent.__table__.c
+# the next batch due, in order; rows another relay holds are skipped (PostgreSQL)
 _DUE_ROWS = select(_OUT.id, _OUT.routing_key, _OUT.message_id, _OUT.body).where(
     _OUT.published_at.is_(None), *claimable(_OUT, bindparam("now", type_=_OUT.lease_until.type)),
 ).order_by(_OUT.id).limit(BATCH).with_for_update(skip_locked=True)
 _MARK_PUBLISHED = update(OutboxEvent.__table__).where(_OUT.id.in_(bindparam("ids", expanding=True))).values(
     published_at=bindparam("at", type_=_OUT.published_at.type), lease_until=None)
+_LEASE_ROWS = update(OutboxEvent.__table__).where(_OUT.id.in_(bindparam("ids", expanding=True))).values(
+    lease_until=bindparam("until", type_=_OUT.lease_until.type))
