@@ -142,17 +142,18 @@ class _ProcessTurn:
     descriptor, since a second ``flock`` on a descriptor that holds it succeeds at once and the waiter would then
     give back a turn that is not its own."""
 
-    def __init__(self, fd: int):
-        self._fd = fd
+    def __init__(self, lock_path: str):
+        self._fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         self._changed = threading.Condition()
         self._wanted = self._granted = self._waiting = self._closed = False
         self._thread: threading.Thread | None = None
 
     def close(self) -> None:
-        """Before the descriptor is closed: a waiter that wakes after it never touches its number again."""
+        """A waiter that wakes after this never touches the descriptor's number again."""
         with self._changed:
             self._closed = True
             self._changed.notify_all()
+        os.close(self._fd)
 
     def acquire(self, timeout_s: float) -> bool:
         with self._changed:
@@ -218,27 +219,24 @@ class WriteGate:
         self._mutex = threading.Lock()  # guards _holder
         self._holder: object | None = None  # the DBAPI connection whose transaction holds the turn
         self._timeout_s = timeout_s
-        self._fd = os.open(f"{database_path}.write-lock", os.O_RDWR | os.O_CREAT, 0o600) if database_path else None
-        self._waiter = _ProcessTurn(self._fd) if self._fd is not None else None
+        self._processes = _ProcessTurn(f"{database_path}.write-lock") if database_path else None
 
     def enter(self) -> None:
         if not self._lock.acquire(timeout=self._timeout_s):
             raise sqlite3.OperationalError("database is locked (waited for the write turn)")
-        if self._waiter is not None and not self._waiter.acquire(self._timeout_s):
+        if self._processes is not None and not self._processes.acquire(self._timeout_s):
             self._lock.release()
             raise sqlite3.OperationalError("database is locked (waited for the write turn)")
 
     def leave(self) -> None:
-        if self._waiter is not None:
-            self._waiter.release()
+        if self._processes is not None:
+            self._processes.release()
         self._lock.release()
 
     def close(self) -> None:
-        if self._fd is not None:
-            if self._waiter is not None:
-                self._waiter.close()
-            os.close(self._fd)
-            self._fd, self._waiter = None, None
+        if self._processes is not None:
+            self._processes.close()
+            self._processes = None
 
     def install(self, engine: Engine) -> None:
         """BEGIN IMMEDIATE in turn; COMMIT or ROLLBACK said here, so the turn passes only once they are done. The
