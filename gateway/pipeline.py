@@ -313,14 +313,15 @@ class IntakePipeline:
         accepted = not findings
         target = (self.spool.application_folder(sub.application, sub.environment, sub.ticket) if accepted
                   else self.spool.rejected_folder(sender.number, sub.ticket))
-        sources = [Path(p.path) for p in parts if p.path and p.status != "submitted"]
+        pending = [p for p in parts if p.path and p.status != "submitted"]
+        sources = [Path(p.path) for p in pending]
         for p in parts:
-            if p.path and p.status != "submitted":
-                p.path = str(target / Path(p.path).name)
             p.status = "refused" if p.status == "refused" else "submitted"
         manifest = _manifest(sub, sender, parts)
+        written = [("manifest.json", json.dumps(manifest, indent=2).encode())]
         # the parts moved and the manifest written into the folder, then one fsync of it (both idempotent)
-        place(target, sources, [("manifest.json", json.dumps(manifest, indent=2).encode())])
+        for p, moved in zip(pending, place(target, sources, written), strict=True):
+            p.path = str(moved)
         status = "accepted" if accepted else "rejected"
 
         def close(session: Connection) -> tuple[dict[str, Any], dict[str, Any]] | None:
