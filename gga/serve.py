@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import gc
 import logging
 import multiprocessing
@@ -87,7 +86,7 @@ class Runtime:
             self.endpoints["http"] += f" (public URL {s.resolved_public_url})"
         self.tasks.append(asyncio.create_task(self._mail_pump(), name="mail"))
         self.tasks.append(asyncio.create_task(self._orphan_sweeper(), name="sweeper"))
-        recovered = await asyncio.to_thread(functools.partial(self.gateway.start, clear=False))
+        recovered = await asyncio.to_thread(self.gateway.start, clear=False)
         self.tasks.append(asyncio.create_task(self._retention(), name="retention"))
         if recovered:
             log.info("gga: taking up %d submissions interrupted by the last stop", recovered)
