@@ -88,6 +88,13 @@ def sha256_mb_s(size_mb: int) -> float:
     return size_mb * 1.048576 / (time.perf_counter() - start)
 
 
+def process_cpu_s(pid: int) -> tuple[float, float]:
+    """A process's user and system CPU seconds so far (/proc/PID/stat's utime and stime)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
 class CpuMeter:
     """CPU cores kept busy over a phase: the whole machine (/proc/stat), the server (/proc/PID/stat), this bench
     process (the HTTP client) and its finished child processes (the sftp clients; approximate: a child counts when
@@ -103,8 +110,7 @@ class CpuMeter:
         try:
             fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
             busy = (sum(fields[:8]) - fields[3] - fields[4]) / self.tick  # minus idle and iowait; no guest
-            stat = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            server = (int(stat[11]) + int(stat[12])) / self.tick  # utime + stime
+            server = sum(process_cpu_s(self.pid))
         except (OSError, ValueError, IndexError):
             busy = server = math.nan
         return (time.perf_counter(), busy, server, me.ru_utime + me.ru_stime,

@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import admin_latency  # noqa: E402
-from bench.admin_latency import SEQ_ALPHABET, disk_fsync_mb_s, free_port_range, sha256_mb_s  # noqa: E402
+from bench.admin_latency import SEQ_ALPHABET, disk_fsync_mb_s, free_port_range, process_cpu_s, sha256_mb_s  # noqa: E402
 from bench.sftp_upload import free_port, random_file, start_sshd, wait_port  # noqa: E402
 
 CIPHER = "aes128-gcm@openssh.com"
@@ -423,13 +423,12 @@ def idle_figure(args, work: Path, workers: int) -> str:  # type: ignore[no-untyp
 
 def cpu_s(pids: list[int]) -> tuple[float, float]:
     """User and system CPU seconds the processes used so far."""
-    user = system = 0
+    user = system = 0.0
     for pid in pids:
         with contextlib.suppress(OSError):
-            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-            user, system = user + int(fields[11]), system + int(fields[12])
-    tick = os.sysconf("SC_CLK_TCK")
-    return user / tick, system / tick
+            u, s = process_cpu_s(pid)
+            user, system = user + u, system + s
+    return user, system
 
 
 def children_cpu_s() -> float:
