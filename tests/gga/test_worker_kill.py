@@ -20,8 +20,10 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from gateway.core.gateway import Gateway
+from gga.serve import Runtime
 from store.models import LiveSession, Submission, TransferEvent
-from tests.gateway.harness import SenderKit, build, seed_sender
+from tests.gateway.harness import SenderKit, _passive_ports, build, seed_sender
 from tests.gga.test_crash import (
     Client,
     Instance,
@@ -251,3 +253,31 @@ def test_a_worker_killed_mid_upload_loses_no_acknowledged_submission(services, d
     leftovers = [p for p in (data_dir / "spool" / "mailboxes").rglob(".partial/**/*") if not p.is_dir()]
     assert leftovers == []
     print(f"cleared at restart {len(cleared)}, test took {time.monotonic() - started:.1f} s")
+
+
+def test_start_up_clears_the_last_stop_before_any_endpoint_listens(settings, db, monkeypatch):  # type: ignore[no-untyped-def]
+    """The deterministic side of the test above: a worker restarts under its old instance name, so a client it
+    served before clearing "its" leftovers would lose the upload it had just sent (as happened before the fix)."""
+    local = settings.model_copy(update={"sftp_bind": "127.0.0.1:0", "ftp_bind": "127.0.0.1:0",
+                                        "http_bind": "127.0.0.1:0", "ftp_passive_ports": _passive_ports()})
+    runtime = Runtime(local)
+    listening_at_clear: list[tuple[bool, bool, bool]] = []
+    clear = Gateway.clear_last_stop
+
+    def clearing(gateway: Gateway) -> None:
+        listening_at_clear.append((runtime.sftp is not None, runtime.ftp is not None, runtime.http is not None))
+        clear(gateway)
+
+    monkeypatch.setattr(Gateway, "clear_last_stop", clearing)
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        asyncio.run_coroutine_threadsafe(runtime.start(), loop).result(60)
+        assert listening_at_clear == [(False, False, False)]  # once, and before SFTP, FTP and HTTP
+        assert runtime.sftp is not None and runtime.ftp is not None and runtime.http is not None
+    finally:
+        asyncio.run_coroutine_threadsafe(runtime.stop(), loop).result(60)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
