@@ -307,7 +307,11 @@ class IntakePipeline:
         if claimed is not None and time.monotonic() - claimed > RECHECK_AFTER_S and not self._still_ours(submission_id):
             log.info("submission %s: its lease ran out before the carry-out; another worker answers it", submission_id)
             return  # else an ACRF the sender fetched and deleted meanwhile would come back
-        sub, parts, sender = decided or self._decided(submission_id)
+        taken = decided or self._decided(submission_id)
+        if taken is None:
+            log.info("submission %s: closed by another worker meanwhile", submission_id)
+            return
+        sub, parts, sender = taken
         findings = [Finding.from_json(e) for e in sub.errors or []]
         delivery = self._deliver_acrf(sub, sender, parts, findings)
         accepted = not findings
@@ -359,10 +363,14 @@ class IntakePipeline:
                 Submission.id == submission_id, Submission.status == "decided", Submission.lease_owner == self.owner,
                 Submission.lease_until > utcnow())).first() is not None
 
-    def _decided(self, submission_id: int) -> _Decided:
+    def _decided(self, submission_id: int) -> _Decided | None:
+        """A decision committed earlier, read again; None when another worker closed the submission since this one
+        claimed it (the claimant whose lease ran out finished after all)."""
         with self.db.read() as session:
             sub = _submission(session, submission_id)
-            assert sub.status == "decided" and sub.acrf_name and sub.delivered_channel
+            if sub.status != "decided":
+                return None
+            assert sub.acrf_name and sub.delivered_channel
             parts = [_Part(**r._mapping) for r in session.execute(select(*_PART_COLUMNS).where(
                 ReceivedFile.submission_id == sub.id).order_by(ReceivedFile.id))]
         sender = self.directory.by_id(sub.sender_id)
