@@ -8,12 +8,13 @@ any point ends, after recovery, in exactly one ACRF.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -69,34 +70,55 @@ class IntakePipeline:
     def received(self, upload: ReceivedUpload) -> None:
         """An upload whose bytes are fsynced and linked into its folder: the folder fsynced and the file recorded
         (returns once committed), then a GO schedules its submission and a TD cancels one."""
+        # with the records of the uploads ending meanwhile: one fsync of the folder, one commit, then the answer
+        line, submission_id = self.records.run(functools.partial(self._record, upload), upload.path.parent)
+        self._recorded(upload, line, submission_id)
+
+    def received_soon(self, finish: Callable[[], ReceivedUpload], folder: Path) -> Future[ReceivedUpload]:
+        """``received`` without blocking the caller, for an upload still to make durable (not a TD): the group
+        commit's writer calls ``finish`` (fsync, link into ``folder``), records it with the others of the moment,
+        and the future is resolved once that is committed. An error of ``finish`` comes back as it was raised."""
+        made: list[ReceivedUpload] = []
+        outcome: Future[ReceivedUpload] = Future()
+
+        def recorded(committed: Future[tuple[dict[str, Any], int | None]]) -> None:
+            if (exc := committed.exception()) is not None:
+                outcome.set_exception(exc)
+                return
+            outcome.set_result(made[0])  # the client is answered first: the log line and the scheduling follow
+            self._recorded(made[0], *committed.result())
+
+        self.records.submit(lambda session: self._record(made[0], session), folder,
+                            prepare=lambda: made.append(finish())).add_done_callback(recorded)
+        return outcome
+
+    def _record(self, upload: ReceivedUpload, session: Connection) -> tuple[dict[str, Any], int | None]:
+        """The file's row (a GO's submission with it) and its transfer-log row: plain INSERTs, no ORM object."""
         s, name = upload.session, upload.name
         row = dict(sender_id=s.sender.id, channel=s.channel, folder=upload.folder, name=str(name), kind=name.kind,
                    base=name.base, total=name.total, part=name.part, path=str(upload.path), size=upload.size,
                    sha256=upload.sha256)
+        if name.kind == "GO":
+            go_id = session.execute(_NEW_GO, row).scalar_one()
+            submission_id: int | None = self._open_submission(session, go_id, upload)
+        else:
+            session.execute(_NEW_FILE, row)
+            submission_id = None
+        line = self.translog.add(session, "upload", "ok", protocol=s.protocol, file_name=str(name),
+                                 size=upload.size, sha256=upload.sha256, duration_ms=upload.duration_ms,
+                                 application=name.application, environment=name.environment,
+                                 **s.log_fields())  # with the record: a crash cannot keep one without the other
+        return line, submission_id
 
-        def record(session: Connection) -> tuple[dict[str, Any], int | None]:  # plain INSERTs: no ORM object, no flush
-            if name.kind == "GO":
-                go_id = session.execute(_NEW_GO, row).scalar_one()
-                submission_id: int | None = self._open_submission(session, go_id, upload)
-            else:
-                session.execute(_NEW_FILE, row)
-                submission_id = None
-            line = self.translog.add(session, "upload", "ok", protocol=s.protocol, file_name=str(name),
-                                     size=upload.size, sha256=upload.sha256, duration_ms=upload.duration_ms,
-                                     application=name.application, environment=name.environment,
-                                     **s.log_fields())  # with the record: a crash cannot keep one without the other
-            return line, submission_id
-
-        # with the records of the uploads ending meanwhile: one fsync of the folder, one commit, then the answer
-        line, submission_id = self.records.run(record, upload.path.parent)
+    def _recorded(self, upload: ReceivedUpload, line: dict[str, Any], submission_id: int | None) -> None:
         self.translog.emit(line)
         try:  # recorded and durable: the sender is told so whatever happens next (a GO is taken up by the lease loop)
             if submission_id is not None:
                 self.schedule(submission_id)
-            if name.kind == "TD":
-                self.cancel(s, name)
+            if upload.name.kind == "TD":
+                self.cancel(upload.session, upload.name)
         except Exception:
-            log.exception("after recording %s", name)
+            log.exception("after recording %s", upload.name)
 
     def is_recorded(self, path: Path) -> bool:
         """Is this file in an upload folder the one a ReceivedFile row stands for?"""
@@ -166,20 +188,24 @@ class IntakePipeline:
 
     def _take(self, submission_id: int) -> _Taken | None:
         """The lease and, for a new submission, its decision, in one short transaction (one commit for both: the
-        decision is committed before any side effect all the same). The decision is worked out first on a read
-        snapshot, so the checks (signatures, the sender, the parts) do not hold SQLite's one write turn; the write's
-        guards (still undecided, every part still unclaimed and as read, one accepted submission per name) refuse
-        it if anything it read changed meanwhile. A race or a failure while deciding falls back to the lease alone,
+        decision is committed before any side effect all the same), the group commit's, with the upload records of
+        the moment (no second writer waiting for SQLite's write turn). The decision is worked out first on a read
+        snapshot, so the checks (signatures, the sender, the parts) do not hold the write turn; the write's guards
+        (still undecided, every part still unclaimed and as read, one accepted submission per name) refuse it if
+        anything it read changed meanwhile. A race or a failure while deciding falls back to the lease alone,
         then the decision retried in one transaction or the failure released with its backoff."""
-        try:
-            plan = self._plan(submission_id)
-            with self.db.engine.begin() as session:
-                sub = self._claim_in(session, submission_id)
-                if sub is None:
-                    return None
-                if sub.status != "received":
-                    return _Taken(None)
-                return _Taken(self._write_plan(session, sub, plan or self._plan_in(session, sub)))
+        plan = self._plan(submission_id)
+
+        def take(session: Connection) -> _Taken | None:
+            sub = self._claim_in(session, submission_id)
+            if sub is None:
+                return None
+            if sub.status != "received":
+                return _Taken(None)
+            return _Taken(self._write_plan(session, sub, plan or self._plan_in(session, sub)))
+
+        try:  # with the records and closes committing meanwhile: one turn of the write lock, one commit for all
+            return self.records.run(take)
         except (IntegrityError, _Raced):
             log.info("submission %s: decision raced another; deciding again", submission_id)
         except Exception as exc:

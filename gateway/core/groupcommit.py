@@ -28,11 +28,22 @@ Work = Callable[[Connection], Any]  # Core statements only: no ORM session's boo
 
 
 class _Item:
-    __slots__ = ("folder", "future", "work")
+    __slots__ = ("folder", "future", "prepare", "work")
 
-    def __init__(self, work: Work, folder: Path | None):
-        self.work, self.folder = work, folder
+    def __init__(self, work: Work, folder: Path | None, prepare: Callable[[], None] | None = None):
+        self.work, self.folder, self.prepare = work, folder, prepare
         self.future: Future[Any] = Future()
+
+    def prepared(self) -> bool:
+        """``prepare`` run once, before the folder's fsync; False (the future failed) if it raised."""
+        prepare, self.prepare = self.prepare, None
+        if prepare is not None:
+            try:
+                prepare()
+            except Exception as exc:
+                self.future.set_exception(exc)
+                return False
+        return True
 
 
 class GroupCommit:
@@ -47,7 +58,14 @@ class GroupCommit:
         """``work(connection)`` in a transaction shared with other callers', after an fsync of ``folder`` (where a
         file was just linked). Returns its result once that transaction is committed; raises if it was not. Blocking:
         from a worker thread, never inside a transaction of the caller's."""
-        item = _Item(work, folder)
+        return self.submit(work, folder).result()
+
+    def submit(self, work: Work, folder: Path | None = None, prepare: Callable[[], None] | None = None
+               ) -> Future[Any]:
+        """``run`` without waiting: the future is resolved once the transaction is committed. ``prepare`` (making
+        the file durable and linking it into ``folder``) runs on the writer first, so a caller on an event loop
+        hands an upload over with no thread of its own in between (no hop there and back per file)."""
+        item = _Item(work, folder, prepare)
         with self._lock:
             inline = self._closed
             if not inline:
@@ -57,7 +75,7 @@ class GroupCommit:
                 self._queue.put(item)
         if inline:  # closed (a stop under way): alone, on the caller's thread
             self._alone(item)
-        return item.future.result()
+        return item.future
 
     def close(self) -> None:
         """Commit what is queued, then stop the writer; later calls commit alone on their own thread."""
@@ -97,6 +115,9 @@ class GroupCommit:
         """One transaction for the batch. A record that fails (a constraint, a bug) would fail the others with it:
         the batch is rolled back and each record is tried alone, so only its own upload is refused. A failed
         commit answers the error to every upload of the batch (none of its records was kept)."""
+        batch = [item for item in batch if item.prepared()]
+        if not batch:
+            return
         in_work = False
         try:
             for folder in {item.folder for item in batch if item.folder is not None}:
@@ -120,6 +141,8 @@ class GroupCommit:
             item.future.set_result(result)
 
     def _alone(self, item: _Item, *, synced: bool = False) -> None:
+        if not item.prepared():
+            return
         try:
             if item.folder is not None and not synced:
                 fsync_dir(item.folder)

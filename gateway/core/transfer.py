@@ -7,21 +7,25 @@ Everything here is blocking (disk, database): call it from a worker thread.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 
 from gateway.core.session import GatewaySession
 from gateway.core.translog import TransferLog
-from gateway.core.upload import BackgroundUpload, ReceivedUpload, Upload, size_limit
+from gateway.core.upload import SMALL_FILE_LIMIT, BackgroundUpload, ReceivedUpload, Upload, size_limit
 from gateway.naming import RETURN_FOLDERS, UPLOAD_FOLDERS, BatchName, parse
 from kernel.errors import ErrorCode, GGAError
 from kernel.settings import Settings
 
 RETURN_SET = frozenset(RETURN_FOLDERS.values())
+log = logging.getLogger("gga.settle")
 
 
 class UploadEnd(StrEnum):
@@ -36,6 +40,10 @@ class Intake(Protocol):
 
     def received(self, upload: ReceivedUpload) -> None:
         """Fsync the upload's folder (its file is fsynced and linked there) and record it; return once committed."""
+
+    def received_soon(self, finish: Callable[[], ReceivedUpload], folder: Path) -> Future[ReceivedUpload]:
+        """``received`` without blocking: ``finish`` (fsync, link into ``folder``) and the record done by the intake's
+        writer; resolved once committed. Not for TDs."""
 
     def refused(self, s: GatewaySession, folder: str, name: BatchName, code: ErrorCode, size: int) -> None: ...
 
@@ -75,6 +83,7 @@ class Transfers:
         self.intake, self.translog, self.settings = intake, translog, settings
         self._open: set[int] = set()  # uploads opened and not yet settled: what a drain waits for
         self._open_lock = threading.Lock()
+        self._slow = ThreadPoolExecutor(max_workers=4, thread_name_prefix="settle")  # settle_soon's rare ends
 
     @property
     def in_flight(self) -> int:
@@ -85,20 +94,25 @@ class Transfers:
     def open_upload(self, session: GatewaySession, path: str, *, background: bool = False) -> Upload:
         """An upload into IN, INTEST or INTEST-S under a batch name; refusals are logged and raised."""
         try:
-            folder, name = _upload_target(session, path)
-            limit = size_limit(name, self.settings.max_file_mb)
-            upload = (BackgroundUpload if background else Upload)(
-                session, folder, name, limit, owner=self.settings.resolved_instance_id,
-                stale_after_s=2 * self.settings.idle_timeout_s)
-            if (session.home / folder / str(name)).exists():  # checked with the name claimed: no race
-                upload.discard()
-                raise GGAError(ErrorCode.FILE_ALREADY_RECEIVED, details={"file_name": str(name)})
-            with self._open_lock:
-                self._open.add(id(upload))
-            return upload
+            return self.start_upload(session, path, background=background)
         except GGAError as err:
             self.log_refusal(session, "upload", path, err)
             raise
+
+    def start_upload(self, session: GatewaySession, path: str, *, background: bool = False) -> Upload:
+        """``open_upload`` without the database: the name checked and claimed, the spool file made (a few
+        metadata calls, no fsync). A refusal is raised for the caller to ``log_refusal``."""
+        folder, name = _upload_target(session, path)
+        limit = size_limit(name, self.settings.max_file_mb)
+        upload = (BackgroundUpload if background else Upload)(
+            session, folder, name, limit, owner=self.settings.resolved_instance_id,
+            stale_after_s=2 * self.settings.idle_timeout_s)
+        if (session.home / folder / str(name)).exists():  # checked with the name claimed: no race
+            upload.discard()
+            raise GGAError(ErrorCode.FILE_ALREADY_RECEIVED, details={"file_name": str(name)})
+        with self._open_lock:
+            self._open.add(id(upload))
+        return upload
 
     def settle(self, upload: Upload, end: UploadEnd) -> ReceivedUpload:
         """The one end of every upload: kept and handed to the intake, or discarded and logged. Returns once
@@ -106,8 +120,55 @@ class Transfers:
         try:
             return self._settle(upload, end)
         finally:
-            with self._open_lock:
-                self._open.discard(id(upload))
+            self._forget(upload)
+
+    def settle_soon(self, upload: Upload, end: UploadEnd) -> Future[ReceivedUpload]:
+        """``settle`` without blocking the caller (an event loop): the future is resolved as ``settle`` would return
+        or raise. The usual end, a small upload completed, is made durable and recorded by the intake's group commit
+        writer, with no thread of the caller's in between; every other end is settled on a thread here."""
+        if not _quick(upload, end):
+            return self._slow.submit(self.settle, upload, end)
+        outcome: Future[ReceivedUpload] = Future()
+
+        def finish() -> ReceivedUpload:
+            try:
+                return upload.finish()
+            except (GGAError, OSError) as err:
+                raise _NotStored(err) from err
+
+        def settled(recorded: Future[ReceivedUpload]) -> None:  # on the writer: anything slow goes to a thread
+            if recorded.exception() is not None:
+                self._slow.submit(self._failed, upload, recorded.exception(), outcome)
+                return
+            try:
+                upload.release()
+            except OSError:  # recorded and durable all the same: a claim left behind is cleared at the next start
+                log.exception("releasing the claim of %s", upload.name)
+            self._forget(upload)
+            outcome.set_result(recorded.result())
+
+        self.intake.received_soon(finish, upload.session.home / upload.folder).add_done_callback(settled)
+        return outcome
+
+    def _failed(self, upload: Upload, exc: BaseException | None, outcome: Future[ReceivedUpload]) -> None:
+        """As ``_settle`` does when the disk or the database fails: nothing half is kept, the client is told."""
+        try:
+            upload.discard()
+            if isinstance(exc, _NotStored):
+                self.intake.interrupted(upload.session, str(upload.name), upload.size)
+                err = exc.args[0]
+                outcome.set_exception(err if isinstance(err, GGAError) else GGAError(
+                    ErrorCode.UPLOAD_INCOMPLETE, f"Not stored: {err.strerror or 'disk error'}."))
+            else:  # not recorded, so not kept: the sender may send it again under its name
+                outcome.set_exception(GGAError(ErrorCode.UPLOAD_INCOMPLETE, "Not recorded; send the file again."))
+        except Exception as failure:
+            outcome.set_exception(failure)
+        finally:
+            self._forget(upload)
+
+    def _forget(self, upload: Upload) -> None:
+        with self._open_lock:
+            self._open.discard(id(upload))
 
     def _settle(self, upload: Upload, end: UploadEnd) -> ReceivedUpload:
         s = upload.session
@@ -175,6 +236,17 @@ class Transfers:
     def log_refusal(self, session: GatewaySession, event: str, path: str, err: GGAError) -> None:
         self.translog.record(event, "refused", protocol=session.protocol, error_code=str(err.code),
                              file_name=path[:128], **session.log_fields())
+
+
+class _NotStored(Exception):
+    """``finish`` failed (the disk, or the name taken meanwhile): the upload is refused, nothing of it kept."""
+
+
+def _quick(upload: Upload, end: UploadEnd) -> bool:
+    """The end most uploads have: completed, small, streamed on the caller's thread, and no TD (whose cancelling
+    is a database job of its own before the answer)."""
+    return (end is UploadEnd.COMPLETED and upload.failed is None and type(upload) is Upload
+            and upload.size <= SMALL_FILE_LIMIT and upload.name.kind != "TD")
 
 
 def split(path: str) -> tuple[str, str]:

@@ -1,7 +1,9 @@
 """The jailed SFTP server of one technical user: each call is translated for the shared core, nothing decided here.
 
-Opens, closes and deletions (disk and database) run on worker threads; the bytes of ``write`` and ``read`` are
-handled on the loop, where moving them costs more than it saves (docs/performance.md).
+Closes, deletions and opens for reading (disk and database) run on other threads (a small upload's close on the
+group commit's writer, ``Transfers.settle_soon``); the bytes of ``write`` and
+``read``, and the opening of an upload (no database, no fsync), are handled on the loop, where moving them costs more
+than it saves (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -116,10 +118,15 @@ class MailboxSFTPServer(asyncssh.SFTPServer):
         if self.login_logged is not None:  # a key login is logged in the background: first in the log all the same
             with contextlib.suppress(Exception):  # a failed log line is the log's problem, not this transfer's
                 await asyncio.shield(self.login_logged)
-        opener = self.transfers.open_upload if write else self.transfers.open_download
-        try:
-            return await asyncio.to_thread(opener, self.session, name)
+        if not write:
+            try:
+                return await asyncio.to_thread(self.transfers.open_download, self.session, name)
+            except GGAError as err:
+                raise sftp_error(err) from err
+        try:  # on the loop, as asyncssh opens files itself and as the bytes are written: a few metadata calls
+            return self.transfers.start_upload(self.session, name)  # (two thread hops cost more, measured)
         except GGAError as err:
+            await asyncio.to_thread(self.transfers.log_refusal, self.session, "upload", name, err)
             raise sftp_error(err) from err
 
     def write(self, file_obj: object, offset: int, data: bytes) -> None:
@@ -147,8 +154,8 @@ class MailboxSFTPServer(asyncssh.SFTPServer):
         elif isinstance(file_obj, Upload):
             reported = file_obj.failed is not None  # the write that failed it already told the client
             try:
-                await asyncio.to_thread(self.transfers.settle, file_obj,
-                                        UploadEnd.CLIENT_GONE if gone else UploadEnd.COMPLETED)
+                await asyncio.wrap_future(self.transfers.settle_soon(
+                    file_obj, UploadEnd.CLIENT_GONE if gone else UploadEnd.COMPLETED))
             except GGAError as err:
                 if not (gone or reported):
                     raise sftp_error(err) from err

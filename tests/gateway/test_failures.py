@@ -8,6 +8,7 @@ import socket
 import struct
 import threading
 import time
+from concurrent.futures import Future
 from pathlib import Path
 
 import httpx
@@ -18,6 +19,7 @@ from gateway.core.transfer import Transfers, UploadEnd
 from gateway.core.upload import BackgroundUpload, Upload
 from gateway.naming import parse
 from kernel.errors import GGAError
+from kernel.settings import Settings
 from tests.gateway.harness import _connect, build, log_rows, sftp_call, today
 from tests.gateway.test_ftp import tls_client
 from tests.gateway.test_webservice import bearer
@@ -48,6 +50,20 @@ class _Intake:
     def received(self, _upload):
         self.calls.append("received")
 
+    def received_soon(self, finish, _folder):  # as the group commit's writer does it, on a thread of its own
+        done = Future()
+
+        def record():
+            try:
+                made = finish()
+                self.received(made)
+            except BaseException as exc:
+                done.set_exception(exc)
+            else:
+                done.set_result(made)
+        threading.Thread(target=record).start()
+        return done
+
     def refused(self, *_args):
         self.calls.append("refused")
 
@@ -60,8 +76,16 @@ class _Session:
         self.home = home
 
 
-@pytest.mark.parametrize("kind", [Upload, BackgroundUpload])
-def test_a_disk_failure_discards_the_upload_and_closes_its_file_once(tmp_path, monkeypatch, kind):
+def settled(transfers: Transfers, upload: Upload, how: str):  # type: ignore[no-untyped-def]
+    """``settle`` (a worker thread's) or ``settle_soon`` (an event loop's) to its end."""
+    if how == "settle":
+        return transfers.settle(upload, UploadEnd.COMPLETED)
+    return transfers.settle_soon(upload, UploadEnd.COMPLETED).result(timeout=10)
+
+
+@pytest.mark.parametrize(("kind", "how"), [(Upload, "settle"), (BackgroundUpload, "settle"), (Upload, "settle_soon"),
+                                           (BackgroundUpload, "settle_soon")])
+def test_a_disk_failure_discards_the_upload_and_closes_its_file_once(tmp_path, monkeypatch, kind, how):
     for folder in (".partial", "INTEST"):
         (tmp_path / folder).mkdir()
     upload = kind(_Session(tmp_path), "INTEST", parse("FI.DMFA.123456.20240101.00001.T.1.1"), 1 << 20)
@@ -76,7 +100,7 @@ def test_a_disk_failure_discards_the_upload_and_closes_its_file_once(tmp_path, m
         monkeypatch.setattr(upload_module.os, "fsync", no_space)
     intake = _Intake()
     with pytest.raises(GGAError) as refusal:
-        Transfers(intake, None, None).settle(upload, UploadEnd.COMPLETED)
+        settled(Transfers(intake, None, Settings()), upload, how)
     assert (refusal.value.code, refusal.value.message) == ("UPLOAD_INCOMPLETE", "Not stored: No space left on device.")
     assert str(tmp_path) not in refusal.value.message  # no spool paths in what the client reads
     assert len(closed) == 1  # a second close could hit a descriptor another thread has opened since
@@ -84,7 +108,8 @@ def test_a_disk_failure_discards_the_upload_and_closes_its_file_once(tmp_path, m
     assert half_files(tmp_path / ".partial") == list((tmp_path / "INTEST").iterdir()) == []
 
 
-def test_a_file_whose_record_fails_is_not_kept_so_it_can_be_sent_again(tmp_path):
+@pytest.mark.parametrize("how", ["settle", "settle_soon"])
+def test_a_file_whose_record_fails_is_not_kept_so_it_can_be_sent_again(tmp_path, how):
     for folder in (".partial", "INTEST"):
         (tmp_path / folder).mkdir()
     upload = Upload(_Session(tmp_path), "INTEST", parse("FI.DMFA.123456.20240101.00001.T.1.1"), 1 << 20)
@@ -94,7 +119,7 @@ def test_a_file_whose_record_fails_is_not_kept_so_it_can_be_sent_again(tmp_path)
         def received(self, _upload):
             raise OSError("database unreachable")
     with pytest.raises(GGAError) as refusal:
-        Transfers(DatabaseDown(), None, None).settle(upload, UploadEnd.COMPLETED)
+        settled(Transfers(DatabaseDown(), None, Settings()), upload, how)
     assert refusal.value.code == "UPLOAD_INCOMPLETE" and "send the file again" in refusal.value.message
     assert list((tmp_path / "INTEST").iterdir()) == half_files(tmp_path / ".partial") == []
 
@@ -125,6 +150,40 @@ def test_sftp_a_write_the_disk_refuses_keeps_nothing_of_the_file(harness, kit, d
     assert "UPLOAD_INCOMPLETE: Not stored: No space left on device." in sftp_call(harness.port, kit, send)[0]
     assert logged(db, name) == [("upload", "incomplete", 1000, "UPLOAD_INCOMPLETE")]
     assert not (harness.home(kit) / "INTEST-S" / name).exists() and partials(harness, kit, "SFTP") == []
+
+
+def test_sftp_an_fsync_the_disk_refuses_at_the_close_keeps_nothing_and_the_next_file_goes_through(
+        harness, kit, db, monkeypatch):
+    """A small upload is made durable by the group commit's writer, not by a thread of the session's: a failure
+    there still reaches the client with its reason, keeps nothing, and leaves the writer serving the next one."""
+    failing, good = (f"FI.DIMN.{kit.number}.{today()}.{n:05d}.S.1.1" for n in (1, 2))
+    real_finish = Upload.finish
+    threads = []
+
+    def finish(self):  # type: ignore[no-untyped-def]
+        threads.append(threading.current_thread().name)
+        if str(self.name) == failing:
+            self._close_fd()
+            no_space()
+        return real_finish(self)
+    monkeypatch.setattr(Upload, "finish", finish)
+
+    async def send(sftp):  # type: ignore[no-untyped-def]
+        outcomes = []
+        for name in (failing, good):
+            try:
+                async with sftp.open(f"/INTEST-S/{name}", "wb") as f:
+                    await f.write(b"x" * 1000)
+                outcomes.append("ok")
+            except Exception as exc:
+                outcomes.append(str(exc))
+        return outcomes
+    assert sftp_call(harness.port, kit, send) == ["UPLOAD_INCOMPLETE: Not stored: No space left on device.", "ok"]
+    assert all(t.startswith("upload-records") for t in threads), threads  # not a thread of the session's
+    assert logged(db, failing) == [("upload", "incomplete", 1000, "UPLOAD_INCOMPLETE")]
+    assert logged(db, good) == [("upload", "ok", 1000, None)]
+    assert not (harness.home(kit) / "INTEST-S" / failing).exists() and partials(harness, kit, "SFTP") == []
+    assert (harness.home(kit) / "INTEST-S" / good).read_bytes() == b"x" * 1000
 
 
 def test_web_service_a_disk_failure_answers_upload_incomplete(harness, kit, db, monkeypatch):

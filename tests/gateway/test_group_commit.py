@@ -114,3 +114,28 @@ def test_after_close_a_record_commits_on_its_callers_thread(db):
     assert records.run(log_row("late")) == "late"
     with pytest.raises(ValueError):
         records.run(log_row("bad"))
+
+
+def test_a_file_that_cannot_be_made_durable_fails_only_its_own_upload(db, tmp_path):
+    """``submit``'s ``prepare`` (the fsync and link of a small upload) runs on the writer before the batch commits:
+    one that fails is left out of the batch, which commits the others."""
+    records = GroupCommit(db, "test-records")
+    prepared: list[str] = []
+
+    def prepare(text: str):  # type: ignore[no-untyped-def]
+        def run() -> None:
+            if text == "bad":
+                raise OSError("disk gone")
+            prepared.append(text)
+        return run
+    batch = [_Item(log_row(text), tmp_path, prepare(text)) for text in ("a", "bad", "b")]
+    records._commit(batch)
+    assert [item.future.result() for item in (batch[0], batch[2])] == ["a", "b"] and prepared == ["a", "b"]
+    with pytest.raises(OSError, match="disk gone"):
+        batch[1].future.result()
+    with db.session() as session:
+        assert sorted(session.scalars(select(TransferEvent.file_name).where(TransferEvent.event == "test"))) == \
+            ["a", "b"]
+    late = records.submit(log_row("late"), tmp_path, prepare("late"))  # the writer thread itself, started on demand
+    assert late.result(timeout=10) == "late" and prepared[-1] == "late"
+    records.close()
