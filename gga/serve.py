@@ -12,7 +12,6 @@ import os
 import shutil
 import signal
 import socket
-import sys
 import threading
 import time
 from datetime import timedelta
@@ -223,23 +222,11 @@ def freeze_start_up_objects() -> None:
     gc.freeze()
 
 
-SWITCH_INTERVAL_S = 0.0005
-
-
-def hand_the_interpreter_over_sooner() -> None:
-    """A thread that waits for the interpreter asks for it after ``sys.getswitchinterval()`` (5 ms by default).
-    The database writers give it up at every statement (SQLite and psycopg release it while they work) and must
-    win it back from the SSH loop each time: measured, a 2-row commit took 0.5 ms alone and 16 ms beside one busy
-    thread, 1 ms with this interval. Those commits answer every upload (docs/performance.md)."""
-    sys.setswitchinterval(SWITCH_INTERVAL_S)
-
-
 async def serve_forever(settings: Settings, demo: bool, ready: Queue | None = None) -> None:
     """Serve until SIGTERM or SIGINT. A worker tells its parent on ``ready`` instead of announcing itself."""
     runtime = Runtime(settings, demo)
     await runtime.start()
     freeze_start_up_objects()
-    hand_the_interpreter_over_sooner()
     if ready is None:
         announce(settings, runtime.endpoints, demo)
     else:
