@@ -23,11 +23,13 @@ import uvicorn
 from admin_api.app import build_services
 from admin_api.http import Services
 from admin_api.mail import deliver_pending
+from gateway.core.dealt import Dealt
 from gateway.core.gateway import Gateway
 from gateway.ftp.server import FTPFrontEnd, passive_ports_for, passive_range
 from gateway.retention import run_exclusive
 from gateway.sftp.server import SFTPFrontEnd
 from gga import logs
+from gga.dealer import Dealer
 from gga.health import Check
 from gga.http_limits import server_config
 from gga.wiring import build_gateway, http_app
@@ -42,9 +44,10 @@ log = logging.getLogger("gga")
 class Runtime:
     """Starts the HTTP server (admin API + web service) and the background pumps; stops them in order."""
 
-    def __init__(self, settings: Settings, demo: bool = False):
+    def __init__(self, settings: Settings, demo: bool = False, dealt: Dealt | None = None):
         self.settings = settings
         self.demo = demo
+        self.dealt = dealt  # a worker whose parent accepts the SFTP connections and deals them out
         self.prepared = settings.worker is not None  # a worker: the parent migrated, seeded and made the keys
         self.services: Services | None = None
         self.http: uvicorn.Server | None = None
@@ -64,7 +67,7 @@ class Runtime:
         self.gateway = build_gateway(self.services)
         await asyncio.to_thread(self.gateway.clear_last_stop)  # before any client can start an upload here
         shared = s.worker is not None  # several processes on the same ports
-        self.sftp = SFTPFrontEnd(self.gateway, reuse_port=shared)
+        self.sftp = SFTPFrontEnd(self.gateway, reuse_port=shared, dealt=self.dealt)
         self.endpoints["sftp"] = "sftp://" + await asyncio.to_thread(self.sftp.start)
         passive = passive_ports_for(s.worker, s.workers, passive_range(s.ftp_passive_ports)) if shared else None
         self.ftp = FTPFrontEnd(self.gateway, reuse_port=shared, passive_ports=passive)
@@ -98,7 +101,7 @@ class Runtime:
 
         def sftp() -> str | None:
             front = self.sftp
-            return answer(front is not None and front.server is not None and alive(front.thread))
+            return answer(front is not None and front.accepting and alive(front.thread))
 
         def ftp() -> str | None:
             front = self.ftp
@@ -222,9 +225,10 @@ def freeze_start_up_objects() -> None:
     gc.freeze()
 
 
-async def serve_forever(settings: Settings, demo: bool, ready: Queue | None = None) -> None:
+async def serve_forever(settings: Settings, demo: bool, ready: Queue | None = None,
+                        dealt: Dealt | None = None) -> None:
     """Serve until SIGTERM or SIGINT. A worker tells its parent on ``ready`` instead of announcing itself."""
-    runtime = Runtime(settings, demo)
+    runtime = Runtime(settings, demo, dealt)
     await runtime.start()
     freeze_start_up_objects()
     if ready is None:
@@ -259,13 +263,15 @@ def worker_count(spec: str) -> int:
     return count
 
 
-def worker_main(settings: Settings, demo: bool, ready: Queue, parent: int) -> None:
-    """A worker process (spawned): every endpoint, on the ports its siblings share."""
+def worker_main(settings: Settings, demo: bool, ready: Queue, parent: int, sftp_channel: socket.socket,
+                sftp_address: str) -> None:
+    """A worker process (spawned): every endpoint, on the ports its siblings share; SFTP connections dealt by the
+    parent down ``sftp_channel``."""
     _stop_with_parent()
     if os.getppid() != parent:  # the parent died before the death signal was asked for
         return
     logs.configure(settings.log_format)
-    asyncio.run(serve_forever(settings, demo, ready))
+    asyncio.run(serve_forever(settings, demo, ready, Dealt(sftp_channel, sftp_address)))
 
 
 def _stop_with_parent() -> None:
@@ -291,6 +297,7 @@ class Supervisor:
         self.context = multiprocessing.get_context("spawn")  # fresh interpreters: no threads or engines inherited
         self.ready: Queue = self.context.Queue()
         self.workers: list[BaseProcess] = []
+        self.dealer: Dealer | None = None
         self.stopping = threading.Event()
         self.restarts: list[float] = []  # when workers were restarted, within RESTART_WINDOW_S
 
@@ -299,7 +306,13 @@ class Supervisor:
             signal.signal(sig, lambda *_: self.stopping.set())
         self._metrics_folder()
         prepare(self.settings, self.demo, keys=True).db.dispose()
+        try:
+            self.dealer = Dealer(self.settings.sftp_bind, self.settings.workers)
+        except OSError as exc:
+            log.error("gga: cannot listen for SFTP on %s: %s", self.settings.sftp_bind, exc)
+            return 1
         self.workers = [self._spawn(i) for i in range(self.settings.workers)]
+        self.dealer.start()
         endpoints = self._wait_ready()
         if endpoints is None:
             self._stop()
@@ -326,9 +339,12 @@ class Supervisor:
 
     def _spawn(self, index: int) -> BaseProcess:
         settings = self.settings.model_copy(update={"worker": index})
-        process = self.context.Process(target=worker_main, args=(settings, self.demo, self.ready, os.getpid()),
-                                       name=f"gga-worker-{index}", daemon=False)
+        assert self.dealer is not None
+        channel = self.dealer.channel_for(index)
+        process = self.context.Process(target=worker_main, name=f"gga-worker-{index}", daemon=False, args=(
+            settings, self.demo, self.ready, os.getpid(), channel, self.dealer.address))
         process.start()
+        channel.close()  # the worker's end is the worker's: a worker that dies closes it, and dealing skips it
         return process
 
     def _wait_ready(self, timeout: float = 300) -> dict[str, str] | None:
@@ -367,6 +383,8 @@ class Supervisor:
         return True
 
     def _stop(self) -> None:
+        if self.dealer is not None:  # no new SFTP connections; each worker serves those it has
+            self.dealer.stop()
         for worker in self.workers:
             if worker.is_alive() and worker.pid is not None:
                 os.kill(worker.pid, signal.SIGTERM)

@@ -107,6 +107,7 @@ class Gateway:
 
     def close(self) -> None:
         self.live.stop()
+        self.transfers.close()  # the settles under way end first: they hand their records to the pipeline
         self.pipeline.close()  # finishes what it holds; its last events are then relayed
         try:
             self.relay.relay_once()

@@ -115,13 +115,11 @@ class GroupCommit:
         """One transaction for the batch. A record that fails (a constraint, a bug) would fail the others with it:
         the batch is rolled back and each record is tried alone, so only its own upload is refused. A failed
         commit answers the error to every upload of the batch (none of its records was kept)."""
-        batch = [item for item in batch if item.prepared()]
+        batch = self._synced([item for item in batch if item.prepared()])
         if not batch:
             return
         in_work = False
         try:
-            for folder in {item.folder for item in batch if item.folder is not None}:
-                fsync_dir(folder)
             with self.db.engine.begin() as connection:
                 results = []
                 for item in batch:
@@ -139,6 +137,20 @@ class GroupCommit:
             return
         for item, result in zip(batch, results, strict=True):
             item.future.set_result(result)
+
+    @staticmethod
+    def _synced(batch: list[_Item]) -> list[_Item]:
+        """Each folder fsynced once; the records of a folder that fails fail alone, the others go on."""
+        failed: dict[Path, OSError] = {}
+        for folder in {item.folder for item in batch if item.folder is not None}:
+            try:
+                fsync_dir(folder)
+            except OSError as exc:
+                failed[folder] = exc
+        for item in batch:
+            if item.folder in failed:
+                item.future.set_exception(failed[item.folder])
+        return [item for item in batch if item.folder not in failed]
 
     def _alone(self, item: _Item, *, synced: bool = False) -> None:
         if not item.prepared():

@@ -83,7 +83,12 @@ class Transfers:
         self.intake, self.translog, self.settings = intake, translog, settings
         self._open: set[int] = set()  # uploads opened and not yet settled: what a drain waits for
         self._open_lock = threading.Lock()
-        self._slow = ThreadPoolExecutor(max_workers=4, thread_name_prefix="settle")  # settle_soon's rare ends
+        # settle_soon's other ends (large files, TDs, failures), as many threads as asyncio's default pool
+        self._slow = ThreadPoolExecutor(max_workers=min(32, (os.cpu_count() or 1) + 4), thread_name_prefix="settle")
+
+    def close(self) -> None:
+        """At a stop: the settles under way end (their uploads kept and recorded, or discarded and logged)."""
+        self._slow.shutdown(wait=True)
 
     @property
     def in_flight(self) -> int:
@@ -147,7 +152,12 @@ class Transfers:
             self._forget(upload)
             outcome.set_result(recorded.result())
 
-        self.intake.received_soon(finish, upload.session.home / upload.folder).add_done_callback(settled)
+        try:
+            recording = self.intake.received_soon(finish, upload.session.home / upload.folder)
+        except Exception as exc:  # not handed over (the writer could not start): refused, nothing kept
+            self._slow.submit(self._failed, upload, exc, outcome)
+            return outcome
+        recording.add_done_callback(settled)
         return outcome
 
     def _failed(self, upload: Upload, exc: BaseException | None, outcome: Future[ReceivedUpload]) -> None:

@@ -154,8 +154,8 @@ class MailboxSFTPServer(asyncssh.SFTPServer):
         elif isinstance(file_obj, Upload):
             reported = file_obj.failed is not None  # the write that failed it already told the client
             try:
-                await asyncio.wrap_future(self.transfers.settle_soon(
-                    file_obj, UploadEnd.CLIENT_GONE if gone else UploadEnd.COMPLETED))
+                await asyncio.shield(asyncio.wrap_future(self.transfers.settle_soon(  # runs to its end regardless
+                    file_obj, UploadEnd.CLIENT_GONE if gone else UploadEnd.COMPLETED)))
             except GGAError as err:
                 if not (gone or reported):
                     raise sftp_error(err) from err

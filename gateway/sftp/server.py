@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
 
 import asyncssh
 
+from gateway.core.dealt import Dealt
 from gateway.core.gateway import Gateway
 from gateway.core.limits import ConnectionsPerAddress, RefusalBursts
 from gateway.core.session import GatewaySession
@@ -247,14 +249,21 @@ class SFTPFrontEnd:
     A full file table (EMFILE at accept) does not stop it: asyncio's accept loop logs it and retries a second later.
     """
 
-    def __init__(self, gateway: Gateway, *, reuse_port: bool = False):
+    def __init__(self, gateway: Gateway, *, reuse_port: bool = False, dealt: Dealt | None = None):
         self.gateway = gateway
         self.reuse_port = reuse_port  # several worker processes listen on the one port (SO_REUSEPORT)
+        self.dealt = dealt  # or the parent accepts and deals the connections out (gga/dealer.py)
         self.server: asyncssh.SSHAcceptor | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.thread: threading.Thread | None = None
         self.listener = Listener(gateway, ConnectionsPerAddress(gateway.settings.max_connections_per_address))
         self.address = ""
+        self._handshakes: set[asyncio.Task] = set()
+
+    @property
+    def accepting(self) -> bool:
+        """Taking new connections: its own listener, or the parent's dealt ones."""
+        return self.server is not None or (self.dealt is not None and self.dealt.open)
 
     @property
     def connections(self) -> set[asyncssh.SSHServerConnection]:
@@ -270,14 +279,29 @@ class SFTPFrontEnd:
 
     async def _listen(self) -> str:
         settings = self.gateway.settings
+        options = dict(server_host_keys=host_keys(settings), allow_scp=False, login_timeout=LOGIN_TIMEOUT_S,
+                       sftp_factory=lambda chan: MailboxSFTPServer(chan, self.gateway), keepalive_interval=60,
+                       **algorithm_options(settings))
+        if self.dealt is not None:
+            self.dealt.start(asyncio.get_running_loop(), lambda sock: self._serve(sock, options))
+            return self.dealt.address
         host, port = host_port(settings.sftp_bind)
         self.server = await asyncssh.create_server(
-            lambda: GatewaySSHServer(self.listener), host, port, server_host_keys=host_keys(settings),
-            sftp_factory=lambda chan: MailboxSFTPServer(chan, self.gateway), allow_scp=False,
-            login_timeout=LOGIN_TIMEOUT_S, keepalive_interval=60, reuse_port=self.reuse_port or None,
-            **algorithm_options(settings))
+            lambda: GatewaySSHServer(self.listener), host, port, reuse_port=self.reuse_port or None, **options)
         bound = self.server.sockets[0].getsockname()
         return f"{bound[0]}:{bound[1]}"
+
+    def _serve(self, sock: socket.socket, options: dict[str, object]) -> None:
+        """A connection the parent accepted: the same SSH server as the listener's, on it."""
+        task = asyncio.get_running_loop().create_task(self._handshake(sock, options))
+        self._handshakes.add(task)
+        task.add_done_callback(self._handshakes.discard)
+
+    async def _handshake(self, sock: socket.socket, options: dict[str, object]) -> None:
+        try:
+            await asyncssh.run_server(sock, server_factory=lambda: GatewaySSHServer(self.listener), **options)
+        except Exception as exc:  # a client that left or failed to log in: asyncssh closed the connection
+            log.debug("an SFTP connection ended before its login: %r", exc)
 
     def stop_accepting(self) -> None:
         """Blocking: no new connections (a drain); the sessions go on."""
@@ -285,6 +309,8 @@ class SFTPFrontEnd:
             asyncio.run_coroutine_threadsafe(self._stop_listening(), self.loop).result(10)
 
     async def _stop_listening(self) -> None:
+        if self.dealt is not None:
+            self.dealt.close()
         if self.server is not None:
             self.server.close()
             await self.server.wait_closed()

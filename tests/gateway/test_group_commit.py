@@ -139,3 +139,18 @@ def test_a_file_that_cannot_be_made_durable_fails_only_its_own_upload(db, tmp_pa
     late = records.submit(log_row("late"), tmp_path, prepare("late"))  # the writer thread itself, started on demand
     assert late.result(timeout=10) == "late" and prepared[-1] == "late"
     records.close()
+
+
+def test_a_folder_that_cannot_be_synced_fails_only_the_records_linked_into_it(db, tmp_path):
+    """A submission's claim (no folder) or another folder's upload shares the batch: a folder's fsync error is
+    that folder's records' alone."""
+    records = GroupCommit(db, "test-records")
+    gone = tmp_path / "removed"
+    batch = [_Item(log_row("a"), tmp_path), _Item(log_row("lost"), gone), _Item(log_row("claim"), None)]
+    records._commit(batch)
+    assert [batch[0].future.result(), batch[2].future.result()] == ["a", "claim"]
+    with pytest.raises(FileNotFoundError):
+        batch[1].future.result()
+    with db.session() as session:
+        assert sorted(session.scalars(select(TransferEvent.file_name).where(TransferEvent.event == "test"))) == \
+            ["a", "claim"]

@@ -48,8 +48,10 @@ def test_root_lists_the_six_folders_only(harness, kit):
     ("/INTEST/../../etc/passwd", "SFTPPermissionDenied: PATH_NOT_ALLOWED"),
     ("/.partial/FI.DMFA.123456.20261127.00001.T.1.1", "SFTPPermissionDenied: PATH_NOT_ALLOWED"),
 ])
-def test_uploads_refused_at_once_with_their_code(harness, kit, path, expected):
+def test_uploads_refused_at_once_with_their_code(harness, kit, db, path, expected):
     assert failure(harness, kit, lambda sftp: write(sftp, path)).startswith(expected)
+    # the open runs on the SFTP loop; its refusal is logged (from a worker thread) before the client is answered
+    assert [(result, code) for result, code, _ in events(db, "upload")] == [("refused", expected.split(": ")[1])]
 
 
 def test_no_folders_renames_or_links(harness, kit):
