@@ -11,12 +11,14 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy.sql.base import Executable
 
 from gateway.core.spool import fsync_dir
 from store.database import Database
@@ -25,6 +27,35 @@ log = logging.getLogger("gga.groupcommit")
 MAX_BATCH = 64
 
 Work = Callable[[Connection], Any]  # Core statements only: no ORM session's bookkeeping per batch
+_batch = threading.local()  # the writer's transaction under way, and the rows its records left for its end
+
+
+def deferred(connection: Connection) -> Callable[[Executable, dict[str, Any]], None] | None:
+    """Inside a group commit's transaction: queue a row for one INSERT per statement at the end of the batch, with
+    the others' (one round trip where there were as many as records). None elsewhere: execute it at once. Only for
+    rows nothing in the same transaction reads back."""
+    rows = getattr(_batch, "rows", None)
+    if rows is None or _batch.connection is not connection:
+        return None
+    return lambda statement, row: rows.setdefault((statement, frozenset(row)), []).append(row)
+
+
+@contextmanager
+def _deferring(connection: Connection) -> Iterator[None]:
+    """Rows are queued where a statement is a round trip (PostgreSQL); on SQLite there is none to save, and the
+    executemany cost more than it saved (paired runs, docs/performance.md)."""
+    _batch.connection, _batch.rows = connection, ({} if connection.dialect.name != "sqlite" else None)
+    try:
+        yield
+    finally:
+        _batch.connection = _batch.rows = None
+
+
+def _flush(connection: Connection) -> None:
+    """The queued rows, one executemany per statement and set of columns."""
+    rows, _batch.rows = _batch.rows, ({} if _batch.rows is not None else None)
+    for (statement, _), values in (rows or {}).items():
+        connection.execute(statement, values)
 
 
 class _Item:
@@ -120,12 +151,15 @@ class GroupCommit:
             return
         in_work = False
         try:
-            with self.db.engine.begin() as connection:
+            with self.db.engine.begin() as connection, _deferring(connection):
                 results = []
                 for item in batch:
                     in_work = True
                     results.append(item.work(connection))
                     in_work = False
+                in_work = True  # a queued row that fails is a record's: each is then tried alone
+                _flush(connection)
+                in_work = False
         except Exception as exc:
             if in_work and len(batch) > 1:
                 log.info("a record of a group commit failed (%s): each recorded alone", type(exc).__name__)
@@ -158,8 +192,9 @@ class GroupCommit:
         try:
             if item.folder is not None and not synced:
                 fsync_dir(item.folder)
-            with self.db.engine.begin() as connection:
+            with self.db.engine.begin() as connection, _deferring(connection):
                 result = item.work(connection)
+                _flush(connection)
         except Exception as exc:
             item.future.set_exception(exc)
         else:

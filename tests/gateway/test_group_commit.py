@@ -7,7 +7,7 @@ import time
 import pytest
 from sqlalchemy import Connection, func, insert, select
 
-from gateway.core.groupcommit import GroupCommit, _Item
+from gateway.core.groupcommit import GroupCommit, _Item, deferred
 from gateway.core.session import GatewaySession
 from gateway.core.transfer import UploadEnd
 from kernel.clock import utcnow
@@ -154,3 +154,45 @@ def test_a_folder_that_cannot_be_synced_fails_only_the_records_linked_into_it(db
     with db.session() as session:
         assert sorted(session.scalars(select(TransferEvent.file_name).where(TransferEvent.event == "test"))) == \
             ["a", "claim"]
+
+
+def queued_row(text: str):  # type: ignore[no-untyped-def]
+    """A record whose transfer-log row waits for the batch's one INSERT at its end, as an upload's does."""
+    def work(session):  # type: ignore[no-untyped-def]
+        queue = deferred(session)  # inside the writer's transaction on PostgreSQL; None on SQLite (no round trip)
+        assert (queue is None) == (session.dialect.name == "sqlite")
+        row = {"at": utcnow(), "event": "test", "result": "ok", "protocol": "-", "file_name": text}
+        if queue is not None:
+            queue(insert(TransferEvent), row)
+        else:
+            session.execute(insert(TransferEvent), row)
+        return text
+    return work
+
+
+def test_rows_queued_by_a_batch_are_written_with_it_and_a_bad_one_fails_only_its_record(db):
+    records = GroupCommit(db, "test-records")
+    batch = [_Item(queued_row(text), None) for text in ("a", "b", "c")]
+    records._commit(batch)
+    assert [item.future.result() for item in batch] == ["a", "b", "c"]
+    with db.session() as session:
+        assert sorted(session.scalars(select(TransferEvent.file_name).where(TransferEvent.event == "test"))) == \
+            ["a", "b", "c"]
+    assert deferred(db.engine.connect()) is None  # outside a group commit: written at once by its caller
+
+    def null_event(session):  # type: ignore[no-untyped-def]
+        row = {"at": utcnow(), "event": None, "result": "ok", "protocol": "-", "file_name": "bad"}  # NOT NULL
+        queue = deferred(session)
+        if queue is not None:  # refused at the batch's end
+            queue(insert(TransferEvent), row)
+        else:
+            session.execute(insert(TransferEvent), row)
+        return "bad"
+    batch = [_Item(queued_row("d"), None), _Item(null_event, None), _Item(queued_row("e"), None)]
+    records._commit(batch)
+    assert [batch[0].future.result(), batch[2].future.result()] == ["d", "e"]
+    with pytest.raises(Exception, match=r"(?i)null"):
+        batch[1].future.result()
+    with db.session() as session:
+        assert sorted(session.scalars(select(TransferEvent.file_name).where(TransferEvent.event == "test"))) == \
+            ["a", "b", "c", "d", "e"]
