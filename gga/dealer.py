@@ -29,10 +29,11 @@ def channel_pair() -> tuple[socket.socket, socket.socket]:
 class Dealer:
     def __init__(self, bind: str, workers: int):
         host, port = host_port(bind)
-        self.listener = socket.create_server((host, port), backlog=BACKLOG)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.listener = socket.create_server((host, port), family=family, backlog=BACKLOG)
         self.listener.settimeout(ACCEPT_WAIT_S)
         bound = self.listener.getsockname()
-        self.address = f"{bound[0]}:{bound[1]}"
+        self.address = f"[{bound[0]}]:{bound[1]}" if family == socket.AF_INET6 else f"{bound[0]}:{bound[1]}"
         self._channels: list[socket.socket | None] = [None] * workers
         self._next = 0
         self._lock = threading.Lock()

@@ -101,3 +101,20 @@ def test_a_worker_serves_what_is_dealt_on_its_loop_and_stops_at_the_channels_end
     thread.join(10)
     listener.close()
     assert received == [b"hello"]
+
+
+@pytest.mark.skipif(not socket.has_ipv6, reason="no IPv6 on this machine")
+def test_an_ipv6_bind_is_listened_on_and_announced_with_brackets():
+    try:
+        dealer = Dealer("[::1]:0", 1)
+    except OSError:
+        pytest.skip("::1 is not configured here")
+    end = dealer.channel_for(0)
+    dealer.start()
+    try:
+        assert dealer.address.startswith("[::1]:")
+        port = int(dealer.address.rsplit(":", 1)[1])
+        with socket.create_connection(("::1", port), timeout=5):
+            dealt_to(end).close()
+    finally:
+        dealer.stop()
