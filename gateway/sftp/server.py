@@ -305,7 +305,7 @@ class SFTPFrontEnd:
 
     def stop_accepting(self) -> None:
         """Blocking: no new connections (a drain); the sessions go on."""
-        if self.loop is not None and self.server is not None:
+        if self.loop is not None and self.accepting:
             asyncio.run_coroutine_threadsafe(self._stop_listening(), self.loop).result(10)
 
     async def _stop_listening(self) -> None:
