@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from gateway import acrf
 from gateway.acrf import Finding, PartSummary
 from gateway.checks import CheckContext, SubmissionFiles, check, now
-from gateway.core.groupcommit import GroupCommit, deferred
+from gateway.core.groupcommit import GroupCommit, insert_row
 from gateway.core.session import GatewaySession
 from gateway.core.spool import Spool, move_all, place
 from gateway.core.translog import TransferLog
@@ -102,11 +102,7 @@ class IntakePipeline:
             go_id = session.execute(_NEW_GO, row).scalar_one()
             submission_id: int | None = self._open_submission(session, go_id, upload)
         else:  # with the batch's other files in one INSERT (a GO's id is needed at once: its submission's)
-            queue = deferred(session)
-            if queue is not None:
-                queue(_NEW_FILE, row)
-            else:
-                session.execute(_NEW_FILE, row)
+            insert_row(session, _NEW_FILE, row)
             submission_id = None
         line = self.translog.add(session, "upload", "ok", protocol=s.protocol, file_name=str(name),
                                  size=upload.size, sha256=upload.sha256, duration_ms=upload.duration_ms,

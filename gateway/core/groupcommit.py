@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.base import Executable
 
 from gateway.core.spool import fsync_dir
@@ -30,14 +31,15 @@ Work = Callable[[Connection], Any]  # Core statements only: no ORM session's boo
 _batch = threading.local()  # the writer's transaction under way, and the rows its records left for its end
 
 
-def deferred(connection: Connection) -> Callable[[Executable, dict[str, Any]], None] | None:
-    """Inside a group commit's transaction: queue a row for one INSERT per statement at the end of the batch, with
-    the others' (one round trip where there were as many as records). None elsewhere: execute it at once. Only for
-    rows nothing in the same transaction reads back."""
+def insert_row(session: Connection | Session, statement: Executable, row: dict[str, Any]) -> None:
+    """The row inserted in the caller's transaction. Inside a group commit's on PostgreSQL, it is queued for one
+    INSERT per statement at the end of the batch, with the others' (one round trip where there were as many as
+    records): only for rows nothing in the same transaction reads back."""
     rows = getattr(_batch, "rows", None)
-    if rows is None or _batch.connection is not connection:
-        return None
-    return lambda statement, row: rows.setdefault((statement, frozenset(row)), []).append(row)
+    if rows is not None and _batch.connection is session:
+        rows.setdefault((statement, frozenset(row)), []).append(row)
+    else:
+        session.execute(statement, row)
 
 
 @contextmanager
@@ -52,9 +54,8 @@ def _deferring(connection: Connection) -> Iterator[None]:
 
 
 def _flush(connection: Connection) -> None:
-    """The queued rows, one executemany per statement and set of columns."""
-    rows, _batch.rows = _batch.rows, ({} if _batch.rows is not None else None)
-    for (statement, _), values in (rows or {}).items():
+    """The queued rows, one executemany per statement and set of columns (once, just before the commit)."""
+    for (statement, _), values in (_batch.rows or {}).items():
         connection.execute(statement, values)
 
 
@@ -187,11 +188,9 @@ class GroupCommit:
         return [item for item in batch if item.folder not in failed]
 
     def _alone(self, item: _Item, *, synced: bool = False) -> None:
-        if not item.prepared():
+        if not item.prepared() or not (synced or self._synced([item])):
             return
         try:
-            if item.folder is not None and not synced:
-                fsync_dir(item.folder)
             with self.db.engine.begin() as connection, _deferring(connection):
                 result = item.work(connection)
                 _flush(connection)

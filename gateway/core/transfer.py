@@ -163,14 +163,8 @@ class Transfers:
     def _failed(self, upload: Upload, exc: BaseException | None, outcome: Future[ReceivedUpload]) -> None:
         """As ``_settle`` does when the disk or the database fails: nothing half is kept, the client is told."""
         try:
-            upload.discard()
-            if isinstance(exc, _NotStored):
-                self.intake.interrupted(upload.session, str(upload.name), upload.size)
-                err = exc.args[0]
-                outcome.set_exception(err if isinstance(err, GGAError) else GGAError(
-                    ErrorCode.UPLOAD_INCOMPLETE, f"Not stored: {err.strerror or 'disk error'}."))
-            else:  # not recorded, so not kept: the sender may send it again under its name
-                outcome.set_exception(GGAError(ErrorCode.UPLOAD_INCOMPLETE, "Not recorded; send the file again."))
+            outcome.set_exception(self._not_stored(upload, exc.args[0]) if isinstance(exc, _NotStored)
+                                  else self._not_recorded(upload))
         except Exception as failure:
             outcome.set_exception(failure)
         finally:
@@ -192,19 +186,27 @@ class Transfers:
             raise upload.failed or GGAError(ErrorCode.UPLOAD_INCOMPLETE)
         try:
             received = upload.finish()
-        except (GGAError, OSError) as err:  # the disk failed us: nothing half is kept
-            upload.discard()
-            self.intake.interrupted(s, str(upload.name), upload.size)
-            if isinstance(err, GGAError):
-                raise
-            raise GGAError(ErrorCode.UPLOAD_INCOMPLETE, f"Not stored: {err.strerror or 'disk error'}.") from err
+        except (GGAError, OSError) as err:
+            raise self._not_stored(upload, err) from err
         try:
             self.intake.received(received)
-        except Exception as err:  # not recorded, so not kept: the sender may send it again under its name
-            upload.discard()
-            raise GGAError(ErrorCode.UPLOAD_INCOMPLETE, "Not recorded; send the file again.") from err
+        except Exception as err:
+            raise self._not_recorded(upload) from err
         upload.release()
         return received
+
+    def _not_stored(self, upload: Upload, err: GGAError | OSError) -> GGAError:
+        """The disk failed us (or the name was taken meanwhile): nothing half is kept; the error to answer."""
+        upload.discard()
+        self.intake.interrupted(upload.session, str(upload.name), upload.size)
+        if isinstance(err, GGAError):
+            return err
+        return GGAError(ErrorCode.UPLOAD_INCOMPLETE, f"Not stored: {err.strerror or 'disk error'}.")
+
+    def _not_recorded(self, upload: Upload) -> GGAError:
+        """Not recorded, so not kept: the sender may send it again under its name; the error to answer."""
+        upload.discard()
+        return GGAError(ErrorCode.UPLOAD_INCOMPLETE, "Not recorded; send the file again.")
 
     # -- return files ----------------------------------------------------------------------------------------
     def open_download(self, session: GatewaySession, path: str) -> Download:

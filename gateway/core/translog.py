@@ -9,7 +9,7 @@ from sqlalchemy import Connection, insert
 from sqlalchemy.orm import Session
 
 from gateway.core import metrics
-from gateway.core.groupcommit import deferred
+from gateway.core.groupcommit import insert_row
 from kernel.clock import utcnow
 from store.database import Database
 from store.models import TransferEvent
@@ -37,11 +37,7 @@ class TransferLog:
         extra = {k: v for k, v in fields.items() if k not in _COLUMNS and k not in _LINE_ONLY and v is not None}
         if extra:
             row["details"] = extra
-        queue = deferred(session) if isinstance(session, Connection) else None
-        if queue is not None:  # a group commit's: with the batch's other rows, in one INSERT at its end
-            queue(_INSERT, row)
-        else:
-            session.execute(_INSERT, [row])  # a plain INSERT, no ORM object needed
+        insert_row(session, _INSERT, row)  # a plain INSERT, no ORM object (a group commit's: with its batch's)
         return {"at": row["at"].isoformat(), "event": event, "result": result, "protocol": protocol,
                 "error_code": error_code, **{k: v for k, v in fields.items() if v is not None}}
 

@@ -1,9 +1,8 @@
 """The jailed SFTP server of one technical user: each call is translated for the shared core, nothing decided here.
 
 Closes, deletions and opens for reading (disk and database) run on other threads (a small upload's close on the
-group commit's writer, ``Transfers.settle_soon``); the bytes of ``write`` and
-``read``, and the opening of an upload (no database, no fsync), are handled on the loop, where moving them costs more
-than it saves (docs/performance.md).
+group commit's writer, ``Transfers.settle_soon``). The bytes of ``write`` and ``read``, and the opening of an upload
+(no database, no fsync), are handled on the loop, where moving them costs more than it saves (docs/performance.md).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ import time
 import pytest
 from sqlalchemy import Connection, func, insert, select
 
-from gateway.core.groupcommit import GroupCommit, _Item, deferred
+from gateway.core.groupcommit import GroupCommit, _Item, insert_row
 from gateway.core.session import GatewaySession
 from gateway.core.transfer import UploadEnd
 from kernel.clock import utcnow
@@ -157,17 +157,17 @@ def test_a_folder_that_cannot_be_synced_fails_only_the_records_linked_into_it(db
 
 
 def queued_row(text: str):  # type: ignore[no-untyped-def]
-    """A record whose transfer-log row waits for the batch's one INSERT at its end, as an upload's does."""
+    """A record whose transfer-log row goes as an upload's does (on PostgreSQL: queued for the batch's end)."""
     def work(session):  # type: ignore[no-untyped-def]
-        queue = deferred(session)  # inside the writer's transaction on PostgreSQL; None on SQLite (no round trip)
-        assert (queue is None) == (session.dialect.name == "sqlite")
-        row = {"at": utcnow(), "event": "test", "result": "ok", "protocol": "-", "file_name": text}
-        if queue is not None:
-            queue(insert(TransferEvent), row)
-        else:
-            session.execute(insert(TransferEvent), row)
+        insert_row(session, insert(TransferEvent), {"at": utcnow(), "event": "test", "result": "ok",
+                                                    "protocol": "-", "file_name": text})
         return text
     return work
+
+
+def logged_tests(db) -> list[str]:  # type: ignore[no-untyped-def]
+    with db.session() as session:
+        return sorted(session.scalars(select(TransferEvent.file_name).where(TransferEvent.event == "test")))
 
 
 def test_rows_queued_by_a_batch_are_written_with_it_and_a_bad_one_fails_only_its_record(db):
@@ -175,24 +175,18 @@ def test_rows_queued_by_a_batch_are_written_with_it_and_a_bad_one_fails_only_its
     batch = [_Item(queued_row(text), None) for text in ("a", "b", "c")]
     records._commit(batch)
     assert [item.future.result() for item in batch] == ["a", "b", "c"]
-    with db.session() as session:
-        assert sorted(session.scalars(select(TransferEvent.file_name).where(TransferEvent.event == "test"))) == \
-            ["a", "b", "c"]
-    assert deferred(db.engine.connect()) is None  # outside a group commit: written at once by its caller
+    assert logged_tests(db) == ["a", "b", "c"]
+    with db.engine.begin() as conn:  # outside a group commit: written at once, as its caller's statement
+        queued_row("now")(conn)
+        assert conn.execute(select(TransferEvent.id).where(TransferEvent.file_name == "now")).first() is not None
 
     def null_event(session):  # type: ignore[no-untyped-def]
-        row = {"at": utcnow(), "event": None, "result": "ok", "protocol": "-", "file_name": "bad"}  # NOT NULL
-        queue = deferred(session)
-        if queue is not None:  # refused at the batch's end
-            queue(insert(TransferEvent), row)
-        else:
-            session.execute(insert(TransferEvent), row)
+        insert_row(session, insert(TransferEvent), {"at": utcnow(), "event": None, "result": "ok", "protocol": "-",
+                                                    "file_name": "bad"})  # NOT NULL: refused (PostgreSQL: at the end)
         return "bad"
     batch = [_Item(queued_row("d"), None), _Item(null_event, None), _Item(queued_row("e"), None)]
     records._commit(batch)
     assert [batch[0].future.result(), batch[2].future.result()] == ["d", "e"]
     with pytest.raises(Exception, match=r"(?i)null"):
         batch[1].future.result()
-    with db.session() as session:
-        assert sorted(session.scalars(select(TransferEvent.file_name).where(TransferEvent.event == "test"))) == \
-            ["a", "b", "c", "d", "e"]
+    assert logged_tests(db) == ["a", "b", "c", "d", "e", "now"]
