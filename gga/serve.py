@@ -67,7 +67,7 @@ class Runtime:
         self.gateway = build_gateway(self.services)
         await asyncio.to_thread(self.gateway.clear_last_stop)  # before any client can start an upload here
         shared = s.worker is not None  # several processes on the same ports
-        self.sftp = SFTPFrontEnd(self.gateway, reuse_port=shared, dealt=self.dealt)
+        self.sftp = SFTPFrontEnd(self.gateway, dealt=self.dealt)  # a worker's connections: dealt by its parent
         self.endpoints["sftp"] = "sftp://" + await asyncio.to_thread(self.sftp.start)
         passive = passive_ports_for(s.worker, s.workers, passive_range(s.ftp_passive_ports)) if shared else None
         self.ftp = FTPFrontEnd(self.gateway, reuse_port=shared, passive_ports=passive)

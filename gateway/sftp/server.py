@@ -249,10 +249,9 @@ class SFTPFrontEnd:
     A full file table (EMFILE at accept) does not stop it: asyncio's accept loop logs it and retries a second later.
     """
 
-    def __init__(self, gateway: Gateway, *, reuse_port: bool = False, dealt: Dealt | None = None):
+    def __init__(self, gateway: Gateway, *, dealt: Dealt | None = None):
         self.gateway = gateway
-        self.reuse_port = reuse_port  # several worker processes listen on the one port (SO_REUSEPORT)
-        self.dealt = dealt  # or the parent accepts and deals the connections out (gga/dealer.py)
+        self.dealt = dealt  # a worker's: the parent accepts and deals the connections out (gga/dealer.py)
         self.server: asyncssh.SSHAcceptor | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.thread: threading.Thread | None = None
@@ -287,7 +286,7 @@ class SFTPFrontEnd:
             return self.dealt.address
         host, port = host_port(settings.sftp_bind)
         self.server = await asyncssh.create_server(
-            lambda: GatewaySSHServer(self.listener), host, port, reuse_port=self.reuse_port or None, **options)
+            lambda: GatewaySSHServer(self.listener), host, port, **options)
         bound = self.server.sockets[0].getsockname()
         return f"{bound[0]}:{bound[1]}"
 
