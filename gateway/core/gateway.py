@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from cryptography import x509
 
@@ -17,6 +18,7 @@ from gateway.core.spool import Spool
 from gateway.core.tokens import ServiceTokens
 from gateway.core.transfer import Transfers
 from gateway.core.translog import TransferLog
+from gateway.naming import BatchName, parse
 from gateway.pipeline import IntakePipeline
 from gateway.returns import Delivered, ReturnDelivery
 from kernel.errors import ErrorCode, GGAError
@@ -76,9 +78,21 @@ class Gateway:
         self.live.forget_instance()
         for leftover in clear_leftovers(self.spool.root / "mailboxes", owner, self.pipeline.is_recorded):
             self.translog.record("upload", "incomplete", error_code=str(ErrorCode.UPLOAD_INCOMPLETE),
-                                 file_name=leftover.name, sender_number=leftover.parts[-4],
-                                 details={"instance": owner, "removed_at_start": True})
+                                 **self._leftover_fields(leftover), details={
+                                     "instance": owner, "removed_at_start": True, "channel": leftover.parts[-3]})
         self.pipeline.release_own_leases()
+
+    def _leftover_fields(self, leftover: Path) -> dict[str, str | None]:
+        """Whose the removed upload was (``<mailboxes>/<number>/<channel>/<folder or .partial>/<name>``), as an
+        upload's own row says it: an operator looking for a technical user's transfers finds it too."""
+        sender = self.directory.by_number(leftover.parts[-4])
+        try:
+            name: BatchName | None = parse(leftover.name)
+        except GGAError:  # a claim's name was checked when it was made; a stray file may be anything
+            name = None
+        return {"file_name": leftover.name, "sender_number": leftover.parts[-4],
+                "technical_user": sender.technical_user if sender else None,
+                "application": name.application if name else None, "environment": name.environment if name else None}
 
     def start(self, *, clear: bool = True) -> int:
         """The background work every instance runs: the outbox relay and the lease loop (which takes up, now and

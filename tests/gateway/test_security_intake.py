@@ -99,9 +99,10 @@ def test_a_dead_instance_s_claim_is_taken_over_and_an_own_leftover_cleared_at_st
     assert not (session.home / folder / linked).exists() and not (partial / linked).exists()
     assert (session.home / folder / fi).read_bytes() == signed  # recorded: kept
     assert (partial / "FI.other").samefile(alive.data)  # another instance's upload: untouched
-    for name in (fs, linked):
-        assert [r.error_code for r in log_rows(harness.services.db, event="upload", name=name)] == [
-            "UPLOAD_INCOMPLETE"]
+    for name in (fs, linked):  # logged as the upload's own row would be: whose, for which application
+        assert [(r.error_code, r.sender_number, r.technical_user, r.application, r.environment, r.details["channel"])
+                for r in log_rows(harness.services.db, event="upload", name=name)] == [
+            ("UPLOAD_INCOMPLETE", kit.number, kit.technical_user, "DMFA", "T", "SFTP")]
     again = g.transfers.open_upload(session, f"/{folder}/{linked}")  # the sender may send it again
     again.discard()
 
