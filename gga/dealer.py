@@ -10,15 +10,24 @@ connection open after the worker closed it). ``gateway/core/dealt.py`` serves it
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import socket
 import threading
+import time
 
 from kernel.settings import host_port
 
 log = logging.getLogger("gga.dealer")
 ACCEPT_WAIT_S = 0.5  # how soon the accepting thread sees a stop
 BACKLOG = 1024
+# an accept that fails for that one connection (it went away, or its network did): the next one is taken at once
+_ONE_CONNECTION = frozenset({errno.ECONNABORTED, errno.EPROTO, errno.ENETDOWN, errno.ENETUNREACH, errno.EHOSTDOWN,
+                             errno.EHOSTUNREACH, errno.ENONET, errno.ENOPROTOOPT, errno.EOPNOTSUPP, errno.EPERM})
+# a worker that cannot take a connection now (not reading its channel: starting, or busy; the kernel short of
+# buffers or of room for passed descriptors): the next worker takes it, the channel stays
+_NOT_NOW = frozenset({errno.EAGAIN, errno.ENOBUFS, errno.ENOMEM, errno.ETOOMANYREFS})
+BUSY_LOG_EVERY_S = 60
 
 
 def channel_pair() -> tuple[socket.socket, socket.socket]:
@@ -39,10 +48,14 @@ class Dealer:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._busy_logged = 0.0
 
     def channel_for(self, index: int) -> socket.socket:
-        """A new channel for worker ``index`` (at its start and at each restart); returns the worker's end."""
+        """A new channel for worker ``index`` (at its start and at each restart); returns the worker's end. The
+        parent's end never blocks: a worker that does not read its channel (still starting, or stuck) must not
+        stop the dealing to the others, nor a stop."""
         ours, theirs = channel_pair()
+        ours.setblocking(False)
         with self._lock:
             old, self._channels[index] = self._channels[index], ours
         if old is not None:
@@ -75,18 +88,23 @@ class Dealer:
                 conn, _ = self.listener.accept()
             except TimeoutError:
                 continue
-            except OSError as exc:  # a full file table: wait a moment, as the workers' own listeners do
+            except OSError as exc:
                 if self._stopping.is_set():
                     return
-                log.error("SFTP accept failed (%s); trying again", exc)
+                if exc.errno in _ONE_CONNECTION:
+                    continue
+                # a full file table or no memory: wait a moment, as asyncio's listeners in the workers do
+                log.error("SFTP accept failed (%s); trying again in a second", exc)
                 self._stopping.wait(1.0)
                 continue
             with conn:
                 self.deal(conn)
 
     def deal(self, conn: socket.socket) -> bool:
-        """To the next worker in turn; to the one after if its channel is gone (it died and is not started again
-        yet). False when no worker could take it (the client sees the connection close)."""
+        """To the next worker in turn; to the one after if that one cannot take it now (its channel is full) or is
+        gone (it died and is not started again yet). False when no worker could take it (the client sees the
+        connection close)."""
+        busy = []
         with self._lock:
             count = len(self._channels)
             for step in range(count):
@@ -96,10 +114,22 @@ class Dealer:
                     continue
                 try:
                     socket.send_fds(channel, [b"c"], [conn.fileno()])
-                except OSError:  # the worker is gone: its channel with it, until it is started again
-                    self._channels[index] = None
+                except OSError as exc:
+                    if exc.errno in _NOT_NOW:
+                        busy.append(index)
+                        continue
+                    self._channels[index] = None  # the worker is gone, its channel with it, until it starts again
+                    with contextlib.suppress(OSError):
+                        channel.close()
                     continue
                 self._next = index + 1
-                return True
-        log.error("no SFTP worker could take a connection")
-        return False
+                break
+            else:
+                index = None
+        if busy and time.monotonic() - self._busy_logged > BUSY_LOG_EVERY_S:
+            self._busy_logged = time.monotonic()
+            log.warning("SFTP worker(s) %s not taking connections (starting, or busy): dealt to the others", busy)
+        if index is None:
+            log.error("no SFTP worker could take a connection")
+            return False
+        return True

@@ -2,7 +2,7 @@
 
 With ``SO_REUSEPORT`` the kernel picks a worker per connection by a hash of its addresses: four sessions landed 3:1
 or 4:0 on two workers as often as 2:2, and the busier worker set the pace. The parent accepts instead and deals
-each connection to the worker with the fewest (gga/dealer.py); it arrives here over a Unix socket (``SCM_RIGHTS``)
+the connections to the workers in turn (gga/dealer.py); each arrives here over a Unix socket (``SCM_RIGHTS``)
 and is served as if this worker had accepted it.
 """
 
@@ -34,13 +34,16 @@ class Dealt:
 
     def _receive(self, serve: Callable[[socket.socket], None]) -> None:
         try:
-            message, fds, _flags, _address = socket.recv_fds(self.channel, BATCH, BATCH)
+            message, fds, flags, _address = socket.recv_fds(self.channel, BATCH, BATCH)
         except (BlockingIOError, InterruptedError):
             return
         except OSError as exc:
             log.error("the parent's channel failed (%s): no more connections here", exc)
             self.close()
             return
+        if flags & socket.MSG_CTRUNC:  # the kernel could not give this process the descriptor: the client is cut
+            log.error("a connection dealt here was lost: this worker's file table is full (raise the open-files limit, "
+                      "ulimit -n, of gga serve)")
         for fd in fds:
             sock = socket.socket(fileno=fd)
             sock.setblocking(False)

@@ -4,6 +4,7 @@ stop. Real sockets on loopback; the workers' ends read as ``gateway/core/dealt.p
 from __future__ import annotations
 
 import asyncio
+import os
 import select
 import socket
 import threading
@@ -118,3 +119,48 @@ def test_an_ipv6_bind_is_listened_on_and_announced_with_brackets():
             dealt_to(end).close()
     finally:
         dealer.stop()
+
+
+def drain(channel: socket.socket) -> int:
+    """Every connection waiting in a worker's channel taken (and closed); how many."""
+    channel.setblocking(False)
+    taken = 0
+    while True:
+        try:
+            _, fds, _, _ = socket.recv_fds(channel, 16, 16)
+        except BlockingIOError:
+            return taken
+        for fd in fds:
+            os.close(fd)
+        taken += len(fds)
+
+
+def test_a_worker_that_does_not_read_its_channel_neither_stops_the_dealing_nor_loses_its_turn():
+    """A worker still starting (or stuck) fills its channel: the others take the connections meanwhile, the
+    dealer never blocks (nor its stop), and the worker gets its turn again once it reads."""
+    dealer = Dealer("127.0.0.1:0", 2)
+    stuck, reading = dealer.channel_for(0), dealer.channel_for(1)
+    a, b = socket.socketpair()
+    dealt = {"stuck": 0, "reading": 0}
+
+    def flood() -> None:
+        for _ in range(1500):  # more than a channel holds (about 280 on Linux) and than RLIMIT_NOFILE's in-flight
+            assert dealer.deal(a)
+            dealt["reading"] += drain(reading)
+
+    try:
+        thread = threading.Thread(target=flood, daemon=True)
+        thread.start()
+        thread.join(60)
+        assert not thread.is_alive(), "the dealer blocked on the worker that does not read"
+        dealt["stuck"] = drain(stuck)
+        assert 0 < dealt["stuck"] < 1500 and dealt["stuck"] + dealt["reading"] == 1500
+        assert dealt["reading"] > 1500 / 2  # the one reading took what the other could not
+        for _ in range(2):  # reading again: its turn comes back
+            assert dealer.deal(a)
+        assert (drain(stuck), drain(reading)) == (1, 1)
+    finally:
+        if not thread.is_alive():  # a dealer blocked in a send would block its stop too: the test fails instead
+            dealer.stop()
+        a.close()
+        b.close()
