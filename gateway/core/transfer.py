@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
-from typing import Protocol
+from typing import Any, Protocol
 
 from gateway.core.session import GatewaySession
 from gateway.core.translog import TransferLog
@@ -132,7 +132,7 @@ class Transfers:
         or raise. The usual end, a small upload completed, is made durable and recorded by the intake's group commit
         writer, with no thread of the caller's in between; every other end is settled on a thread here."""
         if not _quick(upload, end):
-            return self._slow.submit(self.settle, upload, end)
+            return self._on_slow(self.settle, upload, end)
         outcome: Future[ReceivedUpload] = Future()
 
         def finish() -> ReceivedUpload:
@@ -143,7 +143,7 @@ class Transfers:
 
         def settled(recorded: Future[ReceivedUpload]) -> None:  # on the writer: anything slow goes to a thread
             if recorded.exception() is not None:
-                self._slow.submit(self._failed, upload, recorded.exception(), outcome)
+                self._on_slow(self._failed, upload, recorded.exception(), outcome)
                 return
             try:
                 upload.release()
@@ -155,10 +155,23 @@ class Transfers:
         try:
             recording = self.intake.received_soon(finish, upload.session.home / upload.folder)
         except Exception as exc:  # not handed over (the writer could not start): refused, nothing kept
-            self._slow.submit(self._failed, upload, exc, outcome)
+            self._on_slow(self._failed, upload, exc, outcome)
             return outcome
         recording.add_done_callback(settled)
         return outcome
+
+    def _on_slow(self, work: Callable[..., Any], *args: Any) -> Future[Any]:
+        """``work`` on a settle thread; on the caller's once they are shut down (a stop: the group commit's last
+        batches end after them, and a failed record must still be discarded, logged and answered)."""
+        try:
+            return self._slow.submit(work, *args)
+        except RuntimeError:
+            done: Future[Any] = Future()
+            try:
+                done.set_result(work(*args))
+            except BaseException as exc:
+                done.set_exception(exc)
+            return done
 
     def _failed(self, upload: Upload, exc: BaseException | None, outcome: Future[ReceivedUpload]) -> None:
         """As ``_settle`` does when the disk or the database fails: nothing half is kept, the client is told."""

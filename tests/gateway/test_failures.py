@@ -124,6 +124,28 @@ def test_a_file_whose_record_fails_is_not_kept_so_it_can_be_sent_again(tmp_path,
     assert list((tmp_path / "INTEST").iterdir()) == half_files(tmp_path / ".partial") == []
 
 
+@pytest.mark.parametrize("end", [UploadEnd.COMPLETED, UploadEnd.CLIENT_GONE])
+def test_an_upload_ending_during_a_stop_is_still_settled_after_the_settle_threads_are_gone(tmp_path, end):
+    """At a stop the settle threads end before the group commit's last batches: a record failing then is still
+    discarded, logged and answered (it was left linked in IN, unrecorded, and the client waiting)."""
+    for folder in (".partial", "INTEST"):
+        (tmp_path / folder).mkdir()
+    upload = Upload(_Session(tmp_path), "INTEST", parse("FI.DMFA.123456.20240101.00001.T.1.1"), 1 << 20)
+    upload.append(b"abc")
+
+    class DatabaseDown(_Intake):
+        def received(self, _upload):
+            raise OSError("database unreachable")
+    intake = DatabaseDown()
+    transfers = Transfers(intake, None, Settings())
+    transfers.close()
+    with pytest.raises(GGAError) as refusal:
+        transfers.settle_soon(upload, end).result(timeout=10)
+    assert refusal.value.code == "UPLOAD_INCOMPLETE"
+    assert intake.calls == ([] if end == UploadEnd.COMPLETED else ["interrupted"])  # a client gone is logged
+    assert list((tmp_path / "INTEST").iterdir()) == half_files(tmp_path / ".partial") == []
+
+
 def test_sftp_a_write_the_disk_refuses_keeps_nothing_of_the_file(harness, kit, db, monkeypatch):
     name = f"FI.DIMN.{kit.number}.{today()}.00001.S.1.1"  # S on SFTP needs no signature: nothing else would catch it
     writes = {"n": 0}
