@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from gateway import acrf
 from gateway.acrf import Finding, PartSummary
 from gateway.checks import CheckContext, SubmissionFiles, check, now
-from gateway.core.groupcommit import GroupCommit, insert_row
+from gateway.core.groupcommit import GroupCommit, flush_queued, insert_row
 from gateway.core.session import GatewaySession
 from gateway.core.spool import Spool, move_all, place
 from gateway.core.translog import TransferLog
@@ -98,7 +98,8 @@ class IntakePipeline:
         row = dict(sender_id=s.sender.id, channel=s.channel, folder=upload.folder, name=str(name), kind=name.kind,
                    base=name.base, total=name.total, part=name.part, path=str(upload.path), size=upload.size,
                    sha256=upload.sha256)
-        if name.kind == "GO":
+        if name.kind == "GO":  # after the parts recorded with it (queued on PostgreSQL): its submission takes them
+            flush_queued(session)
             go_id = session.execute(_NEW_GO, row).scalar_one()
             submission_id: int | None = self._open_submission(session, go_id, upload)
         else:  # with the batch's other files in one INSERT (a GO's id is needed at once: its submission's)

@@ -42,6 +42,14 @@ def insert_row(session: Connection | Session, statement: Executable, row: dict[s
         session.execute(statement, row)
 
 
+def flush_queued(session: Connection | Session) -> None:
+    """The rows queued so far by this batch, written now: before a row whose id must follow theirs (a GO after the
+    parts recorded in the same batch, as a submission takes the parts whose ids are below its GO's)."""
+    if getattr(_batch, "rows", None) and _batch.connection is session:
+        _flush(session)  # type: ignore[arg-type]
+        _batch.rows = {}
+
+
 @contextmanager
 def _deferring(connection: Connection) -> Iterator[None]:
     """Rows are queued where a statement is a round trip (PostgreSQL); on SQLite there is none to save, and the

@@ -13,7 +13,7 @@ from gateway.core.transfer import UploadEnd
 from kernel.clock import utcnow
 from kernel.errors import ErrorCode, GGAError
 from store.models import ReceivedFile, TransferEvent
-from tests.gateway.harness import today
+from tests.gateway.harness import build, log_rows, today
 
 
 def held_writer(records: GroupCommit, monkeypatch, total: int) -> list[int]:
@@ -190,3 +190,33 @@ def test_rows_queued_by_a_batch_are_written_with_it_and_a_bad_one_fails_only_its
     with pytest.raises(Exception, match=r"(?i)null"):
         batch[1].future.result()
     assert logged_tests(db) == ["a", "b", "c", "d", "e", "now"]
+
+
+def test_a_part_and_its_go_recorded_in_one_batch_make_one_whole_submission(harness, kit, db):
+    """The last part and the GO end together (two sessions): on PostgreSQL the batch queues the part's row for its
+    end while the GO's is written at once (its id is needed), so the part got the higher id, and a submission takes
+    the parts below its GO's: it was refused for a missing signature. The GO now comes after them."""
+    gateway = harness.gateway
+    session = GatewaySession(gateway.directory.by_number(kit.number), "SFTP", "SFTP", "127.0.0.1",
+                             harness.home(kit))
+    (folder, fi, fi_bytes), (_, fs, fs_bytes), (_, go, go_bytes) = build(kit).files
+    first = gateway.transfers.open_upload(session, f"/{folder}/{fi}")
+    first.write(0, fi_bytes)
+    gateway.transfers.settle(first, UploadEnd.COMPLETED)
+    release = threading.Event()
+    records = gateway.pipeline.records
+    holding = records.submit(lambda _session: release.wait(10))  # the writer busy: the next two queue together
+    ends = []
+    for name, data in ((fs, fs_bytes), (go, go_bytes)):
+        upload = gateway.transfers.open_upload(session, f"/{folder}/{name}")
+        upload.write(0, data)
+        ends.append(gateway.transfers.settle_soon(upload, UploadEnd.COMPLETED))
+        deadline = time.monotonic() + 10
+        while records._queue.qsize() < len(ends) and time.monotonic() < deadline:
+            time.sleep(0.005)
+    release.set()
+    holding.result(10)
+    for end in ends:
+        end.result(10)
+    assert [(r.result, r.error_code) for r in log_rows(db, event="submission", name=go, count=1)] == [
+        ("accepted", None)]
