@@ -108,18 +108,25 @@ def test_a_disk_failure_discards_the_upload_and_closes_its_file_once(tmp_path, m
     assert half_files(tmp_path / ".partial") == list((tmp_path / "INTEST").iterdir()) == []
 
 
+class _DatabaseDown(_Intake):
+    def received(self, _upload):
+        raise OSError("database unreachable")
+
+
+def small_upload(folder: Path) -> Upload:
+    """A 3-byte upload under way in ``folder``'s INTEST (its .partial beside it)."""
+    for sub in (".partial", "INTEST"):
+        (folder / sub).mkdir()
+    upload = Upload(_Session(folder), "INTEST", parse("FI.DMFA.123456.20240101.00001.T.1.1"), 1 << 20)
+    upload.append(b"abc")
+    return upload
+
+
 @pytest.mark.parametrize("how", ["settle", "settle_soon"])
 def test_a_file_whose_record_fails_is_not_kept_so_it_can_be_sent_again(tmp_path, how):
-    for folder in (".partial", "INTEST"):
-        (tmp_path / folder).mkdir()
-    upload = Upload(_Session(tmp_path), "INTEST", parse("FI.DMFA.123456.20240101.00001.T.1.1"), 1 << 20)
-    upload.append(b"abc")
-
-    class DatabaseDown(_Intake):
-        def received(self, _upload):
-            raise OSError("database unreachable")
+    upload = small_upload(tmp_path)
     with pytest.raises(GGAError) as refusal:
-        settled(Transfers(DatabaseDown(), None, Settings()), upload, how)
+        settled(Transfers(_DatabaseDown(), None, Settings()), upload, how)
     assert refusal.value.code == "UPLOAD_INCOMPLETE" and "send the file again" in refusal.value.message
     assert list((tmp_path / "INTEST").iterdir()) == half_files(tmp_path / ".partial") == []
 
@@ -128,15 +135,8 @@ def test_a_file_whose_record_fails_is_not_kept_so_it_can_be_sent_again(tmp_path,
 def test_an_upload_ending_during_a_stop_is_still_settled_after_the_settle_threads_are_gone(tmp_path, end):
     """At a stop the settle threads end before the group commit's last batches: a record failing then is still
     discarded, logged and answered (it was left linked in IN, unrecorded, and the client waiting)."""
-    for folder in (".partial", "INTEST"):
-        (tmp_path / folder).mkdir()
-    upload = Upload(_Session(tmp_path), "INTEST", parse("FI.DMFA.123456.20240101.00001.T.1.1"), 1 << 20)
-    upload.append(b"abc")
-
-    class DatabaseDown(_Intake):
-        def received(self, _upload):
-            raise OSError("database unreachable")
-    intake = DatabaseDown()
+    upload = small_upload(tmp_path)
+    intake = _DatabaseDown()
     transfers = Transfers(intake, None, Settings())
     transfers.close()
     with pytest.raises(GGAError) as refusal:
