@@ -419,9 +419,11 @@ class IntakePipeline:
     def cancel(self, s: GatewaySession, td: BatchName) -> None:
         """TD: the parts of a submission not yet processed go to the cancelled folder."""
         with self.db.session() as session:
+            # locked until this commits (PostgreSQL; SQLite's write turn does it there): a decision claiming them
+            # meanwhile waits, then finds them cancelled and is made again; one claimed first drops them from here
             rows = session.scalars(select(ReceivedFile).where(  # parts a decided submission took are past cancelling
                 ReceivedFile.sender_id == s.sender.id, ReceivedFile.base == td.base,
-                ReceivedFile.status == "received", ReceivedFile.submission_id.is_(None))).all()
+                ReceivedFile.status == "received", ReceivedFile.submission_id.is_(None)).with_for_update()).all()
             target = self.spool.cancelled_folder(s.sender.number)
             with_files = [r for r in rows if r.path]
             for row, moved in zip(with_files, move_all([Path(r.path) for r in with_files], target), strict=True):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
+import gateway.pipeline as pipeline_module
 from gateway.core.reservation import Reservation
 from gateway.core.transfer import UploadEnd
 from gateway.naming import parse
@@ -76,6 +78,40 @@ def test_a_td_between_the_read_decision_and_its_write_keeps_the_part_out(intake,
     assert logged.result == "ok" and {fi, fs} <= set(logged.details["cancelled"])
     (closed,) = intake.log("submission")
     assert (closed.result, closed.error_code) == ("rejected", "PARTS_INCOMPLETE")
+
+
+def test_a_decision_written_while_a_td_moves_the_parts_waits_for_it_and_is_made_again(intake, monkeypatch):  # noqa: F811
+    """The TD has read the parts and is moving their files (its rows not yet written) when a worker writes the
+    decision it worked out before: on PostgreSQL nothing held those rows, so the submission was accepted with
+    parts the TD took away (the application got a folder with only its manifest, the data went to cancelled/)."""
+    files = build(intake.kit)
+    (_, fi, _), (_, fs, _), (_, go, _) = files.files
+    td = "TD" + go[2:]
+    submission_id = intake.send(files)
+    plan = intake.pipeline._plan(submission_id)  # a worker's decision on a read: accept
+    assert plan is not None and plan.decision["accepted_base"] is not None
+    monkeypatch.setattr(intake.pipeline, "_plan", lambda _sid: plan)
+    move_all = pipeline_module.move_all
+    worker: list[threading.Thread] = []
+
+    def moving(sources, target):  # type: ignore[no-untyped-def]
+        if not worker:  # the TD's moves: the worker writes its decision now, on its own thread
+            worker.append(threading.Thread(target=intake.pipeline.process, args=(submission_id,)))
+            worker[0].start()
+            worker[0].join(2)  # bounded: it waits for the TD's rows (or its write turn) from here on
+        return move_all(sources, target)
+
+    monkeypatch.setattr(pipeline_module, "move_all", moving)
+    intake.upload("INTEST", td, b"")
+    worker[0].join(30)
+    assert not worker[0].is_alive()
+    sub = intake.row(submission_id)
+    assert (sub.status, {e["code"] for e in sub.errors}) == ("rejected", {"PARTS_INCOMPLETE"})
+    assert not applications(intake).exists()
+    assert {fi, fs, td} <= set(listing(cancelled(intake)))
+    assert [(r.status, r.submission_id) for r in intake.files_of(name=fi)] == [("cancelled", None)]
+    (logged,) = intake.log("cancel")
+    assert logged.result == "ok" and {fi, fs} <= set(logged.details["cancelled"])
 
 
 def test_a_td_after_the_decision_cancels_nothing_of_it(intake, monkeypatch):  # noqa: F811
