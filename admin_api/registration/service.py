@@ -136,8 +136,12 @@ def get_request(session: Session, ticket: str) -> RegistrationRequest:
 
 
 def _pending(session: Session, caller: Caller, ticket: str) -> RegistrationRequest:
+    """The request, locked until the decision commits: two operators deciding at once (approve and reject, or
+    twice the same) are one decision and one ``REQUEST_ALREADY_DECIDED`` (PostgreSQL; SQLite's write lock)."""
     authorize(session, caller, Action.DECIDE_REGISTRATION)
-    request = get_request(session, ticket)
+    request = session.get(RegistrationRequest, ticket.upper(), with_for_update=True, populate_existing=True)
+    if request is None:
+        raise GGAError(ErrorCode.NOT_FOUND, details={"ticket": ticket}, key="not_found.ticket")
     if request.status != "pending":
         raise GGAError(ErrorCode.REQUEST_ALREADY_DECIDED, details={"status": request.status})
     return request
@@ -147,6 +151,9 @@ def approve(session: Session, caller: Caller, ticket: str) -> RegistrationReques
     """An operator received the signed form: the enterprise is registered as in the standard procedure."""
     request = _pending(session, caller, ticket)
     enterprise = _known_enterprise(session, request.enterprise_number)
+    if not is_current_legal_representative(session, enterprise.number, request.requester_niss):
+        # the register may have ended the function since the request was filed (guide: "valable actuellement")
+        raise GGAError(ErrorCode.NOT_LEGAL_REPRESENTATIVE, details={"enterprise_number": enterprise.number})
     designation = Designation(request.manager_niss, request.manager_email, request.manager_phone,
                               request.requester_niss, request.requester_email, request.requester_phone,
                               request.language)

@@ -137,3 +137,22 @@ def test_one_sender_per_technical_user(db, client, auth, live):
                                                   json=senders.sender_body("EXPsame001")) for d in domains])
     assert outcome(responses) == Counter({(201, None): 1, (409, "TECHNICAL_USER_TAKEN"): RACERS - 1}), [
         r.text for r in responses]
+
+
+def test_an_exceptional_request_is_decided_once_when_operators_approve_and_reject_at_once(db, client, auth, live):
+    w = make_world(db, client, auth, with_sender=False)
+    operator = auth("85010100110", roles=["operator"])
+    decide = [lambda http, n=n: http.post(f"{live}/api/v1/registrations/{w.ticket}/{'approve' if n % 2 else 'reject'}",
+                                          headers=operator, json=None if n % 2 else {"reason": "not signed"})
+              for n in range(RACERS)]
+    responses = race(decide)
+    counts = outcome(responses)
+    assert counts[(200, None)] == 1 and sum(counts.values()) == RACERS, [r.text for r in responses]
+    assert {code for (status, code) in counts if status != 200} == {"REQUEST_ALREADY_DECIDED"}
+    (winner,) = [r for r in responses if r.status_code == 200]
+    from store.models import Enterprise, RegistrationRequest
+    with db.session() as session:
+        request = session.get(RegistrationRequest, w.ticket)
+        registered = session.get(Enterprise, w.c).main_manager_niss == w.lr_c
+    assert request.status == winner.json()["status"]  # the answer given is the decision kept
+    assert registered == (request.status == "approved")  # registered exactly when approved

@@ -94,6 +94,20 @@ def test_a_refusals(client, acme):
     assert client.get("/api/v1/registrations/0000000000000").status_code == 404
 
 
+def test_an_approval_after_the_register_ended_the_representative_s_function_is_refused(client, auth, acme, db):
+    """The guide asks for a function valid now: the operator's approval, days after the request, checks again."""
+    ticket = client.post("/api/v1/registrations/exceptional", json=request_body(acme)).json()["ticket"]
+    with db.session() as session:  # the next register extract ends her function
+        import_extract(session, {"enterprises": [{"number": acme["number"], "name": "Acme SA", "address": "Rue Haute 1",
+                                                  "legal_representatives": [{"niss": acme["lr"], "function": "Gérante",
+                                                                             "start": "2010-01-01",
+                                                                             "end": "2020-01-01"}]}]})
+    refused = client.post(f"/api/v1/registrations/{ticket}/approve", headers=auth(OPERATOR, roles=["operator"]))
+    assert refused.json()["error"]["code"] == "NOT_LEGAL_REPRESENTATIVE", refused.text
+    enterprise = client.get(f"/api/v1/registrations/{ticket}").json()
+    assert enterprise["status"] == "pending"  # still to reject (or approve, should the register say otherwise)
+
+
 def test_tickets_are_unique_and_unguessable():
     from kernel.tickets import new_ticket
 
