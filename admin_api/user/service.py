@@ -208,7 +208,7 @@ def _apply(session: Session, caller: Caller, domain: Domain, user: User, action:
            may_manage_managers: bool) -> dict[str, Any]:
     if user.type == "GL" and action in ("block", "delete"):
         return {"result": "refused", "code": str(ErrorCode.LOCAL_MANAGER_NOT_DELETABLE)}
-    if user.type in ("GL", "Co-GL") and action in ("block", "unblock", "delete") and not may_manage_managers:
+    if user.type in ("GL", "Co-GL") and not may_manage_managers:  # a manager's applications too, one's own included
         return {"result": "refused", "code": str(ErrorCode.FORBIDDEN)}
     before = _audit_view(user)
     changed = _change(session, user, action, codes)

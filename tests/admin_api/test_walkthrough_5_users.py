@@ -134,6 +134,18 @@ def test_b_add_or_remove_applications(client, auth, w):
     assert bulk(client, auth, w, "add_applications", ["user0"], []).status_code == 422
 
 
+def test_b_a_co_manager_changes_no_manager_s_applications_not_even_their_own(client, auth, w):
+    """As for their data and blocking them: the GL's and the co-managers' applications are for those who manage
+    managers (a co-manager could otherwise strip the GL's or give themselves every application of the domain)."""
+    seed_users(client, auth, w)
+    for action in ("add_applications", "remove_applications"):
+        by_co = bulk(client, auth, w, action, ["gilles.local", "cora.colocale", "user0"], ["DIMN"], who=w.co_gl)
+        assert [(r["result"], r.get("code")) for r in by_co.json()["results"]] == [
+            ("refused", "FORBIDDEN"), ("refused", "FORBIDDEN"), ("done", None)]
+    by_gap = bulk(client, auth, w, "add_applications", ["cora.colocale"], ["DIMN"], who=w.gap).json()
+    assert by_gap["results"][0]["result"] in ("done", "unchanged")
+
+
 def test_c_block_and_unblock(client, auth, w):
     seed_users(client, auth, w)
     blocked = bulk(client, auth, w, "block", ["user0", "user1"]).json()
