@@ -23,13 +23,16 @@ CSV = {200: {"description": "The filtered users: UTF-8 with a BOM, a header row"
              "content": {"text/csv": {"schema": {"type": "string"}}}}}
 
 
-async def user_filters(last_name: str | None = Query(None, max_length=100),
-                       first_name: str | None = Query(None, max_length=100),
-                       username: str | None = Query(None, max_length=64),
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL refuses a NUL in a string: here, before a CSV export has started its answer
+
+
+async def user_filters(last_name: str | None = Query(None, max_length=100, pattern=NO_NUL),
+                       first_name: str | None = Query(None, max_length=100, pattern=NO_NUL),
+                       username: str | None = Query(None, max_length=64, pattern=NO_NUL),
                        type: str | None = Query(None, pattern="^(GL|Co-GL|USER)$"),
-                       niss: str | None = Query(None, max_length=20),
+                       niss: str | None = Query(None, max_length=20, pattern=NO_NUL),
                        status: str | None = Query(None, pattern="^(active|blocked)$"),
-                       application: str | None = Query(None, max_length=4)) -> UserFilters:
+                       application: str | None = Query(None, max_length=4, pattern=NO_NUL)) -> UserFilters:
     return UserFilters(last_name=last_name, first_name=first_name, username=username, type=type, niss=niss,
                        status=status, application=application)
 

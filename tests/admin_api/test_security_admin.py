@@ -100,3 +100,36 @@ def test_the_csv_export_quotes_every_cell_a_spreadsheet_would_run(api, auth, w):
     for row in rows:  # no cell of the export starts a formula
         for value in row.values():
             assert value[:1] == "'" or (value[:1] not in ("\t", "\r") and value.lstrip()[:1] not in FORMULA), row
+
+
+@pytest.mark.parametrize("path", ["users", "users.csv"])
+def test_a_nul_in_a_users_filter_is_refused_before_any_answer(api, auth, w, path):
+    """PostgreSQL refuses a NUL in a string: the CSV export had already sent its 200 and header, and the manager got
+    an empty file that read as "no user matches"."""
+    answer = api.get(f"/api/v1/domains/{w.domain}/{path}", params={"last_name": "a\x00b"}, headers=auth(w.gap))
+    assert (answer.status_code, answer.json()["error"]["code"]) == (422, "VALIDATION_ERROR")
+
+
+def test_a_domain_name_or_identifier_longer_than_its_column_is_refused(api, auth, w):
+    for body in ({"name": "Secrétariat social agréé", "identifier": "9" * 41},
+                 {"name": "N" * 101, "identifier": "123"}):
+        answer = api.post(f"/api/v1/enterprises/{w.a}/domains", json=body, headers=auth(w.gap))
+        assert (answer.status_code, answer.json()["error"]["code"]) == (422, "VALIDATION_ERROR"), answer.text
+
+
+def test_a_second_channel_of_one_type_racing_the_first_gets_channel_exists(db, api, auth):
+    """Two requests adding the same channel both pass the check before either commits: the database's unique rule
+    refuses the second, with the business code (it was the generic CONFLICT)."""
+    from sqlalchemy import select
+    from sqlalchemy.exc import IntegrityError
+
+    from admin_api.http import conflict
+    from store.models import Sender, SenderChannel
+
+    world = make_world(db, api, auth)  # with its sender and channels
+    with db.session() as session:
+        channel = session.scalars(select(SenderChannel).join(Sender).where(Sender.domain_id == world.domain)).first()
+        sender_id, kind = channel.sender_id, channel.type
+    with pytest.raises(IntegrityError) as refused, db.session() as session:
+        session.add(SenderChannel(sender_id=sender_id, type=kind))
+    assert conflict(refused.value).code == "CHANNEL_EXISTS"
