@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from admin_api import audit
 from admin_api.identity import Caller
-from admin_api.policy import MANAGERS_OF_DOMAIN, Action, Role, authorize, domain_ids_managed_by
+from admin_api.policy import Action, Role, authorize, domain_ids_managed_by
 from admin_api.registration.service import manager_view
 from admin_api.registry import person_name
 from admin_api.schemas import ContactData
@@ -25,14 +25,14 @@ def get_enterprise(session: Session, number: str) -> Enterprise:
 
 def read(session: Session, caller: Caller, number: str) -> dict[str, Any]:
     enterprise = get_enterprise(session, number)
-    authorize(session, caller, Action.READ_ENTERPRISE, enterprise.number)
+    roles = authorize(session, caller, Action.READ_ENTERPRISE, enterprise.number)
     return {
         "enterprise_number": enterprise.number, "name": enterprise.name, "address": enterprise.address,
         "registered": enterprise.main_manager_niss is not None,
         "registered_at": enterprise.registered_at.isoformat() if enterprise.registered_at else None,
         "main_access_manager": manager_view(session, enterprise) if enterprise.main_manager_niss else None,
         "co_main_access_managers": [co_view(session, c) for c in enterprise.co_main_managers],
-        "domains": [domain_view(d) for d in enterprise.domains],
+        "domains": _visible_domains(session, caller, enterprise, roles),
     }
 
 
@@ -74,9 +74,14 @@ def domain_view(d: Domain) -> dict[str, Any]:
 def list_domains(session: Session, caller: Caller, number: str) -> list[dict[str, Any]]:
     enterprise = get_enterprise(session, number)
     roles = authorize(session, caller, Action.LIST_DOMAINS, enterprise.number)
-    if roles & {Role.MAIN_MANAGER, Role.CO_MAIN_MANAGER}:
+    return _visible_domains(session, caller, enterprise, roles)
+
+
+def _visible_domains(session: Session, caller: Caller, enterprise: Enterprise, roles: set[Role]
+                     ) -> list[dict[str, Any]]:
+    """Every domain for the GAP, co-GAPs and platform roles; a GL or Co-GL sees only the domains they manage."""
+    if roles - {Role.LOCAL_MANAGER, Role.CO_LOCAL_MANAGER} or not caller.niss:
         return [domain_view(d) for d in enterprise.domains]
-    assert roles & MANAGERS_OF_DOMAIN and caller.niss
     managed = domain_ids_managed_by(session, caller.niss, enterprise.number)
     return [domain_view(d) for d in enterprise.domains if d.id in managed]
 

@@ -12,6 +12,7 @@ from admin_api.identity import Caller
 from admin_api.policy import RULES, Action, Role, authorize
 from admin_api.user.queries import fold
 from admin_api.user.schemas import ManagerIn, UserIn, UserPatch
+from kernel import identifiers
 from kernel.clock import utcnow
 from kernel.errors import ErrorCode, GGAError
 from keys.passwords import PasswordPolicy, Passwords
@@ -173,7 +174,7 @@ def add_co_local_manager(session: Session, caller: Caller, domain_id: int, body:
 
 def remove_co_local_manager(session: Session, caller: Caller, domain_id: int, niss: str) -> None:
     domain, _ = authorize_domain(session, caller, Action.MANAGE_CO_LOCAL_MANAGERS, domain_id)
-    user = _in_domain(session, domain.id, niss)
+    user = _in_domain(session, domain.id, identifiers.niss(niss))  # written as the person wrote it, as elsewhere
     if user is None or user.type != "Co-GL":
         raise GGAError(ErrorCode.NOT_FOUND, details={"niss": niss}, key="not_found.co_local_manager")
     audit.record(session, caller, "domain.co_local_manager.removed", f"user:{user.id}", domain.enterprise_number,

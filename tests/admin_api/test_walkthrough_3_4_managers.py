@@ -26,6 +26,12 @@ def test_iii_gap_is_access_manager_of_every_domain_without_being_a_user(client, 
     assert client.get(f"/api/v1/domains/{domain['id']}/users", headers=auth(w.co_gap)).status_code == 200
     # the domain's GL of another domain is not manager here
     assert client.get(f"/api/v1/domains/{domain['id']}/users", headers=auth(w.gl)).status_code == 403
+    # nor sees it, in the enterprise's list of domains or in the enterprise itself; the GAP and co-GAPs see all
+    for who, sees in ((w.gap, True), (w.co_gap, True), (w.gl, False), (w.co_gl, False)):
+        for url, read in ((f"/api/v1/enterprises/{w.a}/domains", lambda r: r.json()),
+                          (f"/api/v1/enterprises/{w.a}", lambda r: r.json()["domains"])):
+            ids = [d["id"] for d in read(client.get(url, headers=auth(who)))]
+            assert (domain["id"] in ids, w.domain in ids) == (sees, True), (who, url)
 
 
 def test_iii_co_main_managers_are_designated_by_the_gap_only(client, auth, w):
@@ -91,7 +97,10 @@ def test_iv_c_remove_additional_access_managers(client, auth, w):
 
 
 def test_iv_c_remove_through_the_co_manager_resource(client, auth, w):
-    url = f"/api/v1/domains/{w.domain}/co-local-managers/{w.co_gl}"
+    formatted = f"{w.co_gl[:2]}.{w.co_gl[2:4]}.{w.co_gl[4:6]}-{w.co_gl[6:9]}.{w.co_gl[9:]}"  # as on the eID card
+    url = f"/api/v1/domains/{w.domain}/co-local-managers/{formatted}"
     assert client.delete(url, headers=auth(w.co_gl)).status_code == 403
     assert client.delete(url, headers=auth(w.gap)).status_code == 204
     assert client.delete(url, headers=auth(w.gap)).status_code == 404
+    garbage = client.delete(f"/api/v1/domains/{w.domain}/co-local-managers/not-a-niss", headers=auth(w.gap))
+    assert garbage.status_code == 422
