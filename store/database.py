@@ -165,8 +165,13 @@ class _ProcessTurn:
                     pass
             self._wanted, self._granted = True, False
             if self._thread is None:
-                self._thread = threading.Thread(target=self._wait, name="sqlite-write-turn", daemon=True)
-                self._thread.start()
+                waiter = threading.Thread(target=self._wait, name="sqlite-write-turn", daemon=True)
+                try:
+                    waiter.start()
+                except BaseException:  # no thread to be had (a task limit): the next writer tries again
+                    self._wanted = False
+                    raise
+                self._thread = waiter
             self._changed.notify_all()
             if self._changed.wait_for(lambda: self._granted or self._closed, timeout_s) and self._granted:
                 self._granted = False
@@ -224,7 +229,12 @@ class WriteGate:
     def enter(self) -> None:
         if not self._lock.acquire(timeout=self._timeout_s):
             raise sqlite3.OperationalError("database is locked (waited for the write turn)")
-        if self._processes is not None and not self._processes.acquire(self._timeout_s):
+        try:  # the process's turn given back whatever happens, or every later writer here waits for it forever
+            granted = self._processes is None or self._processes.acquire(self._timeout_s)
+        except BaseException:
+            self._lock.release()
+            raise
+        if not granted:
             self._lock.release()
             raise sqlite3.OperationalError("database is locked (waited for the write turn)")
 

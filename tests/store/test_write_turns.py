@@ -146,3 +146,29 @@ def test_a_writer_behind_another_process_s_turn_gets_in_when_it_ends_and_gives_u
     finally:
         os.close(other)
         gate.close()
+
+
+def test_a_writer_that_cannot_start_the_waiting_thread_leaves_the_turn_free_for_the_next(tmp_path, monkeypatch):
+    """No thread to be had (a task limit reached) while another process holds the turn: that writer fails, and
+    nothing stays held in this process. The in-process lock stayed taken and the waiter was never started again:
+    every later write of the worker failed after its timeout, for good."""
+    import fcntl
+    import os
+
+    database = tmp_path / "gga.db"
+    gate = WriteGate(str(database), timeout_s=5)
+    other = os.open(f"{database}.write-lock", os.O_RDWR)
+    try:
+        fcntl.flock(other, fcntl.LOCK_EX)
+        with monkeypatch.context() as patched:
+            patched.setattr(threading.Thread, "start", lambda self: (_ for _ in ()).throw(RuntimeError("no thread")))
+            with pytest.raises(RuntimeError, match="no thread"):
+                gate.enter()
+        threading.Timer(0.2, fcntl.flock, (other, fcntl.LOCK_UN)).start()  # the other process ends its turn
+        gate.enter()  # waits for it (a waiter started this time), then gets in
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        gate.leave()
+    finally:
+        os.close(other)
+        gate.close()
