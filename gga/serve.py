@@ -289,8 +289,10 @@ class Supervisor:
     """``gga serve --workers N``: prepares once, starts N workers, restarts one that dies, and on SIGTERM or SIGINT
     passes SIGTERM to each (each drains its own uploads) and waits for them."""
 
-    RESTART_PAUSE_S = 1.0
-    MAX_RESTARTS, RESTART_WINDOW_S = 10, 300.0
+    # a worker that keeps dying (its database unreachable for a while, say) is started again less and less often,
+    # never given up: the service runs unattended, and its healthy workers go on meanwhile
+    RESTART_PAUSE_S, RESTART_PAUSE_MAX_S = 1.0, 60.0
+    STEADY_S = 300.0  # a worker that ran this long before it died starts again after the shortest pause
 
     def __init__(self, settings: Settings, demo: bool):
         self.settings, self.demo = settings, demo
@@ -299,7 +301,9 @@ class Supervisor:
         self.workers: list[BaseProcess] = []
         self.dealer: Dealer | None = None
         self.stopping = threading.Event()
-        self.restarts: list[float] = []  # when workers were restarted, within RESTART_WINDOW_S
+        self._pause: dict[int, float] = {}  # each worker's pause before its next start (doubled while it dies young)
+        self._due: dict[int, float] = {}  # when each dead worker is started again
+        self._started: dict[int, float] = {}  # when each worker was last started
 
     def run(self) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -320,11 +324,7 @@ class Supervisor:
         announce(self.settings, endpoints, self.demo)
         while not self.stopping.wait(0.5):
             self._drain_ready()
-            if not self._restart_dead():
-                log.error("gga: workers keep dying (%d restarts within %g s); stopping", self.MAX_RESTARTS,
-                          self.RESTART_WINDOW_S)
-                self._stop()
-                return 1
+            self._restart_dead()
         log.info("gga: stopping %d workers (uploads under way may finish for %g s)", len(self.workers),
                  self.settings.drain_s)
         self._stop()
@@ -345,6 +345,7 @@ class Supervisor:
             settings, self.demo, self.ready, os.getpid(), channel, self.dealer.address))
         process.start()
         channel.close()  # the worker's end is the worker's: a worker that dies closes it, and dealing skips it
+        self._started[index] = time.monotonic()
         return process
 
     def _wait_ready(self, timeout: float = 300) -> dict[str, str] | None:
@@ -368,19 +369,25 @@ class Supervisor:
                 index, pid, _ = self.ready.get_nowait()
                 log.info("gga: worker %d ready (pid %d)", index, pid, extra={"context": {"worker": index, "pid": pid}})
 
-    def _restart_dead(self) -> bool:
-        """Start a dead worker again; False when they keep dying (a broken start-up is not retried forever)."""
+    def _restart_dead(self) -> None:
+        """A dead worker is started again after a pause: 1 s, doubled each time it dies within ``STEADY_S`` of its
+        start, at most ``RESTART_PAUSE_MAX_S``."""
+        now = time.monotonic()
         for index, worker in enumerate(self.workers):
-            if not worker.is_alive() and not self.stopping.is_set():
-                log.error("gga: worker %d (pid %s) exited with %s; starting it again", index, worker.pid,
-                          worker.exitcode, extra={"context": {"worker": index, "exit_code": worker.exitcode}})
-                now = time.monotonic()
-                self.restarts = [t for t in self.restarts if now - t < self.RESTART_WINDOW_S] + [now]
-                if len(self.restarts) > self.MAX_RESTARTS:
-                    return False
-                time.sleep(self.RESTART_PAUSE_S)
+            if worker.is_alive() or self.stopping.is_set():
+                continue
+            due = self._due.get(index)
+            if due is None:  # just found dead
+                young = now - self._started.get(index, now) < self.STEADY_S
+                pause = min(2 * self._pause[index], self.RESTART_PAUSE_MAX_S) if young and index in self._pause \
+                    else self.RESTART_PAUSE_S
+                self._pause[index], self._due[index] = pause, now + pause
+                log.error("gga: worker %d (pid %s) exited with %s; starting it again in %g s", index, worker.pid,
+                          worker.exitcode, pause, extra={"context": {"worker": index, "exit_code": worker.exitcode,
+                                                                     "restart_in_s": pause}})
+            elif now >= due:
+                del self._due[index]
                 self.workers[index] = self._spawn(index)
-        return True
 
     def _stop(self) -> None:
         if self.dealer is not None:  # no new SFTP connections; each worker serves those it has
