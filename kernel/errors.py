@@ -102,6 +102,7 @@ class ErrorCode(StrEnum):
     TOO_MANY_OPEN_FILES = "TOO_MANY_OPEN_FILES"
     TOO_MANY_LOGIN_TRIES = "TOO_MANY_LOGIN_TRIES"
     UPLOAD_IN_PROGRESS = "UPLOAD_IN_PROGRESS"
+    TRANSFER_IN_PROGRESS = "TRANSFER_IN_PROGRESS"
     PROCESSING_FAILED = "PROCESSING_FAILED"
     COMMAND_NOT_ALLOWED = "COMMAND_NOT_ALLOWED"
     ADDRESS_BANNED = "ADDRESS_BANNED"
@@ -409,6 +410,10 @@ _SPECS: dict[ErrorCode, ErrorSpec] = {
         409, "A file with this name is being uploaded; wait for it to end.",
         "Un fichier de ce nom est en cours de dépôt ; attendez qu'il se termine.",
         "Een bestand met deze naam wordt opgeladen; wacht tot dat klaar is."),
+    ErrorCode.TRANSFER_IN_PROGRESS: ErrorSpec(
+        409, "A transfer is under way on this connection: wait for its end (or ABOR it) before the next command.",
+        "Un transfert est en cours sur cette connexion : attendez sa fin (ou ABOR) avant la commande suivante.",
+        "Er loopt een overdracht op deze verbinding: wacht tot die klaar is (of ABOR) voor het volgende commando."),
     ErrorCode.COMMAND_NOT_ALLOWED: ErrorSpec(
         403, "This command is not offered: files are created only by STOR/put under a batch name.",
         "Cette commande n'est pas offerte : les fichiers ne sont créés que par STOR/put sous un nom de lot.",

@@ -36,6 +36,9 @@ def in_background(call: Callable[..., object], *args: object, **kwargs: object) 
     threading.Thread(target=call, args=args, kwargs=kwargs, name="ftp-log", daemon=True).start()
 
 
+WHILE_TRANSFERRING = frozenset({"ABOR", "STAT", "QUIT", "NOOP"})  # what a client may say while a file flows
+
+
 class GatewayAuthorizer:
     """pyftpdlib's authorizer protocol over the gateway's Authenticator (ThreadedFTPServer: one thread per
     connection, so the argon2 check and the database never hold up other connections)."""
@@ -231,7 +234,17 @@ class GatewayFTPHandler(TLS_FTPHandler):
         if "\0" in line:  # no path or name holds one; os calls would raise and pyftpdlib drop the connection
             self.respond("501 Syntax error: NUL character in command.")
             return
+        if self._transferring() and cmd not in WHILE_TRANSFERRING:
+            # pyftpdlib would take the command and give the data connection the new file, the first one left
+            # open and unsettled (its claim, its thread, a drain waiting for it)
+            err = GGAError(ErrorCode.TRANSFER_IN_PROGRESS)
+            self.respond(f"450 {err.code}: {err.message}")
+            return
         super().pre_process_command(line, cmd, arg)
+
+    def _transferring(self) -> bool:
+        channel = self.data_channel
+        return channel is not None and not channel._closed and channel.file_obj is not None
 
     def process_command(self, cmd: str, *args: object, **kwargs: object) -> None:
         if cmd in self.REFUSED and self.authenticated:

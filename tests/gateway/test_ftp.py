@@ -84,6 +84,29 @@ def test_a_cut_data_connection_never_ends_in_an_accepted_submission(harness, kit
     assert acrf.findtext("ResultCode") == "0" and error_ids(acrf) == ["SIGNATURE_INVALID"]
 
 
+@pytest.mark.parametrize("second", ["STOR", "RETR", "LIST"])
+def test_a_command_that_would_start_a_second_transfer_while_one_flows_is_refused(harness, kit, second):
+    """pyftpdlib took it and gave the data connection the new file: the first upload stayed open and unsettled
+    (its name claimed, a drain waiting for it) and the second got the first one's tail."""
+    (folder, fi_name, data), _, _ = build(kit).files
+    other = build(kit, seq="00002").files[0][1]
+    ftp = tls_client(harness, kit)
+    conn = ftp.transfercmd(f"STOR /{folder}/{fi_name}")
+    conn.sendall(data[:40])
+    command = {"STOR": f"STOR /{folder}/{other}", "RETR": "RETR /OUTTEST/FO.ACRF.x", "LIST": "LIST /"}[second]
+    with pytest.raises(ftplib.error_temp, match="450 TRANSFER_IN_PROGRESS"):
+        ftp.sendcmd(command)
+    conn.sendall(data[40:])
+    conn.unwrap()
+    conn.close()
+    assert ftp.voidresp().startswith("226")
+    ftp.quit()
+    assert (harness.home(kit, "FTP") / folder / fi_name).read_bytes() == data
+    assert not (harness.home(kit, "FTP") / folder / other).exists()
+    assert harness.gateway.transfers.in_flight == 0
+    assert [p for p in (harness.home(kit, "FTP") / ".partial").rglob("*") if not p.is_dir()] == []
+
+
 def test_on_ftp_the_signature_is_required_even_in_simulation(harness, kit):
     ftp = tls_client(harness, kit)
     for folder, name, data in build(kit, env="S", sign=False).files:
