@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import socket
 import threading
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from collections.abc import Callable
 from OpenSSL import SSL
 from pyftpdlib.authorizers import AuthenticationFailed
 from pyftpdlib.handlers import DTPHandler, TLS_DTPHandler, TLS_FTPHandler
+from pyftpdlib.ioloop import _ERRNOS_DISCONNECTED, _ERRNOS_RETRY, _RetryError
 from pyftpdlib.log import logger
 
 from gateway.core.gateway import Gateway
@@ -92,7 +94,38 @@ class GatewayAuthorizer:
         return None
 
 
-class GatewayDTPHandler(TLS_DTPHandler):
+# the peer reset the connection: a sender's line or process that went down mid-file, never an end of file
+_RESET = frozenset({errno.ECONNRESET, errno.ECONNABORTED, errno.EPIPE, errno.ETIMEDOUT})
+
+
+class _ResetNoted(DTPHandler):
+    """The socket read pyftpdlib makes (under its TLS layer, which it reaches through ``super()``), noting a reset:
+    pyftpdlib, TLS or not, takes a reset for the end of the file, and the cut upload was answered 226 and kept.
+    A close without TLS's close_notify is still an end of file, as vsftpd takes it by default (common clients send
+    none on the data connection): the FS signature finds that cut later (SIGNATURE_INVALID)."""
+
+    reset = False
+
+    def recv(self, buffer_size: int) -> bytes:
+        try:
+            data = self.socket.recv(buffer_size)
+        except SSL.SysCallError as err:
+            self.reset = self.reset or err.args[0] in _RESET
+            raise  # the TLS layer ends the transfer as before
+        except OSError as err:  # as pyftpdlib's own read does, but for the note
+            if err.errno in _ERRNOS_RETRY:
+                raise _RetryError from err
+            if err.errno not in _ERRNOS_DISCONNECTED:
+                raise
+            self.reset = err.errno in _RESET
+            self.handle_close()
+            return b""
+        if not data:
+            self.handle_close()
+        return data
+
+
+class GatewayDTPHandler(TLS_DTPHandler, _ResetNoted):
     """Finish or discard the upload *before* pyftpdlib answers: 226 means durable and recorded."""
 
     ac_in_buffer_size = 1 << 20  # read up to 1 MiB per call: fewer Python round trips per gigabyte
@@ -130,7 +163,11 @@ class GatewayDTPHandler(TLS_DTPHandler):
                 more = self.socket.recv(min(1 << 16, buffer_size - total))
             except (SSL.WantReadError, SSL.WantWriteError):
                 break
-            except (SSL.ZeroReturnError, SSL.SysCallError):
+            except SSL.ZeroReturnError:
+                self._tls_end_seen = True
+                break
+            except SSL.SysCallError as err:
+                self.reset = self.reset or err.args[0] in _RESET
                 self._tls_end_seen = True
                 break
             if not more:
@@ -161,15 +198,16 @@ class GatewayDTPHandler(TLS_DTPHandler):
         if not isinstance(self.file_obj, UploadFile) or self.file_obj.closed:
             return
         self.file_obj.closed = True
-        # pyftpdlib also calls a dropped connection "finished": the signature check catches truncation
-        end = UploadEnd.COMPLETED if self.transfer_finished else UploadEnd.CLIENT_GONE  # else ABOR
+        # pyftpdlib calls a closed data connection "finished": a reset is not (a close is, and the signature check
+        # catches a cut there)
+        end = UploadEnd.COMPLETED if self.transfer_finished and not self.reset else UploadEnd.CLIENT_GONE
         upload = self.file_obj.upload
         failed = upload.failed is not None
         try:
             transfers.settle(upload, end)
         except GGAError as err:
-            if end is UploadEnd.COMPLETED or failed:  # after ABOR pyftpdlib's own 426 stands
-                status = 552 if err.code == ErrorCode.FILE_TOO_LARGE else 451
+            if end is UploadEnd.COMPLETED or failed or self.reset:  # after ABOR pyftpdlib's own 426 stands
+                status = 552 if err.code == ErrorCode.FILE_TOO_LARGE else 426 if self.reset else 451
                 self._resp = (f"{status} {err.code}: {err.message}", logger.warning)
 
     def handle_error(self) -> None:

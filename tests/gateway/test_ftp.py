@@ -3,7 +3,9 @@
 import ftplib
 import io
 import shutil
+import socket
 import ssl
+import struct
 import subprocess
 
 import pytest
@@ -82,6 +84,32 @@ def test_a_cut_data_connection_never_ends_in_an_accepted_submission(harness, kit
     ftp.quit()
     acrf = wait_any_acrf(harness, kit)[1]
     assert acrf.findtext("ResultCode") == "0" and error_ids(acrf) == ["SIGNATURE_INVALID"]
+
+
+@pytest.mark.parametrize("tls", [True, False])
+def test_a_data_connection_reset_mid_file_is_refused_and_keeps_nothing(harness, kit, db, tls):
+    """A reset (the sender's process or line went down) was taken for the end of the file: 226, the cut file kept
+    and its name used up. A plain close without TLS's close_notify still ends a file, as vsftpd takes it (the
+    test above: the signature check finds that cut)."""
+    if not tls:
+        with db.session() as session:
+            senders.update_channel(session, gap(db, kit), kit.domain_id, "FTP", ChannelPatch(plain_ftp=True))
+    folder, name, data = build(kit).files[0]
+    ftp = tls_client(harness, kit) if tls else ftplib.FTP()
+    if not tls:
+        ftp.connect("127.0.0.1", harness.ftp_port, timeout=20)
+        ftp.login(kit.technical_user, kit.password)
+    conn = ftp.transfercmd(f"STOR /{folder}/{name}")
+    conn.sendall(data[: len(data) // 2])
+    ftp.sendcmd("NOOP")  # the half is in: the server has read it
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    conn.close()  # RST
+    with pytest.raises(ftplib.error_temp, match="426 UPLOAD_INCOMPLETE"):
+        ftp.voidresp()
+    ftp.close()
+    assert not (harness.home(kit, "FTP") / folder / name).exists()
+    assert [(r.result, r.error_code) for r in log_rows(db, event="upload", name=name, count=1)] == [
+        ("incomplete", "UPLOAD_INCOMPLETE")]
 
 
 @pytest.mark.parametrize("second", ["STOR", "RETR", "LIST"])
