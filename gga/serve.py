@@ -158,20 +158,27 @@ class Runtime:
             await asyncio.sleep(self.settings.retention_every_s)
 
     async def stop(self) -> None:
-        if self.sftp is not None:
-            await asyncio.to_thread(self.sftp.stop)
-        if self.ftp is not None:
-            await asyncio.to_thread(self.ftp.stop)
+        """Each step runs whatever the ones before it raised (a front end slow to stop must not skip the pipeline's
+        last commits, the outbox's last events or the database's close); the first error is raised at the end."""
+        steps = [self.sftp and self.sftp.stop, self.ftp and self.ftp.stop, self._stop_tasks,
+                 self.gateway and self.gateway.close, self.services and self.services.db.dispose]
+        failed: Exception | None = None
+        for step in filter(None, steps):
+            try:
+                await (step() if asyncio.iscoroutinefunction(step) else asyncio.to_thread(step))
+            except Exception as exc:
+                log.exception("stopping")
+                failed = failed or exc
+        if failed is not None:
+            raise failed
+
+    async def _stop_tasks(self) -> None:
         if self.http is not None:
             self.http.should_exit = True
         for task in reversed(self.tasks):
             if task.get_name() != "http":
                 task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
-        if self.gateway is not None:
-            await asyncio.to_thread(self.gateway.close)
-        if self.services is not None:
-            self.services.db.dispose()
 
 
 def alive(thread: threading.Thread | None) -> bool:
@@ -306,10 +313,12 @@ class Supervisor:
         self._started: dict[int, float] = {}  # when each worker was last started
 
     def run(self) -> int:
+        self._metrics_folder()
+        # SIGTERM's own action until the workers are about to start: the migrations, seeding and keys may wait
+        # without end (another process's migration lock, an unreachable database), and a stop must still stop
+        prepare(self.settings, self.demo, keys=True).db.dispose()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: self.stopping.set())
-        self._metrics_folder()
-        prepare(self.settings, self.demo, keys=True).db.dispose()
         try:
             self.dealer = Dealer(self.settings.sftp_bind, self.settings.workers)
         except OSError as exc:
