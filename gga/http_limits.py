@@ -161,12 +161,16 @@ class GuardedH11Protocol(H11Protocol):
     """uvicorn's h11 protocol with deadlines and a per-address cap.
 
     A deadline runs while the connection waits on the client: for a request's headers (from the connection's
-    start or the end of the previous answer; bytes that trickle in do not extend it), and for the rest of a body
-    the app answered without reading. uvicorn's keep-alive timeout still closes a connection idle after an answer.
+    start or the end of the previous answer; bytes that trickle in do not extend it), for the rest of a body
+    the app answered without reading, and, with ``body_idle_s``, for the next bytes of a body the app is reading
+    (each byte received starts it again: a slow upload goes on, one whose sender's line went down is ended and its
+    name freed, where it waited for ever). uvicorn's keep-alive timeout still closes a connection idle after an
+    answer.
     """
 
     limits: ClassVar[AddressLimits]
     timeout_s: ClassVar[float]
+    body_idle_s: ClassVar[float] = 0.0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -195,7 +199,7 @@ class GuardedH11Protocol(H11Protocol):
         if not self.admitted:
             return  # refused: its 429 is out, nothing it sends matters
         super().data_received(data)
-        self._rewatch()
+        self._rewatch(progress=True)
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
@@ -206,12 +210,16 @@ class GuardedH11Protocol(H11Protocol):
             return "request headers"
         if self.conn.their_state is h11.SEND_BODY and self.conn.our_state in (h11.DONE, h11.MUST_CLOSE):
             return "unread body"
+        if self.conn.their_state is h11.SEND_BODY and self.body_idle_s > 0:
+            return "request body"
         return None  # a request is being answered
 
-    def _rewatch(self) -> None:
+    def _rewatch(self, *, progress: bool = False) -> None:
         waiting = None if self.timeout_s <= 0 or self.transport.is_closing() else self._waiting_on_client()
-        if waiting != self.waiting:  # a new wait starts its clock; more of the same wait does not
-            self.waiting, self.deadline = waiting, self.loop.time() + self.timeout_s
+        if waiting != self.waiting or (progress and waiting == "request body"):  # a new wait starts its clock;
+            # more of the same wait does not, but for a body being read, whose every byte is progress
+            limit = self.body_idle_s if waiting == "request body" else self.timeout_s
+            self.waiting, self.deadline = waiting, self.loop.time() + limit
         if waiting is not None and self.watch is None:
             self.watch = self.loop.call_at(self.deadline, self._check)
 
@@ -222,16 +230,19 @@ class GuardedH11Protocol(H11Protocol):
         if self.loop.time() < self.deadline:  # the clock restarted since this timer was set
             self.watch = self.loop.call_at(self.deadline, self._check)
             return
+        body = self.waiting == "request body"
         self.limits.warnings.warn(self.waiting, self.address, "http: connection from %s closed: %s not received "
-                                  "within %g s (GGA_HTTP_HEADER_TIMEOUT_S)", self.address, self.waiting,
-                                  self.timeout_s)
+                                  "within %g s (%s)", self.address, self.waiting,
+                                  self.body_idle_s if body else self.timeout_s,
+                                  "GGA_IDLE_TIMEOUT_S" if body else "GGA_HTTP_HEADER_TIMEOUT_S")
         self.transport.close()
 
 
 def guarded_protocol(settings: Settings) -> type[GuardedH11Protocol]:
     """The protocol class of one listener, with its own per-address counts."""
     attributes: dict[str, Any] = {"limits": AddressLimits(settings.max_connections_per_address),
-                                  "timeout_s": settings.http_header_timeout_s}
+                                  "timeout_s": settings.http_header_timeout_s,
+                                  "body_idle_s": float(settings.idle_timeout_s)}
     return type("ListenerH11Protocol", (GuardedH11Protocol,), attributes)
 
 

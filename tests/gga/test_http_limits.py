@@ -182,6 +182,27 @@ def test_slow_headers_are_cut_off_at_the_header_timeout(services, caplog):
     assert any("request headers not received within 1 s" in r.getMessage() for r in caplog.records)
 
 
+def test_a_body_that_stops_arriving_is_cut_off_after_the_idle_timeout_and_a_slow_one_is_not(services, caplog):
+    """The app reads the body (a web-service upload streams it to disk): a sender whose line went down mid-body
+    held the connection, its upload and its name's claim for ever. Each byte that comes starts the clock again."""
+    caplog.set_level(logging.WARNING, "gga.http")
+    services.settings.http_header_timeout_s, services.settings.idle_timeout_s = 1, 1
+    head = f"POST {EXCEPTIONAL} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+    with running(services) as port:
+        slow, stalled = raw(port, head + "{"), raw(port, head + "{")
+        for _ in range(5):  # 2.5 s of a byte every half second: more than the idle timeout, never idle that long
+            time.sleep(0.5)
+            slow.sendall(b" ")
+        closed_after(stalled, 1.0)  # gone by then (1 s after its last byte)
+        slow.settimeout(0.2)
+        with pytest.raises(TimeoutError):  # still open: its body is still coming
+            slow.recv(1)
+        slow.close()
+        stalled.close()
+    assert any("request body not received within 1 s (GGA_IDLE_TIMEOUT_S)" in r.getMessage()
+               for r in caplog.records)
+
+
 def test_a_kept_alive_connection_gets_a_fresh_header_timeout_per_request(services):
     services.settings.http_header_timeout_s = 1
     with running(services) as port, httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
