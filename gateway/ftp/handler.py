@@ -209,6 +209,10 @@ class GatewayDTPHandler(TLS_DTPHandler, _ResetNoted):
             if end is UploadEnd.COMPLETED or failed or self.reset:  # after ABOR pyftpdlib's own 426 stands
                 status = 552 if err.code == ErrorCode.FILE_TOO_LARGE else 426 if self.reset else 451
                 self._resp = (f"{status} {err.code}: {err.message}", logger.warning)
+        except Exception:  # the database down while a refusal was logged, say: the client still gets its answer
+            logger.exception("settling %s", upload.name)
+            err = GGAError(ErrorCode.UPLOAD_INCOMPLETE)
+            self._resp = (f"451 {err.code}: {err.message}", logger.warning)
 
     def handle_error(self) -> None:
         if isinstance(self.file_obj, UploadFile) and self.file_obj.upload.failed is not None:

@@ -112,6 +112,20 @@ def test_a_data_connection_reset_mid_file_is_refused_and_keeps_nothing(harness, 
         ("incomplete", "UPLOAD_INCOMPLETE")]
 
 
+def test_an_unexpected_failure_at_the_end_of_an_upload_still_gets_an_answer_with_its_code(harness, kit,
+                                                                                           monkeypatch):
+    """The database down while a refused upload was logged: the exception left the data connection's close and
+    the client waited for a reply that never came."""
+    def broken(_upload, _end):  # type: ignore[no-untyped-def]
+        raise RuntimeError("database unreachable")
+    monkeypatch.setattr(harness.gateway.transfers, "settle", broken)
+    folder, name, data = build(kit).files[0]
+    ftp = tls_client(harness, kit)
+    with pytest.raises(ftplib.error_temp, match="451 UPLOAD_INCOMPLETE"):
+        ftp.storbinary(f"STOR /{folder}/{name}", io.BytesIO(data))
+    ftp.quit()
+
+
 @pytest.mark.parametrize("second", ["STOR", "RETR", "LIST"])
 def test_a_command_that_would_start_a_second_transfer_while_one_flows_is_refused(harness, kit, second):
     """pyftpdlib took it and gave the data connection the new file: the first upload stayed open and unsettled
