@@ -63,6 +63,12 @@ class CheckContext:
     max_age_days: int
     policy: VerificationPolicy
     now: datetime
+    received_at: datetime | None = None  # the GO's reception: when the signing certificate must be valid
+
+    @property
+    def signed_at(self) -> datetime:
+        """A decision retried later (a day at most) judges the certificate as it was when the files came."""
+        return self.received_at or self.now
 
 
 def check(ctx: CheckContext) -> list[Finding]:
@@ -150,7 +156,7 @@ def _signature(ctx: CheckContext, data: Part, fs: Part) -> list[Finding]:
         return file_digest(Path(data.path), algorithm)  # another digest: the one re-read, rare
 
     try:
-        verify_detached(Path(fs.path).read_bytes(), digest_of, certificates, at=ctx.now, policy=ctx.policy)
+        verify_detached(Path(fs.path).read_bytes(), digest_of, certificates, at=ctx.signed_at, policy=ctx.policy)
     except GGAError as err:
         return [Finding(err.code, data.name, err.message)]
     return []

@@ -305,7 +305,8 @@ class IntakePipeline:
             return [Finding(ErrorCode.PROCESSING_FAILED, sub.go_name,
                             "processing kept failing" if sub.last_error else "not processed in time")]
         already = session.scalar(_ALREADY, {"sender": sub.sender_id, "base": sub.base, "sid": sub.id}) is not None
-        return check(CheckContext(sender, sub.channel, files, already, self.max_age_days, self.policy, now()))
+        return check(CheckContext(sender, sub.channel, files, already, self.max_age_days, self.policy, now(),
+                                  received_at=sub.created_at))
 
     def _files(self, session: Connection, sub: _Sub) -> tuple[SubmissionFiles, list[int]]:
         """The GO and its parts in one read: the parts before the GO, not taken by another submission; and the

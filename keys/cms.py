@@ -33,6 +33,7 @@ HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "md5": hashes.MD5, "sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256,
     "sha384": hashes.SHA384, "sha512": hashes.SHA512,
 }
+MAX_PSS_SALT = 1024  # bytes: the most a 8192-bit key's PSS signature can hold
 _LABEL = re.compile(rb"[A-Z0-9 ]*")  # a marker's label; it holds no "-", so each label byte is read once
 log = logging.getLogger(__name__)
 
@@ -117,12 +118,27 @@ class ParsedSigner:
     identity: SignerIdentity
     digest_name: str
     signature_algo: str
-    pss_salt: int | None
+    pss_mgf_hash: str | None  # RSA-PSS: the hash of its mask generation function (MGF1), as its parameters say
     signature: bytes
     signed_attrs_der: bytes | None
     message_digest: bytes | None
     embedded: list[x509.Certificate]
     content: bytes | None = None  # an attached signature's encapsulated content
+
+
+def _pss_mgf_hash(algo: object, digest_name: str) -> str:
+    """RSA-PSS's parameters: its hash must be the signer's digest; MGF1's hash may differ (``openssl cms -keyopt
+    rsa_mgf1_md:...``). The salt length declared is only bounded: the verification finds the one used (a salt of 0 is
+    valid, and one of 2**70 made the check crash)."""
+    params = algo["parameters"]  # type: ignore[index]
+    if not 0 <= params["salt_length"].native <= MAX_PSS_SALT:
+        raise refuse(ErrorCode.SIGNATURE_MALFORMED, "The RSA-PSS salt length is out of range.")
+    if params["hash_algorithm"]["algorithm"].native != digest_name:
+        raise refuse(ErrorCode.SIGNATURE_MALFORMED, "The RSA-PSS hash differs from the signer's digest algorithm.")
+    mgf = params["mask_gen_algorithm"]
+    if mgf["algorithm"].native != "mgf1" or mgf["parameters"]["algorithm"].native not in HASHES:
+        raise refuse(ErrorCode.SIGNATURE_MALFORMED, "Unknown RSA-PSS mask generation function.")
+    return mgf["parameters"]["algorithm"].native
 
 
 def _der_length(n: int) -> bytes:
@@ -169,13 +185,14 @@ def _parse(der: bytes) -> ParsedSigner:
         if message_digest is None:
             raise refuse(ErrorCode.SIGNATURE_MALFORMED, "Signed attributes without a message digest.")
     algo = si["signature_algorithm"]
-    salt = algo["parameters"]["salt_length"].native if algo.signature_algo == "rsassa_pss" else None
+    mgf_hash = _pss_mgf_hash(algo, si["digest_algorithm"]["algorithm"].native) \
+        if algo.signature_algo == "rsassa_pss" else None
     embedded = [x509.load_der_x509_certificate(c.chosen.dump()) for c in (signed["certificates"] or [])
                 if c.name == "certificate"]
     content = signed["encap_content_info"]["content"].native
     if content is not None and not isinstance(content, bytes):
         raise refuse(ErrorCode.SIGNATURE_MALFORMED, "The signature encapsulates content that is not data.")
-    return ParsedSigner(identity, si["digest_algorithm"]["algorithm"].native, algo.signature_algo, salt,
+    return ParsedSigner(identity, si["digest_algorithm"]["algorithm"].native, algo.signature_algo, mgf_hash,
                         si["signature"].native, attrs_der, message_digest, embedded, content)
 
 
@@ -195,17 +212,24 @@ def verify_detached(fs_data: bytes, digest_of: Callable[[str], bytes], registere
         raise refuse(ErrorCode.SIGNATURE_MALFORMED, f"Unknown digest algorithm {signer.digest_name}.")
     if signer.digest_name == "md5" or (signer.digest_name == "sha1" and not policy.allow_sha1):
         raise refuse(ErrorCode.DIGEST_TOO_WEAK, f"The signature uses {signer.digest_name.upper()}; use SHA-256.")
-    cert = next((c for c in registered if signer.identity.matches(c)), None)
-    if cert is None:
+    candidates = [c for c in registered if signer.identity.matches(c)]
+    if not candidates:
         raise refuse(ErrorCode.SIGNER_NOT_REGISTERED)
-    _check_signature(signer, cert, hash_cls(), digest_of(signer.digest_name))
-    _check_attached(signer, digest_of)
-    _check_validity(cert, at)
-    if policy.trust_store:
-        _check_chain(cert, signer.embedded, policy.trust_store, at)
-    _check_revocation(cert, policy)
-    warn_if_weak(cert, "FS signature")
-    return cert
+    refused: GGAError | None = None
+    for cert in candidates:  # a certificate renewed on the same key matches twice during its rollover
+        try:
+            _check_signature(signer, cert, hash_cls(), digest_of(signer.digest_name))
+            _check_attached(signer, digest_of)
+            _check_validity(cert, at)
+            chain = _check_chain(cert, signer.embedded, policy.trust_store, at) if policy.trust_store else []
+            _check_revocation(cert, policy, chain)
+        except GGAError as err:
+            refused = err  # the newest registered certificate's refusal is the one told
+            continue
+        warn_if_weak(cert, "FS signature")
+        return cert
+    assert refused is not None
+    raise refused
 
 
 def _check_signature(signer: ParsedSigner, cert: x509.Certificate, algorithm: hashes.HashAlgorithm,
@@ -220,15 +244,15 @@ def _check_signature(signer: ParsedSigner, cert: x509.Certificate, algorithm: ha
     hash_arg = utils.Prehashed(algorithm) if prehashed else algorithm
     try:
         if isinstance(key, rsa.RSAPublicKey) and signer.signature_algo == "rsassa_pss":
-            key.verify(signer.signature, data, padding.PSS(padding.MGF1(algorithm), signer.pss_salt or 32),
-                       hash_arg)
+            mgf = HASHES[signer.pss_mgf_hash or signer.digest_name]()
+            key.verify(signer.signature, data, padding.PSS(padding.MGF1(mgf), padding.PSS.AUTO), hash_arg)
         elif isinstance(key, rsa.RSAPublicKey) and signer.signature_algo == "rsassa_pkcs1v15":
             key.verify(signer.signature, data, padding.PKCS1v15(), hash_arg)
         elif isinstance(key, ec.EllipticCurvePublicKey) and signer.signature_algo == "ecdsa":
             key.verify(signer.signature, data, ec.ECDSA(hash_arg))
         else:
             raise refuse(ErrorCode.SIGNATURE_INVALID, "The signature algorithm does not fit the certificate's key.")
-    except (InvalidSignature, UnsupportedAlgorithm, ValueError, TypeError) as exc:
+    except (InvalidSignature, UnsupportedAlgorithm, ValueError, TypeError, OverflowError) as exc:
         raise refuse(ErrorCode.SIGNATURE_INVALID, "The signature does not verify with the certificate.") from exc
 
 
@@ -257,24 +281,28 @@ def _check_validity(cert: x509.Certificate, at: datetime) -> None:
 
 
 def _check_chain(cert: x509.Certificate, intermediates: list[x509.Certificate], trust: list[x509.Certificate],
-                 at: datetime) -> None:
+                 at: datetime) -> list[x509.Certificate]:
+    """The verified chain, the signing certificate first, the trusted CA last."""
     verifier = (PolicyBuilder().store(Store(trust)).time(at)
                 .extension_policies(ca_policy=ExtensionPolicy.webpki_defaults_ca(),
                                     ee_policy=ExtensionPolicy.permit_all())
                 .build_client_verifier())
     try:
-        verifier.verify(cert, [c for c in intermediates if c != cert])
+        return verifier.verify(cert, [c for c in intermediates if c != cert]).chain
     except VerificationError as exc:
         raise refuse(ErrorCode.CHAIN_UNTRUSTED, f"The signing certificate does not chain to a trusted CA: {exc}") \
             from exc
 
 
-def _check_revocation(cert: x509.Certificate, policy: VerificationPolicy) -> None:
+def _check_revocation(cert: x509.Certificate, policy: VerificationPolicy, chain: list[x509.Certificate]) -> None:
+    """Against the CRLs of its issuer. With a trust store, a CRL counts when a CA of the verified chain signed it:
+    the intermediate that issued the certificate usually signs its CRL, and only the root is in the store."""
     for crl in policy.crls:
         if crl.issuer != cert.issuer:
             continue
-        issuers = [ca for ca in policy.trust_store if ca.subject == crl.issuer]
+        issuers = [ca for ca in [*policy.trust_store, *chain[1:]] if ca.subject == crl.issuer]
         if policy.trust_store and not any(crl.is_signature_valid(ca.public_key()) for ca in issuers):
+            log.warning("a CRL of %s is ignored: no CA of the verified chain signed it", crl.issuer.rfc4514_string())
             continue  # a CRL no trusted CA signed says nothing
         if crl.get_revoked_certificate_by_serial_number(cert.serial_number) is not None:
             raise refuse(ErrorCode.CERTIFICATE_REVOKED)

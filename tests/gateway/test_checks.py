@@ -324,6 +324,16 @@ def test_an_expired_certificate(sender, make, certs):
     assert "expired on" in findings[0].detail
 
 
+def test_a_certificate_is_judged_at_the_reception_of_the_files_not_at_a_later_decision(sender, make, certs):
+    """A decision retried a day later (the database was down) refused a signature whose certificate was valid
+    when the files came, and expired since."""
+    files = make.submission(signer=certs.expired)
+    expired_on = certs.expired.certificate.not_valid_after_utc
+    at_reception = CheckContext(sender, "SFTP", files, False, MAX_AGE, VerificationPolicy(), datetime.now(UTC),
+                                received_at=expired_on - timedelta(hours=1))
+    assert codes(check(at_reception)) == []
+
+
 def test_one_bad_part_of_several(sender, make, certs):
     files = make.submission(parts=3)
     third = Path(files.data[2].path).read_bytes()
