@@ -80,8 +80,11 @@ class AmqpPublisher:
 
     def publish(self, routing_key: str, message_id: str, body: dict[str, Any]) -> None:
         properties = pika.BasicProperties(content_type="application/json", delivery_mode=2, message_id=message_id)
-        try:
-            self._open().basic_publish(self.exchange, routing_key, json.dumps(body).encode(), properties)
+        try:  # mandatory: with no queue bound for the key, the broker returns it instead of confirming a drop
+            self._open().basic_publish(self.exchange, routing_key, json.dumps(body).encode(), properties,
+                                       mandatory=True)
+        except pika.exceptions.UnroutableError as exc:  # the event stays due and is tried again (its backoff)
+            raise RuntimeError(f"no queue is bound for {routing_key} on {self.exchange}: kept, tried again") from exc
         except Exception:
             self.close()  # the next try opens a fresh connection
             raise

@@ -79,3 +79,32 @@ def test_a_broker_outage_delays_the_event(intake, queue):  # noqa: F811
         up.stop()
     # this sender's events only: a test running beside it on another worker publishes to the same exchange
     assert [m[1] for m in messages(channel, name) if m[3]["sender_number"] == intake.kit.number] == [ticket]
+
+
+def test_an_event_no_queue_is_bound_for_waits_for_one_instead_of_being_dropped(intake):  # noqa: F811
+    """RabbitMQ confirms a message it routes nowhere: the event was marked published and lost, an application
+    whose queue was not bound yet (or renamed) never got it."""
+    try:
+        connection = pika.BlockingConnection(pika.URLParameters(AMQP))
+    except pika.exceptions.AMQPError as exc:
+        pytest.skip(f"RabbitMQ unreachable: {exc}")
+    exchange = f"test-unbound-{uuid.uuid4().hex[:8]}"  # an exchange of this test's own: nothing bound to it yet
+    submission_id = intake.send(build(intake.kit))
+    intake.pipeline.process(submission_id)
+    relay = EventRelay(intake.db, AmqpPublisher(AMQP, exchange))
+    channel = connection.channel()
+    try:
+        assert relay.relay_once() == 0  # returned by the broker: not published
+        with intake.db.read() as session:
+            event = session.scalars(select(OutboxEvent)).one()
+        assert event.published_at is None and "no queue is bound" in (event.last_error or "")
+        name = channel.queue_declare("", exclusive=True).method.queue  # the application binds its queue
+        channel.queue_bind(name, exchange, "submission.accepted.#")
+        with intake.db.session() as session:  # its backoff over
+            session.execute(update(OutboxEvent).values(next_attempt_at=None))
+        assert relay.relay_once() == 1
+        assert [m[1] for m in messages(channel, name)] == [intake.row(submission_id).ticket]
+    finally:
+        relay.stop()
+        channel.exchange_delete(exchange)
+        connection.close()
