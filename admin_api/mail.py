@@ -44,8 +44,11 @@ def deliver_pending(db: Database, settings: Settings) -> int:
     if not settings.smtp_host:
         return 0
     sent = 0
-    for mail_id in _claim(db, settings):
-        sent += _deliver(db, settings, mail_id)
+    for _ in range(BATCH):  # one at a time: a claim's lease covers one mail's sending, whatever the SMTP server's pace
+        claimed = _claim(db, settings)
+        if not claimed:
+            break
+        sent += _deliver(db, settings, claimed[0])
     return sent
 
 
@@ -56,7 +59,7 @@ def _claim(db: Database, settings: Settings) -> list[int]:
         rows = session.scalars(select(OutboxMail).where(
             OutboxMail.sent_at.is_(None), OutboxMail.created_at >= oldest,
             *claimable(OutboxMail, now),
-        ).order_by(OutboxMail.id).limit(BATCH).with_for_update(skip_locked=True)).all()
+        ).order_by(OutboxMail.id).limit(1).with_for_update(skip_locked=True)).all()
         for mail in rows:
             mail.lease_until = now + LEASE
         return [m.id for m in rows]
@@ -69,8 +72,9 @@ def _deliver(db: Database, settings: Settings, mail_id: int) -> int:
     error = None
     try:
         _send(settings, mail)
-    except (OSError, smtplib.SMTPException) as exc:
-        error = str(exc) or type(exc).__name__
+    except Exception as exc:  # any failure is this mail's, recorded with its retry (a bad setting raises others)
+        error = f"{type(exc).__name__}: {exc}" if not isinstance(exc, OSError | smtplib.SMTPException) \
+            else str(exc) or type(exc).__name__
     with db.session() as session:
         row = session.get(OutboxMail, mail_id)
         assert row is not None

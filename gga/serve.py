@@ -117,8 +117,10 @@ class Runtime:
     async def _mail_pump(self) -> None:
         assert self.services is not None
         while True:
-            with contextlib.suppress(Exception):
+            try:
                 await asyncio.to_thread(deliver_pending, self.services.db, self.settings)
+            except Exception:
+                log.exception("mail pump (retried in a second)")
             await asyncio.sleep(1.0)
 
     async def _orphan_sweeper(self) -> None:

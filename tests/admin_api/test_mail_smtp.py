@@ -148,3 +148,64 @@ def test_starttls_and_login(db, client, auth, services, tmp_path):
     finally:
         controller.stop()
         settings.smtp_host, settings.smtp_starttls, settings.smtp_user = None, False, None
+
+
+class SlowInbox(Inbox):
+    """A slow relay (TLS, greylisting...): each mail takes its time."""
+
+    def handle_message(self, message):
+        time.sleep(0.4)
+        super().handle_message(message)
+
+
+def _queued(db, count: int) -> None:
+    from admin_api import mail
+
+    with db.session() as session:
+        for n in range(count):
+            mail.queue(session, f"m{n}@a.be", "subject", "body")
+
+
+def test_a_slow_smtp_server_never_gets_a_mail_twice_from_two_pumps(db, services, monkeypatch):
+    """A batch claimed at once outlived its lease on a slow server, and another worker's pump sent it again."""
+    import threading
+
+    from admin_api import mail
+
+    monkeypatch.setattr(mail, "LEASE", timedelta(seconds=1.2))  # scaled down: one mail's time, not six
+    inbox = SlowInbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    services.settings.smtp_host, services.settings.smtp_port = "127.0.0.1", controller.port
+    try:
+        _queued(db, 6)
+        pumps = [threading.Thread(target=deliver_pending, args=(services.db, services.settings)) for _ in range(2)]
+        for pump in pumps:
+            pump.start()
+            time.sleep(1.5)  # the other worker's pump, once a six-mail claim would have run out
+        for pump in pumps:
+            pump.join(60)
+        assert sorted(m["To"] for m in inbox.messages) == sorted(f"m{n}@a.be" for n in range(6))
+    finally:
+        services.settings.smtp_host = None
+        controller.stop()
+
+
+def test_a_failure_that_is_no_smtp_error_is_recorded_and_retried_like_one(db, services):
+    """A password smtplib cannot encode raised UnicodeEncodeError: nothing was recorded or logged, the claimed
+    mails stayed held, and they were silently given up a day later."""
+    controller = Controller(Inbox(), hostname="127.0.0.1", port=_free_port(), auth_require_tls=False,
+                            authenticator=lambda *_: AuthResult(success=True))
+    controller.start()
+    services.settings.smtp_host, services.settings.smtp_port = "127.0.0.1", controller.port
+    services.settings.smtp_user, services.settings.smtp_password = "relay", "pässwörd"
+    try:
+        _queued(db, 2)
+        assert deliver_pending(services.db, services.settings) == 0
+        with db.session() as session:
+            rows = session.scalars(select(OutboxMail)).all()
+        assert [(r.attempts, r.lease_until, r.sent_at) for r in rows] == [(1, None, None)] * 2
+        assert all("UnicodeEncodeError" in r.last_error for r in rows)
+    finally:
+        services.settings.smtp_host = services.settings.smtp_user = services.settings.smtp_password = None
+        controller.stop()
