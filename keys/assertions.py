@@ -7,6 +7,7 @@ Whatever the sender sends, the only failure is ``AssertionInvalid``: PyJWT raise
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import jwt
@@ -38,7 +39,11 @@ def verify(assertion: str, certificates: Sequence[x509.Certificate], audiences: 
            subject: str, now: float) -> dict[str, Any]:
     """Signature by one of the certificates' keys, iss = sub = ``subject``, aud, exp short, jti present."""
     last: Exception | None = None
-    for cert in certificates:
+    at = datetime.fromtimestamp(now, UTC)
+    current = [c for c in certificates if c.not_valid_before_utc <= at <= c.not_valid_after_utc]
+    if certificates and not current:  # an expired one left registered (a rollover) must not open the service
+        raise AssertionInvalid("no registered WS certificate is valid now")
+    for cert in current:
         try:
             claims = jwt.decode(assertion, cert.public_key(), algorithms=ALGORITHMS, audience=list(audiences),
                                 issuer=subject, options={"require": ["exp", "iss", "sub", "aud", "jti"]},

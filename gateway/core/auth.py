@@ -87,7 +87,9 @@ class Authenticator:
         return self.accepted(sender, "WS", "WS", remote, "private_key_jwt"), self.tokens.issue(sender.id)
 
     def bearer(self, token: str, remote: str) -> GatewaySession:
-        """A web-service request's token (issued by ``assertion``): its sender's session, not logged per call."""
+        """A web-service request's token (issued by ``assertion``): its sender's session, not logged per call. A
+        banned address is refused with it too (a token got before the ban lasts its 10 minutes otherwise)."""
+        self.check_address("-", "WS", remote, "bearer")
         sender_id = self.tokens.sender_id(token)
         sender = self.directory.by_id(sender_id) if sender_id is not None else None
         refusal = _refusal(sender, "WS", unknown=ErrorCode.TOKEN_INVALID)

@@ -12,6 +12,7 @@ import uuid
 
 import httpx
 import jwt
+import pytest
 
 from gga.demo import seed
 from tests.gateway.harness import today
@@ -147,3 +148,28 @@ def test_only_the_upload_streams_past_the_body_limit(harness, kit):
     status, body = _head(harness, "POST", TOKEN_PATH, {"Content-Length": str(48 << 20),
                                                        "Content-Type": "application/x-www-form-urlencoded"})
     assert (status, body["error"]["code"]) == (413, "BODY_TOO_LARGE")
+
+
+def test_an_expired_certificate_left_registered_gets_no_token(harness, kit):
+    """A rollover leaves the old certificate registered after it expired: its key bought tokens still (files it
+    signs were refused, CERTIFICATE_EXPIRED)."""
+    from tests.gateway.test_webservice import assertion, token_call
+
+    refused = token_call(harness, assertion(harness, kit, key=kit.expired.key))
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "ASSERTION_INVALID", refused.text
+    assert token_call(harness, assertion(harness, kit)).status_code == 200  # the current one still works
+
+
+@pytest.mark.parametrize("limits", [{"defender_max_failures": 3}])
+def test_a_banned_address_cannot_use_a_token_it_got_before_the_ban(harness, kit):
+    from tests.gateway.test_defender import guess, sftp_login
+    from tests.gateway.test_webservice import bearer
+
+    headers = bearer(harness, kit)  # before the ban
+    guess(harness.port, kit.technical_user, 6)
+    assert sftp_login(harness, kit).startswith("ADDRESS_BANNED")
+    listing = httpx.get(f"{harness.http_url}/REST/batch/v1/T/returns", headers=headers)
+    name = f"FI.DMFA.{kit.number}.{today()}.00009.T.1.1"
+    upload = httpx.put(f"{harness.http_url}/REST/batch/v1/T/files/{name}", content=b"x", headers=headers)
+    assert [(r.status_code, r.json()["error"]["code"]) for r in (listing, upload)] == [
+        (403, "ADDRESS_BANNED"), (403, "ADDRESS_BANNED")]
