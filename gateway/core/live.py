@@ -51,6 +51,19 @@ class LiveSessions:
                 self._watch.start()
         return key
 
+    def refuse_if_full(self, session: GatewaySession) -> None:
+        """``add``'s refusal, checked without claiming anything (a key offered before its signature proves it):
+        the row itself is claimed once the login is proven, and ``add`` checks again then."""
+        with self.db.read() as db:
+            open_now = db.scalar(select(func.count()).select_from(LiveSession)
+                                 .where(LiveSession.sender_id == session.sender.id)) or 0
+        if 0 < self.max_per_sender <= open_now:
+            err = GGAError(ErrorCode.TOO_MANY_SESSIONS, f"At most {self.max_per_sender} sessions at once for one "
+                           "technical user; close one first.", {"max_sessions": self.max_per_sender})
+            self.translog.record("session", "refused", protocol=session.protocol, error_code=str(err.code),
+                                 max_sessions=self.max_per_sender, **session.log_fields())
+            raise err
+
     def _claim(self, session: GatewaySession) -> int:
         """The session's row, counted with the sender's others on every instance: racing logins of one sender
         queue on its row (FOR UPDATE on PostgreSQL, the write lock on SQLite)."""

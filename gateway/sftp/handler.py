@@ -8,8 +8,8 @@ group commit's writer, ``Transfers.settle_soon``). The bytes of ``write`` and ``
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
+import logging
 import os
 import time
 import weakref
@@ -23,6 +23,8 @@ from gateway.core.session import GatewaySession
 from gateway.core.transfer import Download, UploadEnd
 from gateway.core.upload import Upload
 from kernel.errors import ErrorCode, GGAError
+
+log = logging.getLogger("gga.sftp")
 
 
 def sftp_error(err: GGAError) -> asyncssh.SFTPError:
@@ -114,9 +116,13 @@ class MailboxSFTPServer(asyncssh.SFTPServer):
             raise
 
     async def _open(self, name: str, write: bool) -> object:
-        if self.login_logged is not None:  # a key login is logged in the background: first in the log all the same
-            with contextlib.suppress(Exception):  # a failed log line is the log's problem, not this transfer's
+        if self.login_logged is not None:  # a key login is counted and logged in the background: first all the same
+            try:
                 await asyncio.shield(self.login_logged)
+            except GGAError as err:  # past the sender's session cap: the connection is being closed with the code
+                raise sftp_error(err) from err
+            except Exception:  # a failed log line is the log's problem, not this transfer's
+                log.exception("logging a key login")
         if not write:
             try:
                 return await asyncio.to_thread(self.transfers.open_download, self.session, name)

@@ -59,7 +59,7 @@ class GatewaySSHServer(asyncssh.SSHServer):
         self.key_tried = False
         self.password_failures = 0
         self.live_key: int | None = None
-        self.key_live: int | None = None  # the session row claimed by a login (a matching key: before it completes)
+        self.key_live: int | None = None  # the session row a password login claimed while it was completing
         self.lost = False
         self.activity = Activity()
         self.idle_timer: asyncio.TimerHandle | None = None
@@ -174,15 +174,14 @@ class GatewaySSHServer(asyncssh.SSHServer):
         return True
 
     async def validate_public_key(self, username: str, key: asyncssh.SSHKey) -> bool:
+        """Is this the registered key? Asked for a key offered without its signature too (a public key is no secret):
+        no session is counted here, only once the login is proven (``auth_completed``)."""
         self.key_tried = True
-        end = self._end_from_any_thread()
         try:
-            session = await asyncio.to_thread(self._key_session, username, key.public_data, end)
-        except GGAError as err:
+            session = await asyncio.to_thread(self._key_session, username, key.public_data)
+        except GGAError as err:  # the sender's sessions are at their cap already: refused with the code
             self._refuse_login(err)
             return False
-        if self.lost:
-            self._forget_live()
         if session is None or self.lost:
             return False
         if LEGACY_RSA in key.all_sig_algorithms and not self.gateway.settings.sftp_allow_ssh_rsa:
@@ -191,25 +190,40 @@ class GatewaySSHServer(asyncssh.SSHServer):
         self.key_session = session
         return True
 
-    def _key_session(self, username: str, key_data: bytes, end) -> GatewaySession | None:  # type: ignore[no-untyped-def]
-        """The registered key's session, counted against the sender's cap once (asyncssh asks twice)."""
+    def _key_session(self, username: str, key_data: bytes) -> GatewaySession | None:
         sender = self.gateway.auth.public_key(username, key_data, "SFTP")
         if sender is None:
             return None
         session = self.gateway.auth.session(sender, "SFTP", "SFTP", self.remote)
-        if self.key_live is None:
-            self.key_live = self.gateway.live.add(session, end)
+        if self.key_session is None:  # once (asyncssh asks again with the signature): the cap met now is told now
+            self.gateway.live.refuse_if_full(session)
         return session
 
     def auth_completed(self) -> None:
-        # asyncssh offers a key twice (query, then signature): the login is logged once it is complete
-        if self.session is None and self.key_session is not None and self.key_live is not None:
-            self._attach(self.key_session, self.key_live)
-            logged = in_background(self.gateway.auth.log_accepted, self.key_session, "publickey")
-            if self.conn is not None:  # the SFTP server waits for it: the login row comes before any transfer's
-                self.conn.set_extra_info(gga_login_logged=logged)
+        # a key login is proven now (asyncssh checked its signature): its session is counted against the sender's
+        # cap and logged in the background; the SFTP server waits for that before any transfer
+        if self.session is None and self.key_session is not None:
+            self._attach(self.key_session, None)
+            counted = in_background(self._count_key_login, self.key_session, self._end_from_any_thread(),
+                                    asyncio.get_running_loop())
+            if self.conn is not None:
+                self.conn.set_extra_info(gga_login_logged=counted)
 
-    def _attach(self, session: GatewaySession, live_key: int) -> None:
+    def _count_key_login(self, session: GatewaySession, end, loop: asyncio.AbstractEventLoop) -> None:  # type: ignore[no-untyped-def]
+        """On a worker thread: the session row (refused past the cap: the connection is closed with the code),
+        then the login's log line."""
+        try:
+            live_key = self.gateway.live.add(session, end)
+        except GGAError as err:
+            loop.call_soon_threadsafe(self._refuse_login, err)
+            raise
+        self.live_key = live_key
+        if self.lost:  # the connection ended meanwhile: connection_lost may have run before the row existed
+            self.gateway.live.remove(live_key)
+            return
+        self.gateway.auth.log_accepted(session, "publickey")
+
+    def _attach(self, session: GatewaySession, live_key: int | None) -> None:
         self.live_key = live_key  # removed when the connection ends
         if self.conn is not None:
             self.session = session

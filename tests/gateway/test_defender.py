@@ -162,3 +162,53 @@ def test_sessions_per_sender_are_capped_across_protocols(harness, kit, db):
     while _open_rows(db) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _open_rows(db) == 0  # every session's row is gone with it
+
+
+def test_a_public_key_offered_without_its_signature_claims_no_session(harness, kit, db, monkeypatch):
+    """A public key is no secret: offered (the SSH query step, many at once) by someone without the private key, it
+    claimed session rows that outlived the connection, and 20 of them locked the sender out of SFTP and FTP until a
+    restart."""
+    import asyncssh.auth
+    from asyncssh.packet import Boolean, String
+    from cryptography.hazmat.primitives import serialization
+
+    key = asyncssh.import_private_key(kit.ssh_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()))
+    [pair] = asyncssh.load_keypairs([key])
+
+    async def no_private_key(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise ValueError("only the public key")
+    pair.sign_async = no_private_key  # type: ignore[method-assign]
+
+    async def queries(self):  # type: ignore[no-untyped-def]  # several key queries at once, no signature
+        self._keypair = await self._conn.public_key_auth_requested()
+        if self._keypair is None:
+            self._conn.try_next_auth(next_method=True)
+            return
+        for _ in range(8):
+            await self.send_request(Boolean(False), String(self._keypair.algorithm),
+                                    String(self._keypair.public_data))
+    monkeypatch.setattr(asyncssh.auth._ClientPublicKeyAuth, "_start", queries)
+
+    class Attacker(asyncssh.SSHClient):
+        offered = False
+
+        def public_key_auth_requested(self):  # type: ignore[no-untyped-def]
+            if self.offered:
+                return None
+            self.offered = True
+            return pair
+
+    async def attempt() -> None:
+        with pytest.raises((asyncssh.Error, OSError)):
+            await asyncio.wait_for(asyncssh.connect("127.0.0.1", harness.port, username=kit.technical_user,
+                                                    known_hosts=None, client_factory=Attacker, client_keys=None), 10)
+
+    for _ in range(3):
+        asyncio.run(attempt())
+    deadline = time.monotonic() + 5
+    while _open_rows(db) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _open_rows(db) == 0
+    monkeypatch.undo()
+    assert asyncio.run(asyncio.to_thread(sftp_call, harness.port, kit, lambda sftp: sftp.listdir("/"))) is not None
