@@ -1,8 +1,9 @@
 """Retention: what the gateway keeps only for a while (docs/operations.md, "Retention").
 
 Return files not picked up, the rejected and cancelled archives, transfer-log rows, used assertions and expired
-web-service tokens, orphan ``.partial`` data files. One instance at a time runs it (a PostgreSQL advisory lock, or
-a file lock beside the SQLite database); the others skip that round.
+web-service tokens, published outbox events and sent (or given-up) mails, orphan ``.partial`` data files. One
+instance at a time runs it (a PostgreSQL advisory lock, or a file lock beside the SQLite database); the others
+skip that round.
 """
 
 from __future__ import annotations
@@ -25,12 +26,13 @@ from gateway.naming import RETURN_FOLDERS
 from kernel.clock import utcnow
 from kernel.settings import Settings
 from store.database import Database
-from store.models import ServiceToken, TransferEvent, UsedAssertion
+from store.models import OutboxEvent, OutboxMail, ServiceToken, TransferEvent, UsedAssertion
 
 log = logging.getLogger("gga.retention")
 
 LOCK_KEY = 7242027  # pg advisory lock of the retention round (migrations use 7242026)
-KINDS = ("returns", "rejected", "cancelled", "transfer_log", "used_assertions", "service_tokens", "partial")
+KINDS = ("returns", "rejected", "cancelled", "transfer_log", "used_assertions", "service_tokens", "outbox_events",
+         "outbox_mails", "partial")
 
 
 def run_retention(db: Database, spool_root: Path, settings: Settings, now: datetime | None = None) -> dict[str, int]:
@@ -53,6 +55,14 @@ def run_retention(db: Database, spool_root: Path, settings: Settings, now: datet
         counts["used_assertions"] = session.execute(
             delete(UsedAssertion).where(UsedAssertion.expires_at < now)).rowcount
         counts["service_tokens"] = session.execute(delete(ServiceToken).where(ServiceToken.expires_at < now)).rowcount
+        # published events and sent (or given up) mails, as long as the transfer log: a row per accepted submission
+        # and per mail grew for ever, and with them the relay's and the pump's scans
+        counts["outbox_events"] = session.execute(delete(OutboxEvent).where(
+            OutboxEvent.published_at < log_before)).rowcount
+        counts["outbox_mails"] = session.execute(delete(OutboxMail).where(
+            ((OutboxMail.sent_at.is_not(None)) & (OutboxMail.sent_at < log_before))
+            | ((OutboxMail.sent_at.is_(None)) & (OutboxMail.created_at < log_before)
+               & (OutboxMail.created_at < now - timedelta(hours=settings.mail_retry_h))))).rowcount
     counts["partial"] = sum(_purge_partial(p, moment - 2 * settings.idle_timeout_s)
                             for p in mailboxes.glob(f"*/*/{PARTIAL}"))
     for kind in KINDS:

@@ -107,6 +107,30 @@ def test_rows_older_than_the_settings_go_and_nothing_else(db, settings):
         assert session.scalar(select(func.count()).select_from(Sender)) == 1
 
 
+def test_published_events_and_sent_or_given_up_mails_go_with_the_transfer_log_and_pending_ones_stay(db, settings):
+    """Nothing deleted them: a row per accepted submission and per mail, for ever."""
+    from store.models import OutboxEvent, OutboxMail
+
+    now = utcnow()
+    old, young = now - timedelta(days=401), now - timedelta(days=1)
+    with db.session() as session:
+        session.add_all([
+            OutboxEvent(routing_key="k", message_id="published long ago", body={}, created_at=old, published_at=old),
+            OutboxEvent(routing_key="k", message_id="published lately", body={}, created_at=old, published_at=young),
+            OutboxEvent(routing_key="k", message_id="never published", body={}, created_at=old),
+            OutboxMail(recipient="a@a.be", subject="sent long ago", body="", created_at=old, sent_at=old),
+            OutboxMail(recipient="a@a.be", subject="given up long ago", body="", created_at=old),
+            OutboxMail(recipient="a@a.be", subject="sent lately", body="", created_at=young, sent_at=young),
+            OutboxMail(recipient="a@a.be", subject="still trying", body="", created_at=now)])
+
+    counts = run_retention(db, settings.spool_dir, settings, now)
+
+    assert (counts["outbox_events"], counts["outbox_mails"]) == (1, 2)
+    with db.read() as session:
+        assert sorted(session.scalars(select(OutboxEvent.message_id))) == ["never published", "published lately"]
+        assert sorted(session.scalars(select(OutboxMail.subject))) == ["sent lately", "still trying"]
+
+
 def test_one_instance_at_a_time(db, settings, caplog):
     caplog.set_level(logging.INFO, logger="gga.retention")
     with exclusive(db) as first:
