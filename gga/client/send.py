@@ -163,7 +163,10 @@ def fetch(profile: SenderProfile, channel: str, environment: str, out: Path, ca:
         out.mkdir(parents=True, exist_ok=True)
         for name in acrf.complete_sets(transport.returns(environment)):
             files.append(_fetch_one(transport, environment, name, out, published, keep))
-        return {"channel": channel, "environment": environment, "files": files}, 0
+        # a set whose signature does not verify is not the gateway's as it sent it: told (exit 2, as `send` does)
+        # and left on the gateway to fetch again
+        forged = any(f["signature"] != "verified" for f in files)
+        return {"channel": channel, "environment": environment, "files": files}, TRANSPORT if forged else 0
     except (Refused, TransportError, OSError) as exc:
         failure = {"result": "error", "errors": [{"id": "", "description": str(exc)}]}
         return {"channel": channel, "environment": environment, "files": files} | failure, TRANSPORT
@@ -182,7 +185,7 @@ def _fetch_one(transport: Transport, environment: str, name: str, out: Path, pub
         signature = f"{exc.code}: {exc.message}"
     for local, data in ((name, payload), (fs_name, fs), (go_name, b"")):
         (out / local).write_bytes(data)
-    if not keep:
+    if not keep and signature == "verified":  # an unverified set stays on the gateway
         for picked in (name, fs_name, go_name):
             transport.delete(environment, picked)
     return {"name": name, "path": str((out / name).resolve()), "size": len(payload), "signature": signature}

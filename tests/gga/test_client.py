@@ -134,6 +134,25 @@ def test_the_web_service_go_answer_names_the_ticket_the_acrf_carries(demo, tmp_p
     assert again == (0, again[1]) and again[1]["files"] == []  # fetch picked it up
 
 
+def test_a_return_file_whose_signature_does_not_verify_is_reported_exit_2_and_left_on_the_gateway(demo, tmp_path):
+    """It was deleted from the gateway and the command said 0: a forged or damaged ACRF taken for a good one, and
+    the copy that could be checked again gone."""
+    day = time.strftime("%Y%m%d", time.gmtime())
+    name = f"FO.ACRF.999999.{day}.ZZZZ1.T"
+    folder = demo.data_dir / "spool" / "mailboxes" / demo.info["sender_number"] / "SFTP" / "OUTTEST"
+    folder.mkdir(parents=True, exist_ok=True)
+    for kind, data in (("FO", b"<ACRF>not the gateway's</ACRF>"), ("FS", b"not a signature"), ("GO", b"")):
+        (folder / (kind + name[2:])).write_bytes(data)
+    code, fetched = client("fetch", "--sender", str(demo.sender_json), "--channel", "sftp", "--out",
+                           str(tmp_path / "fetched"))
+    assert code == 2, fetched
+    (forged,) = [f for f in fetched["files"] if f["name"] == name]
+    assert forged["signature"].startswith("SIGNATURE_")
+    assert sorted(p.name[:2] for p in folder.glob("*" + name[2:])) == ["FO", "FS", "GO"]  # still there
+    for kind in ("FO", "FS", "GO"):  # the test's own files gone, for the tests after it
+        (folder / (kind + name[2:])).unlink()
+
+
 @pytest.mark.parametrize("channel", ["sftp", "ftps", "ws"])
 def test_a_file_naming_another_application_is_rejected_with_exit_1(demo, tmp_path, channel):
     dimona = b"<Dimona><Form><Identification>DIMONA</Identification></Form></Dimona>"
