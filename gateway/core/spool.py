@@ -52,19 +52,26 @@ def write_set(folder: Path, files: list[tuple[str, bytes]]) -> None:
 
 
 def _staged(folder: Path, files: list[tuple[str, bytes]]) -> list[tuple[Path, Path]]:
-    """Each file written whole and fsynced under a temporary name: (temporary, final) paths."""
-    staged = []
-    for name, data in files:
-        tmp = folder / f".{name}.{secrets.token_hex(4)}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        staged.append((tmp, folder / name))
+    """Each file written whole and fsynced under a temporary name: (temporary, final) paths. A failure (a full
+    disk) removes the temporary files it made: they were left for good in an application's folder."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for name, data in files:
+            tmp = folder / f".{name}.{secrets.token_hex(4)}.tmp"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            staged.append((tmp, folder / name))
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+    except BaseException:
+        for tmp, _ in staged:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        raise
     return staged
 
 
