@@ -22,7 +22,7 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa, utils
 from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.verification import ExtensionPolicy, PolicyBuilder, Store, VerificationError
 
@@ -250,6 +250,9 @@ def _check_signature(signer: ParsedSigner, cert: x509.Certificate, algorithm: ha
             key.verify(signer.signature, data, padding.PKCS1v15(), hash_arg)
         elif isinstance(key, ec.EllipticCurvePublicKey) and signer.signature_algo == "ecdsa":
             key.verify(signer.signature, data, ec.ECDSA(hash_arg))
+        elif isinstance(key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):  # no CMS tool here makes them
+            raise refuse(ErrorCode.SIGNATURE_INVALID, "An EdDSA certificate signs web-service assertions only; "
+                         "sign files with an RSA or EC certificate registered on the channel.")
         else:
             raise refuse(ErrorCode.SIGNATURE_INVALID, "The signature algorithm does not fit the certificate's key.")
     except (InvalidSignature, UnsupportedAlgorithm, ValueError, TypeError, OverflowError) as exc:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from asn1crypto import cms as asn1_cms
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -85,3 +86,18 @@ def test_a_certificate_renewed_on_the_same_key_verifies_while_the_expired_one_is
     der = pki.openssl_sign(CONTENT, new, tmp_path, extra=("-keyid",))
     assert outcome(fs_file(der), [old.certificate, new.certificate]) == "ACCEPTED"
     assert outcome(fs_file(der), [old.certificate]) == ErrorCode.CERTIFICATE_EXPIRED  # alone, as before
+
+
+def test_an_fs_claiming_an_eddsa_certificate_is_refused_with_the_reason(tmp_path: Path):
+    """EdDSA certificates may be registered (they sign web-service assertions), but no CMS tool here makes an
+    EdDSA SignedData: such an FS was refused with a reason that blamed the signature's algorithm."""
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    edwards = issue("eddsa sender", issuer=pki.ca(), key=ed25519.Ed25519PrivateKey.generate())
+    rsa_signer = pki.sender("rsa sender")
+    der = pki.openssl_sign(CONTENT, rsa_signer, tmp_path)
+    with pytest.raises(GGAError) as refused:  # the key named in the FS is the Edwards one (same issuer and serial)
+        from keys.cms import _check_signature, parse
+
+        _check_signature(parse(fs_file(der)), edwards.certificate, hashes.SHA256(), pki.digest_of(CONTENT)("sha256"))
+    assert refused.value.code == ErrorCode.SIGNATURE_INVALID and "EdDSA" in refused.value.message
