@@ -58,13 +58,15 @@ class SenderDirectory:
     def by_id(self, sender_id: int) -> SenderInfo | None:
         return self._one(_BY_ID, sender_id)
 
-    def active_among(self, sender_ids: set[int]) -> set[int]:
-        """Which of these senders may still work (neither blocked nor deleted): one query for every live session."""
+    def active_among(self, sender_ids: set[int]) -> set[tuple[int, str]]:
+        """(sender, channel) of these senders that may still work: the sender neither blocked nor deleted, the
+        channel still registered. One query for every live session."""
         if not sender_ids:
             return set()
         with self.db.read() as session:
-            return set(session.scalars(select(Sender.id).where(
-                Sender.id.in_(sender_ids), Sender.status == "active", Sender.technical_user_status == "active")))
+            return {(row[0], row[1]) for row in session.execute(select(Sender.id, SenderChannel.type).join(
+                SenderChannel, SenderChannel.sender_id == Sender.id).where(
+                Sender.id.in_(sender_ids), Sender.status == "active", Sender.technical_user_status == "active"))}
 
     def password_hash_of(self, name: str) -> tuple[int, str] | None:
         """(id, hash) for a password login: the same one indexed read whether or not the user exists, so a wrong

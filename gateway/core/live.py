@@ -109,21 +109,24 @@ class LiveSessions:
         return counts
 
     def end_blocked(self) -> int:
-        """End every live session whose sender has been blocked or deleted since it logged in."""
+        """End every live session whose sender has been blocked or deleted since it logged in, or whose channel
+        was removed (it could still read and delete that channel's return files)."""
         with self._lock:
             live = dict(self._sessions)
         active = self.directory.active_among({s.sender.id for s, _ in live.values()})
+        working = {sender for sender, _ in active}
         ended = 0
         for key, (session, end) in live.items():
-            if session.sender.id in active:
+            if (session.sender.id, session.channel) in active:
                 continue
+            code = ErrorCode.CHANNEL_NOT_REGISTERED if session.sender.id in working else ErrorCode.SENDER_BLOCKED
             self.remove(key)
             try:
                 end()
             except Exception:
                 log.exception("ending a blocked sender's session")
-            self.translog.record("session", "ended", protocol=session.protocol,
-                                 error_code=str(ErrorCode.SENDER_BLOCKED), **session.log_fields())
+            self.translog.record("session", "ended", protocol=session.protocol, error_code=str(code),
+                                 **session.log_fields())
             ended += 1
         return ended
 

@@ -212,3 +212,27 @@ def test_a_public_key_offered_without_its_signature_claims_no_session(harness, k
     assert _open_rows(db) == 0
     monkeypatch.undo()
     assert asyncio.run(asyncio.to_thread(sftp_call, harness.port, kit, lambda sftp: sftp.listdir("/"))) is not None
+
+
+def test_a_session_whose_channel_is_removed_is_ended_as_a_blocked_sender_s_is(harness, kit, db):
+    """It could go on reading and deleting that channel's return files until it disconnected."""
+    from sqlalchemy import delete
+
+    from store.models import SenderChannel
+
+    async def run() -> None:
+        from tests.gateway.harness import _connect
+
+        conn = await _connect(harness.port, kit)
+        deadline = time.monotonic() + 5
+        while _open_rows(db) < 1 and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        sender_id = harness.gateway.directory.by_number(kit.number).id
+        with db.session() as session:  # the SFTP channel removed
+            session.execute(delete(SenderChannel).where(SenderChannel.sender_id == sender_id,
+                                                        SenderChannel.type == "SFTP"))
+        assert await asyncio.to_thread(harness.gateway.live.end_blocked) == 1  # the watch's round
+        await asyncio.wait_for(conn.wait_closed(), 10)
+
+    asyncio.run(run())
+    assert error_codes(log_rows(db, event="session")) == ["CHANNEL_NOT_REGISTERED"]
