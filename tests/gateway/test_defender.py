@@ -139,6 +139,9 @@ def test_sessions_per_sender_are_capped_across_protocols(harness, kit, db):
 
         first = await _connect(harness.port, kit)
         ftp = await asyncio.to_thread(tls_client, harness, kit)
+        deadline = time.monotonic() + 5  # a key login's row is written just after the login completes
+        while _open_rows(db) < 2 and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
         assert _open_rows(db) == 2
         with pytest.raises(asyncssh.DisconnectError, match="TOO_MANY_SESSIONS"):
             await _connect(harness.port, kit)  # by key

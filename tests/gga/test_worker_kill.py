@@ -72,10 +72,16 @@ def worker_pids(log: Path) -> dict[int, int]:
 
 
 def holder(db, client_port: int) -> str | None:  # type: ignore[no-untyped-def]
-    """Which worker holds the SFTP session coming from that client port (its row is written during the login)."""
-    with db.session() as session:
-        return session.scalar(select(LiveSession.instance).where(
-            LiveSession.remote_address == f"127.0.0.1:{client_port}"))
+    """Which worker holds the SFTP session coming from that client port (its row is written just after the
+    login completes: waited for, a few seconds at most)."""
+    deadline = time.monotonic() + 5
+    while True:
+        with db.session() as session:
+            found = session.scalar(select(LiveSession.instance).where(
+                LiveSession.remote_address == f"127.0.0.1:{client_port}"))
+        if found is not None or time.monotonic() > deadline:
+            return found
+        time.sleep(0.02)
 
 
 async def open_upload_on(client: Client, db, worker: str, path: str,  # type: ignore[no-untyped-def]

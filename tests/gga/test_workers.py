@@ -127,7 +127,10 @@ async def sftp_sessions(kit: SenderKit, port: int, db) -> tuple[list, dict[str, 
             conn = await asyncssh.connect("127.0.0.1", port, username=kit.technical_user, client_keys=[key],
                                           known_hosts=None)
             connections.append(conn)
-            served_by = await asyncio.to_thread(live_instances, db)
+            deadline = time.monotonic() + 10  # a key login's session row is written just after the login completes
+            while sum((served_by := await asyncio.to_thread(live_instances, db)).values()) < len(connections):
+                assert time.monotonic() < deadline, served_by
+                await asyncio.sleep(0.02)
             if len(served_by) == 2 and len(connections) >= 6:
                 break
         subs = [build(kit, seq=f"{100 + i:05d}") for i in range(len(connections))]
