@@ -77,13 +77,19 @@ def test_a_cut_data_connection_never_ends_in_an_accepted_submission(harness, kit
     (folder, fi_name, data), *rest = sub.files
     conn = ftp.transfercmd(f"STOR /{folder}/{fi_name}")
     conn.sendall(data[: len(data) // 2])  # the payroll server's line drops half way
-    conn.close()
-    ftp.voidresp()  # pyftpdlib calls it "226 Transfer complete"
+    conn.close()  # no close_notify: a plain end of file, or a reset when TLS 1.3's session ticket lay unread
+    try:
+        ftp.voidresp()  # an end of file: pyftpdlib calls it "226 Transfer complete"; the signature finds the cut
+        told = False
+    except ftplib.error_temp as reset:  # a reset: told at once, nothing kept
+        assert str(reset).startswith("426 UPLOAD_INCOMPLETE"), reset
+        told = True
     for folder, name, content in rest:
         ftp.storbinary(f"STOR /{folder}/{name}", io.BytesIO(content))
     ftp.quit()
     acrf = wait_any_acrf(harness, kit)[1]
-    assert acrf.findtext("ResultCode") == "0" and error_ids(acrf) == ["SIGNATURE_INVALID"]
+    assert acrf.findtext("ResultCode") == "0"
+    assert error_ids(acrf) != [] if told else error_ids(acrf) == ["SIGNATURE_INVALID"]
 
 
 @pytest.mark.parametrize("tls", [True, False])
