@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
 from gateway.core.session import GatewaySession
 from gateway.core.translog import TransferLog
@@ -41,8 +42,7 @@ class LiveSessions:
         try:
             key = self._claim(session)
         except GGAError as err:
-            self.translog.record("session", "refused", protocol=session.protocol, error_code=str(err.code),
-                                 max_sessions=self.max_per_sender, **session.log_fields())
+            self._log_refusal(session, err)
             raise
         with self._lock:
             self._sessions[key] = (session, end)
@@ -55,14 +55,11 @@ class LiveSessions:
         """``add``'s refusal, checked without claiming anything (a key offered before its signature proves it):
         the row itself is claimed once the login is proven, and ``add`` checks again then."""
         with self.db.read() as db:
-            open_now = db.scalar(select(func.count()).select_from(LiveSession)
-                                 .where(LiveSession.sender_id == session.sender.id)) or 0
-        if 0 < self.max_per_sender <= open_now:
-            err = GGAError(ErrorCode.TOO_MANY_SESSIONS, f"At most {self.max_per_sender} sessions at once for one "
-                           "technical user; close one first.", {"max_sessions": self.max_per_sender})
-            self.translog.record("session", "refused", protocol=session.protocol, error_code=str(err.code),
-                                 max_sessions=self.max_per_sender, **session.log_fields())
-            raise err
+            try:
+                self._refuse_past_cap(db, session.sender.id)
+            except GGAError as err:
+                self._log_refusal(session, err)
+                raise
 
     def _claim(self, session: GatewaySession) -> int:
         """The session's row, counted with the sender's others on every instance: racing logins of one sender
@@ -70,16 +67,23 @@ class LiveSessions:
         sender_id = session.sender.id
         with self.db.session() as db:
             db.execute(select(Sender.id).where(Sender.id == sender_id).with_for_update())
-            open_now = db.scalar(select(func.count()).select_from(LiveSession)
-                                 .where(LiveSession.sender_id == sender_id)) or 0
-            if 0 < self.max_per_sender <= open_now:
-                raise GGAError(ErrorCode.TOO_MANY_SESSIONS, f"At most {self.max_per_sender} sessions at once for "
-                               f"one technical user; close one first.", {"max_sessions": self.max_per_sender})
+            self._refuse_past_cap(db, sender_id)
             row = LiveSession(sender_id=sender_id, instance=self.instance, protocol=session.protocol,
                               remote_address=session.remote[:64])
             db.add(row)
             db.flush()
             return row.id
+
+    def _refuse_past_cap(self, db: Session, sender_id: int) -> None:
+        open_now = db.scalar(select(func.count()).select_from(LiveSession)
+                             .where(LiveSession.sender_id == sender_id)) or 0
+        if 0 < self.max_per_sender <= open_now:
+            raise GGAError(ErrorCode.TOO_MANY_SESSIONS, f"At most {self.max_per_sender} sessions at once for one "
+                           "technical user; close one first.", {"max_sessions": self.max_per_sender})
+
+    def _log_refusal(self, session: GatewaySession, err: GGAError) -> None:
+        self.translog.record("session", "refused", protocol=session.protocol, error_code=str(err.code),
+                             max_sessions=self.max_per_sender, **session.log_fields())
 
     def remove(self, key: int) -> None:
         """Blocking (database)."""
