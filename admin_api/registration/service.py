@@ -128,8 +128,9 @@ def _same_name(a: str, b: str) -> bool:
     return fold(a) == fold(b)
 
 
-def get_request(session: Session, ticket: str) -> RegistrationRequest:
-    request = session.get(RegistrationRequest, ticket.upper())
+def get_request(session: Session, ticket: str, *, lock: bool = False) -> RegistrationRequest:
+    """``lock``: the row locked until the caller's transaction ends (read again, not from the session's cache)."""
+    request = session.get(RegistrationRequest, ticket.upper(), with_for_update=lock, populate_existing=lock)
     if request is None:
         raise GGAError(ErrorCode.NOT_FOUND, details={"ticket": ticket}, key="not_found.ticket")
     return request
@@ -139,9 +140,7 @@ def _pending(session: Session, caller: Caller, ticket: str) -> RegistrationReque
     """The request, locked until the decision commits: two operators deciding at once (approve and reject, or
     twice the same) are one decision and one ``REQUEST_ALREADY_DECIDED`` (PostgreSQL; SQLite's write lock)."""
     authorize(session, caller, Action.DECIDE_REGISTRATION)
-    request = session.get(RegistrationRequest, ticket.upper(), with_for_update=True, populate_existing=True)
-    if request is None:
-        raise GGAError(ErrorCode.NOT_FOUND, details={"ticket": ticket}, key="not_found.ticket")
+    request = get_request(session, ticket, lock=True)
     if request.status != "pending":
         raise GGAError(ErrorCode.REQUEST_ALREADY_DECIDED, details={"status": request.status})
     return request
