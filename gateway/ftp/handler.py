@@ -110,7 +110,7 @@ class _ResetNoted(DTPHandler):
         try:
             data = self.socket.recv(buffer_size)
         except SSL.SysCallError as err:
-            self.reset = self.reset or err.args[0] in _RESET
+            self._note(err)
             raise  # the TLS layer ends the transfer as before
         except OSError as err:  # as pyftpdlib's own read does, but for the note
             if err.errno in _ERRNOS_RETRY:
@@ -123,6 +123,10 @@ class _ResetNoted(DTPHandler):
         if not data:
             self.handle_close()
         return data
+
+    def _note(self, err: SSL.SysCallError) -> None:
+        """A TLS read's system error: a reset if its errno is one."""
+        self.reset = self.reset or err.args[0] in _RESET
 
 
 class GatewayDTPHandler(TLS_DTPHandler, _ResetNoted):
@@ -167,7 +171,7 @@ class GatewayDTPHandler(TLS_DTPHandler, _ResetNoted):
                 self._tls_end_seen = True
                 break
             except SSL.SysCallError as err:
-                self.reset = self.reset or err.args[0] in _RESET
+                self._note(err)
                 self._tls_end_seen = True
                 break
             if not more:
