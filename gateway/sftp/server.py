@@ -58,8 +58,7 @@ class GatewaySSHServer(asyncssh.SSHServer):
         self.session: GatewaySession | None = None
         self.key_tried = False
         self.password_failures = 0
-        self.live_key: int | None = None
-        self.key_live: int | None = None  # the session row a password login claimed while it was completing
+        self.live_key: int | None = None  # the session row of the login, removed when the connection ends
         self.lost = False
         self.activity = Activity()
         self.idle_timer: asyncio.TimerHandle | None = None
@@ -113,10 +112,10 @@ class GatewaySSHServer(asyncssh.SSHServer):
                           ErrorCode.LOGIN_FAILED)
 
     def _forget_live(self) -> None:
-        """The session rows this connection claimed (a key may have matched without a completed login)."""
-        for key in {self.live_key, self.key_live} - {None}:
-            in_background(self.gateway.live.remove, key)
-        self.live_key = self.key_live = None
+        """The session row this connection's login claimed."""
+        if self.live_key is not None:
+            in_background(self.gateway.live.remove, self.live_key)
+        self.live_key = None
 
     async def begin_auth(self, username: str) -> bool:
         """A banned address is disconnected here, before any password or key is looked at."""
@@ -149,14 +148,14 @@ class GatewaySSHServer(asyncssh.SSHServer):
                 await self._password_failed(username)
             return False
         try:
-            self.key_live = await asyncio.to_thread(self.gateway.live.add, session, end)
+            live_key = await asyncio.to_thread(self.gateway.live.add, session, end)
         except GGAError as err:
             self._refuse_login(err)
             return False
         if self.lost:  # the connection ended while its row was being written
-            self._forget_live()
+            in_background(self.gateway.live.remove, live_key)
             return False
-        self._attach(session, self.key_live)
+        self._attach(session, live_key)
         return True
 
     async def _password_failed(self, username: str) -> None:
