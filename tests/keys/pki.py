@@ -49,6 +49,15 @@ def openssl_sign(content: bytes, who: Issued, folder: Path, *, digest: str = "sh
 
 
 # -- certificates that must not sign (issue 12): each kind registered before the rule still verifies ---------------
+def crl(issuer: Issued, revoked: Issued, signed_by: Issued | None = None) -> x509.CertificateRevocationList:
+    """``issuer``'s CRL naming ``revoked`` (revoked half an hour ago), signed by ``signed_by`` (default: itself)."""
+    return (x509.CertificateRevocationListBuilder().issuer_name(issuer.certificate.subject)
+            .last_update(NOW - timedelta(hours=1)).next_update(NOW + timedelta(days=7))
+            .add_revoked_certificate(x509.RevokedCertificateBuilder().serial_number(revoked.certificate.serial_number)
+                                     .revocation_date(NOW - timedelta(minutes=30)).build())
+            .sign((signed_by or issuer).key, hashes.SHA256()))
+
+
 def weak(kind: str, issuer: Issued | None = None) -> Issued:
     """``rsa1024``: a short RSA key; ``encryption``: key usage keyEncipherment only; ``ca``: a CA certificate."""
     if kind == "rsa1024":

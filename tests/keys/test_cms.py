@@ -135,12 +135,7 @@ def test_chain_to_the_trust_store(signer, root):
 
 def test_revoked_by_crl(root):
     revoked = pki.sender("revoked", issuer=root)
-    crl = (x509.CertificateRevocationListBuilder().issuer_name(root.certificate.subject)
-           .last_update(NOW - timedelta(hours=1)).next_update(NOW + timedelta(days=7))
-           .add_revoked_certificate(x509.RevokedCertificateBuilder().serial_number(revoked.certificate.serial_number)
-                                    .revocation_date(NOW - timedelta(minutes=30)).build())
-           .sign(root.key, hashes.SHA256()))
-    policy = VerificationPolicy(trust_store=[root.certificate], crls=[crl])
+    policy = VerificationPolicy(trust_store=[root.certificate], crls=[pki.crl(root, revoked)])
     assert code_of(lambda: verify(fs_file(pki.sign(CONTENT, revoked)), revoked, policy=policy)) == \
         ErrorCode.CERTIFICATE_REVOKED
     fine = pki.sender("fine", issuer=root)

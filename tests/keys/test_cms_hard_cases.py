@@ -37,19 +37,9 @@ def test_a_certificate_revoked_by_the_intermediate_ca_that_issued_it_is_refused(
     sender = pki.sender("revoked sender", issuer=intermediate)
     (tmp_path / "intermediate.pem").write_bytes(intermediate.cert_pem())
     der = pki.openssl_sign(CONTENT, sender, tmp_path, extra=("-certfile", str(tmp_path / "intermediate.pem")))
-    crl = (x509.CertificateRevocationListBuilder().issuer_name(intermediate.certificate.subject)
-           .last_update(NOW - timedelta(hours=1)).next_update(NOW + timedelta(days=7))
-           .add_revoked_certificate(x509.RevokedCertificateBuilder().serial_number(sender.certificate.serial_number)
-                                    .revocation_date(NOW - timedelta(minutes=30)).build())
-           .sign(intermediate.key, hashes.SHA256()))
-    policy = VerificationPolicy(trust_store=[root.certificate], crls=[crl])
+    policy = VerificationPolicy(trust_store=[root.certificate], crls=[pki.crl(intermediate, sender)])
     assert outcome(fs_file(der), [sender.certificate], policy=policy) == ErrorCode.CERTIFICATE_REVOKED
-    forged = (x509.CertificateRevocationListBuilder().issuer_name(intermediate.certificate.subject)
-              .last_update(NOW - timedelta(hours=1)).next_update(NOW + timedelta(days=7))
-              .add_revoked_certificate(x509.RevokedCertificateBuilder()
-                                       .serial_number(sender.certificate.serial_number)
-                                       .revocation_date(NOW - timedelta(minutes=30)).build())
-              .sign(pki.ca("Impostor").key, hashes.SHA256()))  # signed by nobody of the chain: says nothing
+    forged = pki.crl(intermediate, sender, signed_by=pki.ca("Impostor"))  # nobody of the chain: it says nothing
     policy = VerificationPolicy(trust_store=[root.certificate], crls=[forged])
     assert outcome(fs_file(der), [sender.certificate], policy=policy) == "ACCEPTED"
 
