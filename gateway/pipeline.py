@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Connection, and_, bindparam, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -42,6 +42,7 @@ from store.database import Database
 from store.directory import SenderDirectory, SenderInfo
 from store.leases import claimable
 from store.models import OutboxEvent, ReceivedFile, Submission
+from store.rawsql import RawInsert, RawStatement
 
 log = logging.getLogger("gga.pipeline")
 LEASE = timedelta(seconds=60)  # a worker that dies frees its submission this long after its claim
@@ -100,7 +101,7 @@ class IntakePipeline:
                    sha256=upload.sha256)
         if name.kind == "GO":  # after the parts recorded with it (queued on PostgreSQL): its submission takes them
             flush_queued(session)
-            go_id = session.execute(_NEW_GO, row).scalar_one()
+            go_id = _NEW_GO.run(session, row)
             submission_id: int | None = self._open_submission(session, go_id, upload)
         else:  # with the batch's other files in one INSERT (a GO's id is needed at once: its submission's)
             insert_row(session, _NEW_FILE, row)
@@ -145,10 +146,10 @@ class IntakePipeline:
         service's answer says both)."""
         s, name = upload.session, upload.name
         ticket = new_ticket()
-        submission_id = session.execute(_NEW_SUBMISSION, dict(
+        submission_id = _NEW_SUBMISSION.run(session, dict(
             sender_id=s.sender.id, go_file_id=go_id, base=name.base, go_name=str(name), channel=s.channel,
             protocol=s.protocol, application=name.application, environment=name.environment, ticket=ticket,
-        )).scalar_one()
+        ))
         upload.ticket = ticket
         upload.acrf_channel = self.returns.channel_for(s.sender, name.application, s.channel)
         return submission_id
@@ -240,9 +241,8 @@ class IntakePipeline:
     def _claim_in(self, session: Connection, submission_id: int) -> _Sub | None:
         """The lease, if it is free; the claimed row comes back with the UPDATE (no second read)."""
         now = utcnow()
-        row = session.execute(_CLAIM, {"sid": submission_id, "now": now, "owner": self.owner,
-                                       "until": now + LEASE}).first()
-        return None if row is None else _Sub(**row._mapping)
+        rows = _CLAIM.rows(session, {"sid": submission_id, "now": now, "owner": self.owner, "until": now + LEASE})
+        return _Sub(**rows[0]) if rows else None
 
     def _release(self, submission_id: int, exc: Exception) -> None:
         """A failure: the lease is given back with a backoff (2, 4, 8... s, at most 5 minutes)."""
@@ -289,8 +289,7 @@ class IntakePipeline:
                                                ).rowcount != len(plan.superseded):  # type: ignore[attr-defined]
             raise _Raced  # another submission took one of them meanwhile
         _claim_parts(session, sub.id, plan.parts)
-        decided = session.execute(_DECIDE, {"sid": sub.id, **{f"new_{k}": v for k, v in plan.decision.items()}}
-                                  ).rowcount  # type: ignore[attr-defined]
+        decided = _DECIDE.run(session, {"sid": sub.id, **{f"new_{k}": v for k, v in plan.decision.items()}})
         if decided != 1:  # decided by another worker meanwhile (a lease that expired): its decision stands
             raise _Raced
         return _Decided(replace(sub, **plan.decision), sorted(plan.parts, key=lambda p: p.id), plan.sender)
@@ -357,14 +356,13 @@ class IntakePipeline:
         status = "accepted" if accepted else "rejected"
 
         def close(session: Connection) -> tuple[dict[str, Any], dict[str, Any]] | None:
-            closed = session.execute(_CLOSE, {"sid": sub.id, "new_status": status, "at": utcnow()}
-                                     ).rowcount  # type: ignore[attr-defined]
+            closed = _CLOSE.run(session, {"sid": sub.id, "new_status": status, "at": utcnow()})
             if closed != 1:  # another worker closed it while this one worked (an expired lease): nothing more
                 return None
             delivered = self.translog.add(session, "delivery", "ok", **delivery)  # logged with the close
-            session.execute(_MOVED, [{"part_id": p.id, "new_path": p.path, "new_status": p.status} for p in parts])
+            _MOVED.run_many(session, [{"part_id": p.id, "new_path": p.path, "new_status": p.status} for p in parts])
             if accepted:
-                session.execute(_OUTBOX, dict(
+                _OUTBOX.run(session, dict(
                     routing_key=f"submission.accepted.{sub.application}.{sub.environment}", message_id=sub.ticket,
                     body=manifest | {"folder": str(target)}))
             line = self.translog.add(session, "submission", status, protocol=sub.protocol or sub.channel,
@@ -590,22 +588,23 @@ class _Part:
 def _due(now: Any, submissions: Any = Submission) -> tuple[ColumnElement[bool], ...]:
     """Pending, its lease free (never taken, or expired) and its retry due: what a worker may claim. On the ORM
     class, or on the table's columns with ``now`` a bind parameter (the claim, built once)."""
-    return (submissions.status.in_(PENDING), *claimable(submissions, now))
+    # equalities, not IN: a literal IN list is an "expanding" parameter, which the raw claim cannot bind
+    return (or_(*(submissions.status == status for status in PENDING)), *claimable(submissions, now))
 
 
-# The statements every submission runs, built once on the tables (not the ORM classes): no expression building,
-# cache-key generation or ORM compile step per call. Bind names may not be column names in an UPDATE's SET.
+# The statements every submission runs, built once on the tables (not the ORM classes); the hottest run straight on
+# the DBAPI cursor (store/rawsql.py). Bind names may not be column names in an UPDATE's SET.
 _FILES, _SUBS = ReceivedFile.__table__.c, Submission.__table__.c
 _SUB_COLUMNS = tuple(_SUBS[f.name] for f in fields(_Sub))
 _PART_COLUMNS = tuple(_FILES[f.name] for f in fields(_Part))
-_NEW_FILE = insert(ReceivedFile.__table__)
-_NEW_GO = insert(ReceivedFile.__table__).returning(_FILES.id)
-_NEW_SUBMISSION = insert(Submission.__table__).returning(_SUBS.id)
-_OUTBOX = insert(OutboxEvent.__table__)
-_CLAIM = update(Submission.__table__).where(
+_NEW_FILE = RawInsert(ReceivedFile.__table__)
+_NEW_GO = RawInsert(ReceivedFile.__table__, returning="id")
+_NEW_SUBMISSION = RawInsert(Submission.__table__, returning="id")
+_OUTBOX = RawInsert(OutboxEvent.__table__)
+_CLAIM = RawStatement(update(Submission.__table__).where(
     _SUBS.id == bindparam("sid"), *_due(bindparam("now", type_=_SUBS.lease_until.type), _SUBS),
 ).values(lease_owner=bindparam("owner"), lease_until=bindparam("until", type_=_SUBS.lease_until.type),
-         attempts=_SUBS.attempts + 1).returning(*_SUB_COLUMNS)
+         attempts=_SUBS.attempts + 1).returning(*_SUB_COLUMNS), _SUB_COLUMNS)
 _FILES_OF = select(*_PART_COLUMNS).where(or_(  # the GO, and the parts before it not taken by another submission
     _FILES.id == bindparam("go"),
     and_(_FILES.sender_id == bindparam("sender"), _FILES.base == bindparam("base"), _FILES.id < bindparam("go"),
@@ -625,14 +624,16 @@ _CLAIM_PARTS = update(ReceivedFile.__table__).where(  # a part or GO cancelled (
     or_(_FILES.status != "cancelled", _FILES.kind == bindparam("cancelled_kind")),
     or_(_FILES.submission_id.is_(None), _FILES.submission_id == bindparam("sid")),
 ).values(submission_id=bindparam("sid"))
-_DECIDE = update(Submission.__table__).where(_SUBS.id == bindparam("sid"), _SUBS.status == "received").values(
+_DECIDE = RawStatement(update(Submission.__table__).where(_SUBS.id == bindparam("sid"), _SUBS.status == "received"
+                                                          ).values(
     {name: bindparam(f"new_{name}", type_=_SUBS[name].type)
-     for name in ("errors", "accepted_base", "acrf_name", "delivered_channel", "status")})
-_CLOSE = update(Submission.__table__).where(_SUBS.id == bindparam("sid"), _SUBS.status == "decided").values(
+     for name in ("errors", "accepted_base", "acrf_name", "delivered_channel", "status")}))
+_CLOSE = RawStatement(update(Submission.__table__).where(_SUBS.id == bindparam("sid"), _SUBS.status == "decided"
+                                                         ).values(
     status=bindparam("new_status"), processed_at=bindparam("at", type_=_SUBS.processed_at.type),
-    lease_owner=None, lease_until=None)
-_MOVED = update(ReceivedFile.__table__).where(_FILES.id == bindparam("part_id")).values(  # one executemany
-    path=bindparam("new_path"), status=bindparam("new_status"))
+    lease_owner=None, lease_until=None))
+_MOVED = RawStatement(update(ReceivedFile.__table__).where(_FILES.id == bindparam("part_id")).values(  # executemany
+    path=bindparam("new_path"), status=bindparam("new_status")))
 
 
 def _submission(session: Session | Connection, submission_id: int) -> _Sub:

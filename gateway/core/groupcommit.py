@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
@@ -19,10 +20,10 @@ from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.base import Executable
 
 from gateway.core.spool import fsync_dir
-from store.database import Database
+from store.database import PING_AFTER_IDLE_S, Database
+from store.rawsql import RawInsert
 
 log = logging.getLogger("gga.groupcommit")
 MAX_BATCH = 64
@@ -31,7 +32,7 @@ Work = Callable[[Connection], Any]  # Core statements only: no ORM session's boo
 _batch = threading.local()  # the writer's transaction under way, and the rows its records left for its end
 
 
-def insert_row(session: Connection | Session, statement: Executable, row: dict[str, Any]) -> None:
+def insert_row(session: Connection | Session, statement: RawInsert, row: dict[str, Any]) -> None:
     """The row inserted in the caller's transaction. Inside a group commit's on PostgreSQL, it is queued for one
     INSERT per statement at the end of the batch, with the others' (one round trip where there were as many as
     records): only for rows nothing in the same transaction reads back."""
@@ -39,7 +40,7 @@ def insert_row(session: Connection | Session, statement: Executable, row: dict[s
     if rows is not None and _batch.connection is session:
         rows.setdefault((statement, frozenset(row)), []).append(row)
     else:
-        session.execute(statement, row)
+        statement.run(session, row)
 
 
 def flush_queued(session: Connection | Session) -> None:
@@ -64,7 +65,7 @@ def _deferring(connection: Connection) -> Iterator[None]:
 def _flush(connection: Connection) -> None:
     """The queued rows, one executemany per statement and set of columns (once, just before the commit)."""
     for (statement, _), values in (_batch.rows or {}).items():
-        connection.execute(statement, values)
+        statement.run_many(connection, values)
 
 
 class _Item:
@@ -93,6 +94,8 @@ class GroupCommit:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._held: Connection | None = None  # the writer's connection between batches (its thread's only)
+        self._held_since = 0.0
 
     def run(self, work: Work, folder: Path | None = None) -> Any:
         """``work(connection)`` in a transaction shared with other callers', after an fsync of ``folder`` (where a
@@ -125,6 +128,9 @@ class GroupCommit:
             self._queue.put(None)
         if thread is not None:
             thread.join(timeout=30)
+            if not thread.is_alive() and self._held is not None:
+                self._held.close()
+                self._held = None
 
     def _loop(self) -> None:
         stop = False
@@ -160,7 +166,7 @@ class GroupCommit:
             return
         in_work = False
         try:
-            with self.db.engine.begin() as connection, _deferring(connection):
+            with self._transaction() as connection, _deferring(connection):
                 results = []
                 for item in batch:
                     in_work = True
@@ -180,6 +186,25 @@ class GroupCommit:
             return
         for item, result in zip(batch, results, strict=True):
             item.future.set_result(result)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """A transaction on the writer's own connection, kept between batches that follow each other (a pool
+        checkout and its reset per batch were a quarter of the writer's interpreter time, profiled). One idle
+        for longer than the pool's ping window goes back to it, so the next checkout's ping finds a dead one
+        before a batch does; one whose batch failed is closed (a fresh one next time)."""
+        held, self._held = self._held, None
+        if held is not None and time.monotonic() - self._held_since > PING_AFTER_IDLE_S:
+            held.close()
+            held = None
+        connection = held or self.db.engine.connect()
+        try:
+            with connection.begin():
+                yield connection
+        except BaseException:
+            connection.close()
+            raise
+        self._held, self._held_since = connection, time.monotonic()
 
     @staticmethod
     def _synced(batch: list[_Item]) -> list[_Item]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from gateway.core import metrics
@@ -13,6 +13,7 @@ from gateway.core.groupcommit import insert_row
 from kernel.clock import utcnow
 from store.database import Database
 from store.models import TransferEvent
+from store.rawsql import RawInsert
 
 log = logging.getLogger("gga.transfers")
 
@@ -54,4 +55,4 @@ class TransferLog:
 _COLUMNS = {"sender_number", "technical_user", "remote_address", "file_name", "application", "environment", "size",
             "sha256", "duration_ms", "details"}
 _LINE_ONLY = {"latency_s"}
-_INSERT = insert(TransferEvent.__table__)  # built once, on the table: no ORM compile step per row
+_INSERT = RawInsert(TransferEvent.__table__)  # on the DBAPI cursor: no ORM object, no execution context

@@ -13,6 +13,7 @@ from gateway.core.transfer import UploadEnd
 from kernel.clock import utcnow
 from kernel.errors import ErrorCode, GGAError
 from store.models import ReceivedFile, TransferEvent
+from store.rawsql import RawInsert
 from tests.gateway.harness import build, log_rows, today
 
 
@@ -156,10 +157,13 @@ def test_a_folder_that_cannot_be_synced_fails_only_the_records_linked_into_it(db
             ["a", "claim"]
 
 
+LOG_ROW = RawInsert(TransferEvent.__table__)
+
+
 def queued_row(text: str):  # type: ignore[no-untyped-def]
     """A record whose transfer-log row goes as an upload's does (on PostgreSQL: queued for the batch's end)."""
     def work(session):  # type: ignore[no-untyped-def]
-        insert_row(session, insert(TransferEvent), {"at": utcnow(), "event": "test", "result": "ok",
+        insert_row(session, LOG_ROW, {"at": utcnow(), "event": "test", "result": "ok",
                                                     "protocol": "-", "file_name": text})
         return text
     return work
@@ -181,7 +185,7 @@ def test_rows_queued_by_a_batch_are_written_with_it_and_a_bad_one_fails_only_its
         assert conn.execute(select(TransferEvent.id).where(TransferEvent.file_name == "now")).first() is not None
 
     def null_event(session):  # type: ignore[no-untyped-def]
-        insert_row(session, insert(TransferEvent), {"at": utcnow(), "event": None, "result": "ok", "protocol": "-",
+        insert_row(session, LOG_ROW, {"at": utcnow(), "event": None, "result": "ok", "protocol": "-",
                                                     "file_name": "bad"})  # NOT NULL: refused (PostgreSQL: at the end)
         return "bad"
     batch = [_Item(queued_row("d"), None), _Item(null_event, None), _Item(queued_row("e"), None)]

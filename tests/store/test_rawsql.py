@@ -1,0 +1,57 @@
+"""Statements on the DBAPI cursor write and read what SQLAlchemy's own execution would (SQLite and PostgreSQL)."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.exc import IntegrityError
+
+from store.models import OutboxEvent, TransferEvent, UsedAssertion
+from store.rawsql import RawInsert, RawStatement
+
+EVENTS = TransferEvent.__table__
+OUTBOX = OutboxEvent.__table__
+
+
+def test_an_insert_fills_python_defaults_converts_json_and_returns_its_id(db):
+    before = datetime.now(UTC)
+    with db.engine.begin() as conn:
+        first = RawInsert(EVENTS, returning="id").run(conn, {"event": "upload", "result": "ok", "protocol": "SFTP",
+                                                              "details": {"errors": ["ACRF-108"], "n": 1}})
+        RawInsert(EVENTS).run_many(conn, [{"event": "login", "result": "ok", "protocol": "FTP", "file_name": name}
+                                          for name in ("a", "b")])
+    with db.read() as session:
+        rows = session.scalars(select(TransferEvent).order_by(TransferEvent.id)).all()
+    assert [(r.id == first, r.event, r.file_name) for r in rows] == [(True, "upload", None), (False, "login", "a"),
+                                                                     (False, "login", "b")]
+    assert rows[0].details == {"errors": ["ACRF-108"], "n": 1}
+    assert rows[0].at.tzinfo is not None and before <= rows[0].at <= datetime.now(UTC)  # the column's default
+
+
+def test_an_update_binds_its_literals_and_returns_typed_rows(db):
+    created = datetime(2026, 1, 2, 3, 4, 5, 6000, tzinfo=UTC)
+    with db.engine.begin() as conn:
+        RawInsert(OUTBOX).run_many(conn, [{"routing_key": "k", "message_id": m, "body": {"m": m},
+                                           "created_at": created} for m in ("one", "two")])
+    lease = RawStatement(update(OUTBOX).where(OUTBOX.c.message_id == bindparam("mid"),
+                                              OUTBOX.c.published_at.is_(None), OUTBOX.c.attempts == 0)
+                         .values(attempts=OUTBOX.c.attempts + 1, lease_until=bindparam("until"))
+                         .returning(OUTBOX.c.body, OUTBOX.c.created_at, OUTBOX.c.lease_until),
+                         (OUTBOX.c.body, OUTBOX.c.created_at, OUTBOX.c.lease_until))
+    until = created + timedelta(minutes=1)
+    with db.engine.begin() as conn:
+        assert lease.rows(conn, {"mid": "one", "until": until}) == [
+            {"body": {"m": "one"}, "created_at": created, "lease_until": until}]
+        assert lease.rows(conn, {"mid": "one", "until": until}) == []  # attempts is 1 now: the literal 0 held
+        assert RawStatement(update(OUTBOX).where(OUTBOX.c.message_id == bindparam("mid")).values(
+            last_error=bindparam("error"))).run(conn, {"mid": "two", "error": "x"}) == 1
+
+
+def test_a_constraint_broken_on_the_cursor_is_sqlalchemys_integrity_error(db):
+    row = {"jti": "same", "expires_at": datetime.now(UTC)}
+    with db.engine.begin() as conn:
+        RawInsert(UsedAssertion.__table__).run(conn, row)
+    with pytest.raises(IntegrityError), db.engine.begin() as conn:  # as the pipeline's race handling expects
+        RawInsert(UsedAssertion.__table__).run(conn, row)
+    with db.read() as session:
+        assert session.scalars(select(UsedAssertion.jti)).all() == ["same"]
