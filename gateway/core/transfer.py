@@ -279,7 +279,8 @@ def split(path: str) -> tuple[str, str]:
     parts = [p for p in PurePosixPath("/" + path.lstrip("/")).parts if p != "/"]
     if len(parts) != 2 or parts[0] not in UPLOAD_FOLDERS | RETURN_SET or parts[1] in (".", "..") \
             or parts[1].startswith("."):
-        raise GGAError(ErrorCode.PATH_NOT_ALLOWED, f"{path}: files live directly in IN, INTEST, INTEST-S, OUT, "
+        shown = path if len(path) <= 200 else path[:200] + "..."  # a client's path is not echoed whole
+        raise GGAError(ErrorCode.PATH_NOT_ALLOWED, f"{shown}: files live directly in IN, INTEST, INTEST-S, OUT, "
                        "OUTTEST or OUTTEST-S", {"path": path[:200]})
     return parts[0], parts[1]
 

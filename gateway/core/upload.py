@@ -86,12 +86,14 @@ class Upload:
         self.check(self.size, length)
 
     def check(self, offset: int, length: int) -> None:
-        """In order, and within the limit; past the limit the upload is failed for good."""
+        """In order, and within the limit; a write out of order or past the limit fails the upload for good (a close
+        after it keeps nothing: the bytes before a gap are not the file)."""
         if self.failed:
             raise self.failed
         if offset != self.size:
-            raise GGAError(ErrorCode.UPLOAD_INCOMPLETE, f"Uploads are written in order (offset {offset}, "
-                           f"{self.size} bytes received).")
+            self.failed = GGAError(ErrorCode.UPLOAD_INCOMPLETE, f"Uploads are written in order (offset {offset}, "
+                                   f"{self.size} bytes received).")
+            raise self.failed
         if self.size + length > self.limit:
             self.failed = GGAError(ErrorCode.FILE_TOO_LARGE, f"{self.name}: over {self.limit >> 20} MiB "
                                    f"({self.limit} bytes).", {"limit": self.limit})

@@ -11,6 +11,7 @@ import asyncio
 import functools
 import logging
 import os
+import posixpath
 import time
 import weakref
 from collections.abc import AsyncIterator, Callable
@@ -39,6 +40,14 @@ def sftp_error(err: GGAError) -> asyncssh.SFTPError:
 
 
 _BACKGROUND: set[asyncio.Future] = set()
+
+
+def _session_ending(channel: asyncssh.SSHServerChannel) -> bool:
+    """The channel is closing or the client sent its EOF: no request can follow, so a close now is asyncssh's
+    clean-up, not the client's. asyncssh says nothing public about a received EOF; its channel state does (a
+    regression test fails if that changes). A client that pipelines a close and its EOF without waiting for the
+    answer may see that upload refused: it never learnt whether it was kept anyway."""
+    return channel.is_closing() or getattr(channel, "_recv_state", "open") != "open"
 
 
 def in_background(call: Callable[..., object], *args: object, **kwargs: object) -> asyncio.Future:
@@ -152,8 +161,9 @@ class MailboxSFTPServer(asyncssh.SFTPServer):
     async def close(self, file_obj: object) -> None:
         self.activity.touch()
         self._release_handle()  # asyncssh closes every file it opened exactly once, the client's or at the end
-        # asyncssh also closes open files when the client drops: that is no finished upload or download
-        gone = self.channel.is_closing()
+        # asyncssh also closes open files when the session ends (the client dropped, or sent EOF with a file still
+        # open): that is no finished upload or download
+        gone = _session_ending(self.channel)
         if isinstance(file_obj, Download):
             await asyncio.to_thread(self.transfers.end_download, file_obj)
         elif isinstance(file_obj, Upload):
@@ -191,8 +201,23 @@ class MailboxSFTPServer(asyncssh.SFTPServer):
                 yield entry
 
     def map_path(self, path: bytes) -> bytes:
-        self.activity.touch()  # stat, lstat, realpath, readlink: every path-only request passes here
+        self.activity.touch()  # stat, lstat, realpath, readlink, listings: every path-only request passes here
+        # hidden names (the reservations and half-received files under .partial) are no client's business
+        if b"\0" in path or any(p.startswith(b".") for p in posixpath.normpath(b"/" + path).split(b"/")):
+            raise sftp_error(GGAError(ErrorCode.PATH_NOT_ALLOWED, "Only the mailbox folders and their files are "
+                                      "visible.", {"path": path[:200].decode("utf-8", "replace")}))
         return super().map_path(path)
+
+    def fsync(self, file_obj: object) -> None:
+        """``fsync@openssh.com`` (``put -f``): an upload is made durable at its close, before that close is
+        answered; nothing to do earlier."""
+        self.activity.touch()
+
+    def statvfs(self, path: bytes) -> None:  # type: ignore[override]
+        raise asyncssh.SFTPOpUnsupported("statvfs is not offered: the gateway's disks are not the sender's")
+
+    def fstatvfs(self, file_obj: object) -> None:  # type: ignore[override]
+        raise asyncssh.SFTPOpUnsupported("statvfs is not offered: the gateway's disks are not the sender's")
 
     # A mailbox has a fixed shape: files come only through open, go only through remove. Times and modes are not
     # the sender's: accepted and ignored, as clients set them after an upload (put -p).

@@ -11,6 +11,7 @@ import time
 from concurrent.futures import Future
 from pathlib import Path
 
+import asyncssh
 import httpx
 import pytest
 
@@ -300,3 +301,50 @@ def test_web_service_clients_leaving_mid_download_are_each_logged_and_leave_no_o
     rows = logged(db, name, count=6)
     assert len(rows) == 6 and all(r[:2] == ("download", "incomplete") for r in rows), rows
     assert _descriptors_on(path) == []
+
+
+@pytest.mark.parametrize("kind", ["FI", "GO"])
+def test_sftp_a_session_ended_with_a_file_still_open_keeps_nothing(harness, kit, db, kind):
+    """The client ends its SFTP session (EOF on the channel) with an upload open: asyncssh closes the file in its
+    clean-up, and that close is no client's. The half file was kept and logged ok, its name used up (and a GO's
+    submission processed); it is an incomplete upload."""
+    sub = build(kit)
+    name = next(n for _folder, n, _data in sub.files if n.startswith(kind))
+    content = next(data for _folder, n, data in sub.files if n == name) or b"go"
+
+    async def client():  # type: ignore[no-untyped-def]
+        conn = await _connect(harness.port, kit)
+        sftp = await conn.start_sftp_client()
+        f = await sftp.open(f"/INTEST/{name}", "wb")
+        await f.write(content[: max(1, len(content) // 2)], 0)
+        sftp.exit()
+        await sftp.wait_closed()
+        conn.close()
+        await conn.wait_closed()
+    asyncio.run(client())
+    assert logged(db, name) == [("upload", "incomplete", max(1, len(content) // 2), "UPLOAD_INCOMPLETE")]
+    assert not (harness.home(kit) / "INTEST" / name).exists() and partials(harness, kit, "SFTP") == []
+    assert sftp_call(harness.port, kit, lambda sftp: _send(sftp, name, content)) == "ok"  # the name is still free
+
+
+def test_sftp_a_write_refused_out_of_order_fails_the_upload_and_its_close_keeps_nothing(harness, kit, db):
+    """A write at a gap is refused; OpenSSH then closes the handle. That close kept the bytes before the gap as the
+    whole file (logged ok, its name used up): the refused write fails the upload, as one past the size limit."""
+    name = build(kit).files[0][1]
+
+    async def send(sftp):  # type: ignore[no-untyped-def]
+        f = await sftp.open(f"/INTEST/{name}", "wb")
+        await f.write(b"x" * 100, 0)
+        with pytest.raises(asyncssh.SFTPError, match="UPLOAD_INCOMPLETE"):
+            await f.write(b"y" * 100, 500)
+        await f.close()  # answered ok: the refused write already told the client
+        return "closed"
+    assert sftp_call(harness.port, kit, send) == "closed"
+    assert logged(db, name) == [("upload", "incomplete", 100, "UPLOAD_INCOMPLETE")]
+    assert not (harness.home(kit) / "INTEST" / name).exists() and partials(harness, kit, "SFTP") == []
+
+
+async def _send(sftp, name: str, content: bytes) -> str:  # type: ignore[no-untyped-def]
+    async with sftp.open(f"/INTEST/{name}", "wb") as f:
+        await f.write(content)
+    return "ok"

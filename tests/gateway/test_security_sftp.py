@@ -197,3 +197,35 @@ def _until_closed(ftp: ftplib.FTP_TLS, deadline: float) -> None:
             return
         time.sleep(0.1)
     raise AssertionError("the FTPS session of the blocked sender is still open")
+
+
+def test_half_received_uploads_stay_hidden_and_odd_paths_get_a_code(harness, kit, db):
+    """The reservations and half files under .partial could be listed and stat'ed (names in progress, the
+    instance's id); a NUL in a path came back as an uncaught exception; a path was echoed whole."""
+    name = build(kit).files[0][1]
+
+    async def probe(sftp):  # type: ignore[no-untyped-def]
+        upload = await sftp.open(f"/INTEST/{name}", "wb")
+        await upload.write(b"x" * 10, 0)
+        seen = {}
+        for label, call in {"list": lambda: sftp.listdir("/.partial"), "list2": lambda: sftp.listdir("//.partial"),
+                            "via ..": lambda: sftp.listdir("/INTEST/../.partial"),
+                            "stat": lambda: sftp.stat(f"/.partial/{name}"), "nul": lambda: sftp.stat(b"/OUT/a\0b"),
+                            "statvfs": lambda: sftp.statvfs("/"), "long": lambda: sftp.open("/" + "A" * 5000, "wb")
+                            }.items():
+            try:
+                seen[label] = await call()
+            except asyncssh.SFTPError as exc:
+                seen[label] = exc.reason
+        seen["root"] = sorted(await sftp.listdir("/"))
+        await upload.fsync()  # put -f: nothing to do before the close, and no failure either
+        await upload.write(b"y" * 10, 10)
+        await upload.close()
+        return seen
+    seen = sftp_call(harness.port, kit, probe)
+    for label in ("list", "list2", "via ..", "stat", "nul"):
+        assert seen[label].startswith("PATH_NOT_ALLOWED"), (label, seen[label])
+    assert "statvfs is not offered" in seen["statvfs"]
+    assert seen["long"].startswith("PATH_NOT_ALLOWED") and len(seen["long"]) < 400
+    assert seen["root"] == [".", "..", "IN", "INTEST", "INTEST-S", "OUT", "OUTTEST", "OUTTEST-S"]
+    assert (harness.home(kit) / "INTEST" / name).read_bytes() == b"x" * 10 + b"y" * 10
