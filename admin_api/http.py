@@ -76,7 +76,8 @@ UNIQUE_RULES = {
     ErrorCode.USERNAME_TAKEN: ("uq_users_username", "users.username"),
     ErrorCode.USER_EXISTS: ("uq_users_domain_id", "users.domain_id"),
     ErrorCode.CO_MAIN_MANAGER_EXISTS: ("pk_co_main_managers", "co_main_managers."),
-    ErrorCode.DOMAIN_EXISTS: ("uq_domains_enterprise_number", "domains.enterprise_number"),
+    ErrorCode.DOMAIN_EXISTS: ("uq_domains_enterprise_number", "domains.enterprise_number", "uq_domains_onss_number",
+                              "domains.identifier"),
     ErrorCode.CHANNEL_EXISTS: ("uq_sender_channels_sender_id", "sender_channels.sender_id"),
 }
 UNIT_OF_WORK = Depends(db_session, scope="function")

@@ -57,6 +57,7 @@ class ErrorCode(StrEnum):
     PREFERRED_CHANNEL_INVALID = "PREFERRED_CHANNEL_INVALID"
     APPLICATION_LAST_CHANNEL = "APPLICATION_LAST_CHANNEL"
     CERTIFICATE_MALFORMED = "CERTIFICATE_MALFORMED"
+    CERTIFICATE_REQUIRED = "CERTIFICATE_REQUIRED"
     SSH_KEY_INVALID = "SSH_KEY_INVALID"
     SSH_KEY_TOO_WEAK = "SSH_KEY_TOO_WEAK"
     CERTIFICATE_WEAK = "CERTIFICATE_WEAK"
@@ -250,6 +251,10 @@ _SPECS: dict[ErrorCode, ErrorSpec] = {
     ErrorCode.CERTIFICATE_MALFORMED: ErrorSpec(
         422, "The certificate is not a readable X.509 certificate.",
         "Le certificat n'est pas un certificat X.509 lisible.", "Het certificaat is geen leesbaar X.509-certificaat."),
+    ErrorCode.CERTIFICATE_REQUIRED: ErrorSpec(
+        409, "A channel keeps at least one certificate: add the new one before removing the last.",
+        "Un canal garde au moins un certificat : ajoutez le nouveau avant de retirer le dernier.",
+        "Een kanaal houdt minstens één certificaat: voeg het nieuwe toe voor u het laatste verwijdert."),
     ErrorCode.SSH_KEY_INVALID: ErrorSpec(
         422, "The SSH public key is not a readable OpenSSH public key.",
         "La clé publique SSH n'est pas une clé publique OpenSSH lisible.",

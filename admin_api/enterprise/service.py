@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admin_api import audit
@@ -101,7 +102,11 @@ def create_domain(session: Session, caller: Caller, number: str, name: str, iden
     if outside:
         raise GGAError(ErrorCode.APPLICATION_NOT_IN_DOMAIN, details={"applications": outside},
                        key="application_not_in_domain")
-    if any(d.name == name and d.identifier == identifier for d in enterprise.domains):
+    if not chosen:  # no user or sender could ever be given an application there
+        raise GGAError(ErrorCode.VALIDATION_ERROR, details={"field": "applications"}, key="domain.applications_needed")
+    if any(d.name == name and d.identifier == identifier for d in enterprise.domains) or (
+            name == catalogue.EMPLOYER_ONSS and session.scalar(select(Domain.id).where(  # another employer's
+                Domain.name == name, Domain.identifier == identifier)) is not None):
         raise GGAError(ErrorCode.DOMAIN_EXISTS, details={"name": name, "identifier": identifier})
     domain = Domain(enterprise_number=enterprise.number, name=name, identifier=identifier,
                     applications=[DomainApplication(code=c) for c in chosen])

@@ -70,7 +70,8 @@ def create(session: Session, caller: Caller, domain_id: int, body: SenderIn, pas
     _check_password(body.password)
     types = [c.type for c in body.channels]
     if len(set(types)) != len(types):
-        raise GGAError(ErrorCode.CHANNEL_EXISTS, details={"channels": types}, key="channel.each_once")
+        # a malformed body (nothing exists yet to conflict with): 422, not CHANNEL_EXISTS's 409
+        raise GGAError(ErrorCode.VALIDATION_ERROR, details={"channels": types}, key="channel.each_once")
     channels = [_new_channel(domain, c) for c in body.channels]
     sender = Sender(number=_new_number(session), domain_id=domain.id, contact=body.contact.model_dump(mode="json"),
                     technical_user=body.technical_user, technical_user_key=body.technical_user.lower(),
@@ -91,8 +92,17 @@ def _new_channel(domain: Domain, body: ChannelIn) -> SenderChannel:
         _set_ssh_key(channel, body.ssh_public_key)
     _add_certificate(channel, body.certificate)
     codes = check_applications(domain, [a.code for a in body.applications])
+    _refuse_empty(body.type, codes)
     channel.applications = [ChannelApplication(code=c, preferred=False) for c in codes]
     return channel
+
+
+def _refuse_empty(channel_type: str, codes: list[str]) -> None:
+    """The guide's FTP and SFTP channel screens require their list of applications (« Liste des applications * »);
+    the web service's has none."""
+    if channel_type in ("FTP", "SFTP") and not codes:
+        raise GGAError(ErrorCode.VALIDATION_ERROR, details={"field": "applications", "channel": channel_type},
+                       key="channel.applications_needed", params={"channel": channel_type})
 
 
 def _set_ssh_key(channel: SenderChannel, text: str) -> None:
@@ -258,8 +268,9 @@ def _change_applications(domain: Domain, sender: Sender, channel: SenderChannel,
     held = {a.code for a in channel.applications}
     _refuse_orphans(sender, channel, removing & held)
     before = _preferred_channels(sender)
-    channel.applications = [a for a in channel.applications if a.code not in removing] + [
-        ChannelApplication(code=c, preferred=False) for c in added if c not in held]
+    kept = [a for a in channel.applications if a.code not in removing]
+    _refuse_empty(channel.type, [a.code for a in kept] + added)
+    channel.applications = kept + [ChannelApplication(code=c, preferred=False) for c in added if c not in held]
     settle_preferred(sender, {c.upper(): {channel.type} for c in body.preferred_for or []}, move=True)
     after = _preferred_channels(sender)
     return {"added": [c for c in added if c not in held], "removed": sorted(removing & held),
@@ -280,7 +291,7 @@ def _remove_certificate(channel: SenderChannel, fingerprint: str) -> None:
     if cert is None:
         raise GGAError(ErrorCode.NOT_FOUND, details={"fingerprint": fingerprint}, key="not_found.certificate")
     if len(channel.certificates) == 1:
-        raise GGAError(ErrorCode.CERTIFICATE_MALFORMED, details={"fingerprint": fingerprint},
+        raise GGAError(ErrorCode.CERTIFICATE_REQUIRED, details={"fingerprint": fingerprint},
                        key="channel.last_certificate")
     channel.certificates.remove(cert)
 

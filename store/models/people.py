@@ -96,7 +96,11 @@ class Domain(Base):
     """Domaine (old term: qualité), e.g. "Employeur ONSS" identified by its ONSS number."""
 
     __tablename__ = "domains"
-    __table_args__ = (UniqueConstraint("enterprise_number", "name", "identifier"),)
+    __table_args__ = (UniqueConstraint("enterprise_number", "name", "identifier"),
+                      # an ONSS number is one employer's: the domain of one enterprise only
+                      Index("uq_domains_onss_number", "identifier", unique=True,
+                            sqlite_where=text("name = 'Employeur ONSS'"),
+                            postgresql_where=text("name = 'Employeur ONSS'")))
     id: Mapped[int] = mapped_column(primary_key=True)
     enterprise_number: Mapped[str] = mapped_column(ForeignKey("enterprises.number"), index=True)
     name: Mapped[str] = mapped_column(String(100))

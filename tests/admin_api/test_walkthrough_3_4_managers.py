@@ -104,3 +104,34 @@ def test_iv_c_remove_through_the_co_manager_resource(client, auth, w):
     assert client.delete(url, headers=auth(w.gap)).status_code == 404
     garbage = client.delete(f"/api/v1/domains/{w.domain}/co-local-managers/not-a-niss", headers=auth(w.gap))
     assert garbage.status_code == 422
+
+
+def test_an_onss_number_is_one_enterprises_domain_and_a_domain_needs_an_application(client, auth, db):
+    """The glossary: a domain "Employeur ONSS" is identified by its ONSS number, which is one employer's. Enterprise
+    B could add A's number as a domain of its own; and a domain with no application could never be used."""
+    from tests.admin_api.world import make_world
+    w = make_world(db, client, auth, with_sender=False)
+    taken = client.post(f"/api/v1/enterprises/{w.b}/domains", headers=auth(w.gap_b),
+                        json={"name": "Employeur ONSS", "identifier": "1234567-89"})  # A's
+    assert (taken.status_code, taken.json()["error"]["code"]) == (409, "DOMAIN_EXISTS")
+    empty = client.post(f"/api/v1/enterprises/{w.b}/domains", headers=auth(w.gap_b),
+                        json={"name": "Employeur ONSS", "identifier": "7654321-11", "applications": []})
+    assert (empty.status_code, empty.json()["error"]["code"]) == (422, "VALIDATION_ERROR")
+    assert empty.json()["error"]["message"] == "Un domaine a besoin d'au moins une application."
+
+
+def test_the_database_keeps_an_onss_number_to_one_enterprise(client, auth, db):
+    """Two GAPs adding the same number at once both pass the service's check; the partial unique index holds (and
+    answers DOMAIN_EXISTS); other kinds of domain may share an identifier."""
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+
+    from admin_api.http import conflict
+    from store.models import Domain
+    from tests.admin_api.world import make_world
+    w = make_world(db, client, auth, with_sender=False)
+    with pytest.raises(IntegrityError) as raised, db.session() as session:
+        session.add(Domain(enterprise_number=w.b, name="Employeur ONSS", identifier="1234567-89"))  # A's
+    assert conflict(raised.value).code == "DOMAIN_EXISTS"
+    with db.session() as session:
+        session.add_all([Domain(enterprise_number=n, name="Other", identifier="X1") for n in (w.a, w.b)])

@@ -155,3 +155,31 @@ def test_block_language_and_delete(client, auth, w):
     assert error(client.get(url(w), headers=auth(w.gl))) == (404, "NO_ACTIVE_SENDER")
     assert error(client.post(url(w), headers=auth(w.gl), json=s.sender_body())) == (409, "TECHNICAL_USER_TAKEN")
     assert client.post(url(w), headers=auth(w.gl), json=s.sender_body("EXPacme002")).status_code == 201
+
+
+def test_a_ftp_or_sftp_channel_keeps_at_least_one_application(client, auth, w):
+    """Guide VI: the FTP and SFTP screens require their « Liste des applications * » (the web service's has none)."""
+    empty = s.sender_body(channels=[{"type": "FTP", "certificate": s.cert_pem(), "applications": []}])
+    refused = client.post(url(w), headers=auth(w.gl), json=empty)
+    assert error(refused) == (422, "VALIDATION_ERROR")
+    assert refused.json()["error"]["message"] == "Le canal FTP a besoin d'au moins une application."
+    assert client.post(url(w), headers=auth(w.gl), json=s.sender_body()).status_code == 201
+    ws = client.post(url(w, "/channels"), headers=auth(w.gl), json={"type": "WS", "certificate": s.cert_pem(),
+                                                                   "applications": [{"code": "PUBL"}]})
+    assert ws.status_code == 201, ws.text  # PUBL is carried elsewhere now: FTP may not drop it all the same
+    patch = client.patch(url(w, "/channels/FTP"), headers=auth(w.gl), json={"remove_applications": ["PUBL"]})
+    assert error(patch) == (422, "VALIDATION_ERROR")
+    publ = next(a for a in client.get(url(w), headers=auth(w.gl)).json()["applications"] if a["code"] == "PUBL")
+    assert set(publ["channels"]) == {"FTP", "WS"}  # unchanged
+
+
+def test_the_last_certificate_and_a_doubled_channel_are_refused_with_their_own_codes(client, auth, w):
+    client.post(url(w), headers=auth(w.gl), json=s.sender_body())
+    only = s.certificate().certificate.fingerprint(__import__("cryptography.hazmat.primitives.hashes",
+                                                              fromlist=["SHA256"]).SHA256()).hex()
+    last = client.patch(url(w, "/channels/FTP"), headers=auth(w.gl), json={"remove_certificate": only})
+    assert error(last) == (409, "CERTIFICATE_REQUIRED")  # it was CERTIFICATE_MALFORMED: "not readable X.509"
+    twice = s.sender_body("EXPacme002", channels=[{"type": "FTP", "certificate": s.cert_pem(),
+                                                   "applications": [{"code": "PUBL"}]}] * 2)
+    assert error(client.post(f"/api/v1/domains/{w.domain_b}/sender", headers=auth(w.gap_b), json=twice)) == (
+        422, "VALIDATION_ERROR")  # a malformed body: nothing exists yet to conflict with
