@@ -37,7 +37,15 @@ def main(_: Annotated[bool, typer.Option("--version", callback=_version, is_eage
 
 
 def settings_with(**overrides: object) -> Settings:
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    """The settings, options over ``GGA_*`` variables; a bad value is refused in one line (exit 2), no traceback."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        for error in exc.errors():
+            typer.echo(f"refused: {'.'.join(str(p) for p in error['loc'])}: {error['msg']}", err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -95,12 +103,17 @@ def registry_import(file: Path, data_dir: DataDir = None, database_url: DbUrl = 
     from kernel.errors import GGAError
     from store.database import Database, upgrade
 
+    try:
+        extract = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:  # missing, unreadable, not JSON
+        typer.echo(f"refused: {file}: not a readable JSON extract ({exc})", err=True)
+        raise typer.Exit(2) from None
     settings = settings_with(data_dir=data_dir, database_url=database_url)
     upgrade(settings.resolved_database_url)
     db = Database(settings.resolved_database_url)
     try:
         with db.session() as session:
-            counts = import_extract(session, json.loads(file.read_text(encoding="utf-8")))
+            counts = import_extract(session, extract)
     except GGAError as exc:
         typer.echo(f"refused: {exc.code}: {exc.message}", err=True)
         raise typer.Exit(2) from exc

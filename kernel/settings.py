@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -123,6 +123,26 @@ class Settings(BaseSettings):
     @property
     def resolved_public_url(self) -> str:
         return (self.public_url or f"http://{self.http_bind}").rstrip("/")
+
+    @field_validator("http_bind", "sftp_bind", "ftp_bind")
+    @classmethod
+    def _bind_is_host_port(cls, bind: str) -> str:
+        """``host:port``: refused at start with the setting's name, not as a traceback from the listener."""
+        try:
+            port = host_port(bind)[1]
+        except ValueError:
+            port = -1
+        if not 0 <= port <= 65535:
+            raise ValueError(f"{bind!r} is not host:port")
+        return bind
+
+    @field_validator("ftp_passive_ports")
+    @classmethod
+    def _ports_are_a_range(cls, spec: str) -> str:
+        low, _, high = spec.partition("-")
+        if not (low.isdigit() and (high or low).isdigit() and 0 < int(low) <= int(high or low) <= 65535):
+            raise ValueError(f"{spec!r} is not a port range like 30000-30099")
+        return spec
 
     @property
     def resolved_database_url(self) -> str:

@@ -10,21 +10,33 @@ prometheus-client keeps the counters and histograms in files there and ``render`
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
     REGISTRY,
     CollectorRegistry,
     Counter,
     Histogram,
+    ProcessCollector,
     generate_latest,
     multiprocess,
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+# the contract: every name prefixed gga_. prometheus-client's own process_*, python_* go; the process figures
+# come back as gga_process_* (memory, CPU, open files: one process's, so not in multi-process mode)
+for _default in (GC_COLLECTOR, PLATFORM_COLLECTOR, PROCESS_COLLECTOR):
+    with contextlib.suppress(KeyError):
+        REGISTRY.unregister(_default)
+ProcessCollector(namespace="gga")
 
 LOGINS = Counter("gga_logins_total", "Logins by protocol and result (ok, refused)", ["protocol", "result"])
 UPLOADS = Counter("gga_uploads_total", "Uploads by protocol and result (ok, refused, incomplete)",

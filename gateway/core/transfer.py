@@ -259,8 +259,12 @@ class Transfers:
         return sorted(((e.name, e.stat().st_size, e.stat().st_mtime) for e in entries), key=lambda t: t[0])
 
     def log_refusal(self, session: GatewaySession, event: str, path: str, err: GGAError) -> None:
+        # the file's name, as for every accepted upload (the log's file_name filter finds both), and where it
+        # was asked for beside it
+        name = path.rstrip("/").rsplit("/", 1)[-1] or path
+        where = {"path": path[:200]} if name != path else {}
         self.translog.record(event, "refused", protocol=session.protocol, error_code=str(err.code),
-                             file_name=path[:128], **session.log_fields())
+                             file_name=name[:128], **where, **session.log_fields())
 
 
 class _NotStored(Exception):

@@ -2,10 +2,11 @@
 
 from datetime import UTC, datetime, timedelta
 
+import asyncssh
 import pytest
 
 from keys.cms import fs_file
-from tests.gateway.harness import DMFA_XML, build, error_ids, put
+from tests.gateway.harness import DMFA_XML, build, error_ids, log_rows, put, sftp_call, today
 from tests.keys import pki
 
 BOMB = b"""<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>
@@ -118,3 +119,18 @@ def test_rejected_name_can_be_sent_again(harness, kit):
 def test_simulation_environment_may_omit_the_signature(harness, kit):
     put(harness.port, kit, build(kit, env="S", sign=False))
     assert harness.wait_acrf(kit, folder="OUTTEST-S").findtext("ResultCode") == "1"
+
+
+def test_a_refused_upload_is_logged_under_the_file_name_as_an_accepted_one(harness, kit, db):
+    """Accepted uploads are logged with the bare name, refusals were logged with the folder in front: the
+    transfers API's file_name filter (an exact match) found no refusal. The folder asked for is kept beside."""
+    name = f"FO.DMFA.{kit.number}.{today()}.00001.T.1.1"  # a return file's kind: refused as an upload
+
+    async def send(sftp):  # type: ignore[no-untyped-def]
+        with pytest.raises(asyncssh.SFTPError, match="FILE_NAME_INVALID"):
+            await sftp.open(f"/INTEST/{name}", "wb")
+        return "refused"
+    assert sftp_call(harness.port, kit, send) == "refused"
+    (row,) = log_rows(db, event="upload", name=name, count=1)
+    assert (row.result, row.file_name, row.error_code) == ("refused", name, "FILE_NAME_INVALID")
+    assert row.details["path"] == f"/INTEST/{name}"

@@ -88,3 +88,14 @@ def test_db_upgrade_on_a_fresh_data_folder(tmp_path):
     result = run("db", "upgrade", env=env)
     assert result.returncode == 0, result.stderr
     assert "database at head" in result.stdout and (tmp_path / "new" / "gga.db").exists()
+
+
+def test_bad_input_is_refused_in_one_line_with_exit_2_not_a_traceback(tmp_path):
+    (tmp_path / "bad.json").write_text("{bad")
+    for args, said in ((("registry", "import", str(tmp_path / "missing.json")), "not a readable JSON extract"),
+                       (("registry", "import", str(tmp_path / "bad.json")), "not a readable JSON extract"),
+                       (("serve", "--http-bind", "nonsense"), "http_bind: Value error, 'nonsense' is not host:port"),
+                       (("serve", "--ftp-passive-ports", "9-x"), "ftp_passive_ports")):
+        result = run(*args, "--data-dir", str(tmp_path))
+        assert result.returncode == 2, (args, result.stderr)
+        assert said in result.stderr and "Traceback" not in result.stderr, (args, result.stderr)

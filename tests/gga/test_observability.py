@@ -201,3 +201,12 @@ def test_console_format_for_people(database_url, data_dir):
 def test_version():
     result = subprocess.run([GGA, "--version"], capture_output=True, text=True, check=True)
     assert result.stdout.strip().startswith("gga-gateway ") and result.stdout.split()[1][0].isdigit()
+
+
+def test_every_metric_name_is_prefixed_gga(harness):  # noqa: F811
+    """The contract: metric names prefixed gga_. prometheus-client's defaults (python_gc_*, process_*) were served
+    beside ours; the process figures now come as gga_process_*."""
+    text = httpx.get(f"{harness.http_url}/metrics").text
+    names = {line.split()[2] for line in text.splitlines() if line.startswith("# TYPE ")}
+    assert names and all(name.startswith("gga_") for name in names), sorted(n for n in names if n[:4] != "gga_")
+    assert "gga_process_resident_memory_bytes" in names
