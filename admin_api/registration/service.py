@@ -162,11 +162,20 @@ def approve(session: Session, caller: Caller, ticket: str) -> RegistrationReques
     designate(session, caller, enterprise, designation)
     audit.record(session, caller, "registration.exceptional.approved", f"ticket:{ticket}", enterprise.number,
                  before, _request_view(request))
+    for other in session.scalars(select(RegistrationRequest).where(  # they would stay pending for ever
+            RegistrationRequest.enterprise_number == enterprise.number, RegistrationRequest.status == "pending",
+            RegistrationRequest.ticket != ticket).with_for_update()):
+        _reject(session, caller, other, f"{ErrorCode.ENTERPRISE_ALREADY_REGISTERED}: request {ticket} was approved")
     return request
 
 
 def reject(session: Session, caller: Caller, ticket: str, reason: str) -> RegistrationRequest:
-    request = _pending(session, caller, ticket)
+    return _reject(session, caller, _pending(session, caller, ticket), reason)
+
+
+def _reject(session: Session, caller: Caller, request: RegistrationRequest, reason: str) -> RegistrationRequest:
+    """Rejected with its reason, mailed to whoever filed it."""
+    ticket = request.ticket
     before = _request_view(request)
     request.status, request.reason = "rejected", reason
     request.decided_by, request.decided_at = caller.niss, utcnow()

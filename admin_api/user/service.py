@@ -96,7 +96,7 @@ def create_user(session: Session, caller: Caller, domain_id: int, body: UserIn, 
     if _in_domain(session, domain.id, body.niss) is not None:
         raise GGAError(ErrorCode.USER_EXISTS, details={"niss": body.niss})
     if body.password is None:
-        raise GGAError(ErrorCode.PASSWORD_TOO_WEAK, details={"field": "password"}, key="password_required")
+        raise GGAError(ErrorCode.VALIDATION_ERROR, details={"missing": ["password"]}, key="password_required")
     user = _new_user(session, domain, body, "USER", passwords, body.password)
     audit.record(session, caller, "user.created", f"user:{user.id}", domain.enterprise_number,
                  after=_audit_view(user))
@@ -138,8 +138,14 @@ def _manager(session: Session, domain: Domain, body: ManagerIn, user_type: str) 
             raise GGAError(ErrorCode.VALIDATION_ERROR, details={"missing": missing}, key="validation.required",
                            params={"fields": missing})
         return _new_user(session, domain, body, user_type, None, None), None
+    if user.type == user_type:  # nothing would change: said so, not confirmed as a change
+        raise GGAError(ErrorCode.USER_EXISTS, details={"niss": body.niss, "type": user_type},
+                       key="already_local_manager" if user_type == "GL" else "already_co_local_manager")
+    if user.status != "active":  # guide V.c: unblocking is its own confirmed action, never a side effect
+        raise GGAError(ErrorCode.USER_EXISTS, details={"niss": body.niss, "status": user.status},
+                       key="manager_blocked")
     before = _audit_view(user)
-    user.type, user.status, user.updated_at = user_type, "active", utcnow()
+    user.type, user.updated_at = user_type, utcnow()
     return user, before
 
 

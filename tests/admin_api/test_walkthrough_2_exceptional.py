@@ -114,3 +114,22 @@ def test_tickets_are_unique_and_unguessable():
     tickets = {new_ticket() for _ in range(5000)}
     assert len(tickets) == 5000
     assert all(re.fullmatch(r"[0-9A-Z]{13}", t) for t in tickets)
+
+
+def test_approving_one_request_closes_the_others_pending_for_the_enterprise(client, auth, acme, db):
+    """Two exceptional requests for one enterprise: approving the first left the second pending for ever (its
+    approval then failed on the GAP now in place). It is rejected with the reason, and its requester is mailed."""
+    from sqlalchemy import select
+
+    from store.models import OutboxMail
+    first = client.post("/api/v1/registrations/exceptional", json=request_body(acme)).json()["ticket"]
+    second_body = request_body(acme) | {"contact": {"email": "second@acme.be", "phone": "+3221234568"}}
+    second = client.post("/api/v1/registrations/exceptional", json=second_body).json()["ticket"]
+    operator = auth(OPERATOR, roles=["operator"])
+    assert client.post(f"/api/v1/registrations/{first}/approve", headers=operator).status_code == 200
+    status = client.get(f"/api/v1/registrations/{second}").json()
+    assert status["status"] == "rejected", status
+    late = client.post(f"/api/v1/registrations/{second}/approve", headers=operator)
+    assert (late.status_code, late.json()["error"]["code"]) == (409, "REQUEST_ALREADY_DECIDED")
+    with db.read() as session:
+        assert session.scalars(select(OutboxMail.id).where(OutboxMail.recipient == "second@acme.be")).all()

@@ -135,3 +135,26 @@ def test_the_database_keeps_an_onss_number_to_one_enterprise(client, auth, db):
     assert conflict(raised.value).code == "DOMAIN_EXISTS"
     with db.session() as session:
         session.add_all([Domain(enterprise_number=n, name="Other", identifier="X1") for n in (w.a, w.b)])
+
+
+def test_a_blocked_user_is_not_unblocked_by_a_designation_and_a_repeat_is_no_change(client, auth, db):
+    """Naming a blocked user GL or Co-GL unblocked them silently (guide V.c: unblocking is its own confirmed
+    action); naming the current GL or a Co-GL again answered "modifié" and wrote an audit record."""
+    from tests.admin_api.world import make_world
+    w = make_world(db, client, auth, with_sender=False)
+    base = f"/api/v1/domains/{w.domain}"
+    blocked = client.post(f"{base}/users/bulk", headers=auth(w.gl), json={"action": "block", "users": ["ursula.user"]})
+    assert blocked.status_code == 200, blocked.text
+
+    def refused(response):  # type: ignore[no-untyped-def]
+        return response.status_code, response.json()["error"]["code"], response.json()["error"]["message"]
+    assert refused(client.put(f"{base}/local-manager", headers=auth(w.gap), json={"niss": w.user})) == (
+        409, "USER_EXISTS", "Cette personne est bloquée : débloquez-la d'abord.")
+    assert refused(client.post(f"{base}/co-local-managers", headers=auth(w.gap), json={"niss": w.user}))[:2] == (
+        409, "USER_EXISTS")
+    users = client.get(f"{base}/users", headers=auth(w.gl), params={"username": "ursula"}).json()["items"]
+    assert [(u["type"], u["status"]) for u in users] == [("USER", "blocked")]
+    assert refused(client.put(f"{base}/local-manager", headers=auth(w.gap), json={"niss": w.gl}))[:2] == (
+        409, "USER_EXISTS")
+    assert refused(client.post(f"{base}/co-local-managers", headers=auth(w.gap), json={"niss": w.co_gl}))[2] == (
+        "Cette personne est déjà co-Gestionnaire d'Accès du domaine.")

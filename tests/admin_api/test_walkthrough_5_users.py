@@ -41,6 +41,8 @@ def test_a_create_a_user(client, auth, w, db):
         (409, "USERNAME_TAKEN")
     assert code(client.post(url, headers=auth(w.gl), json=new_user(factories.niss(), "weak", password="short"))) == \
         (422, "PASSWORD_TOO_WEAK")
+    no_password = {k: v for k, v in new_user(factories.niss(), "nopass").items() if k != "password"}
+    assert code(client.post(url, headers=auth(w.gl), json=no_password)) == (422, "VALIDATION_ERROR")  # not "weak"
     assert code(client.post(url, headers=auth(w.gl), json=new_user(factories.niss(), "xx1", apps=("ZZZZ",)))) == \
         (422, "APPLICATION_NOT_IN_DOMAIN")
     assert code(client.post(url, headers=auth(w.user), json=new_user(factories.niss(), "xx2"))) == (403, "FORBIDDEN")
