@@ -24,6 +24,12 @@ class PageRequest(BaseModel):
     def offset(self) -> int:
         return (self.page - 1) * self.page_size
 
+    def of(self, items: list[Any]) -> dict[str, Any]:
+        """A list a service holds whole (a catalogue, an enterprise's domains, the bans) in the same envelope as
+        the lists paged in the database, so every list endpoint takes ``page`` and ``page_size`` alike."""
+        return {"items": items[self.offset:self.offset + self.page_size], "total": len(items), "page": self.page,
+                "page_size": self.page_size}
+
 
 async def known_query_only(request: Request) -> None:
     """422 VALIDATION_ERROR for a query parameter the route does not declare (its own or its dependencies')."""

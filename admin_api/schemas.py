@@ -124,6 +124,5 @@ class ApplicationView(BaseModel):
     domains: list[str]
 
 
-class CatalogueView(BaseModel):
-    items: list[ApplicationView]
+class CatalogueView(PageOf[ApplicationView]):
     domain_kinds: list[str]

@@ -8,10 +8,11 @@ from admin_api.enterprise.schemas import CoMainManagerIn, DomainIn
 from admin_api.enterprise.views import CoMainManagerView, DomainView, EnterpriseView
 from admin_api.http import LANGUAGE, UNIT_OF_WORK, caller
 from admin_api.identity import Caller
-from admin_api.paging import known_query_only
+from admin_api.paging import PageRequest, page_request
 from admin_api.registration import service as registration
 from admin_api.registration.schemas import ManagerDesignation
 from admin_api.registration.views import MainAccessManagerView
+from admin_api.schemas import PageOf
 
 router = APIRouter(prefix="/enterprises", tags=["enterprises"])
 
@@ -42,9 +43,10 @@ def remove_co_main_manager(number: str, niss: str, who: Caller = Depends(caller)
     return Response(status_code=204)
 
 
-@router.get("/{number}/domains", response_model=list[DomainView], dependencies=[Depends(known_query_only)])
-def list_domains(number: str, who: Caller = Depends(caller), session: Session = UNIT_OF_WORK) -> list[dict]:
-    return service.list_domains(session, who, number)
+@router.get("/{number}/domains", response_model=PageOf[DomainView])
+def list_domains(number: str, paging: PageRequest = Depends(page_request), who: Caller = Depends(caller),
+                 session: Session = UNIT_OF_WORK) -> dict:
+    return paging.of(service.list_domains(session, who, number))
 
 
 @router.post("/{number}/domains", status_code=201, response_model=DomainView)

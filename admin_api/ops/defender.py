@@ -8,17 +8,19 @@ from sqlalchemy.orm import Session
 from admin_api.http import UNIT_OF_WORK, caller
 from admin_api.identity import Caller
 from admin_api.ops import defence
-from admin_api.paging import known_query_only
+from admin_api.paging import PageRequest, page_request
 from admin_api.policy import Action, authorize
+from admin_api.schemas import PageOf
 
 router = APIRouter(tags=["ops"])
 
 
-@router.get("/defender/bans", response_model=defence.BanList, dependencies=[Depends(known_query_only)])
-def list_bans(who: Caller = Depends(caller), session: Session = UNIT_OF_WORK) -> defence.BanList:
+@router.get("/defender/bans", response_model=PageOf[defence.BanView])
+def list_bans(paging: PageRequest = Depends(page_request), who: Caller = Depends(caller),
+              session: Session = UNIT_OF_WORK) -> dict:
     """Remote addresses refused on every protocol for too many failed logins, the latest ban first."""
     authorize(session, who, Action.MANAGE_DEFENDER)
-    return defence.bans(session)
+    return paging.of(defence.bans(session).items)
 
 
 @router.delete("/defender/bans/{address}", status_code=204, response_class=Response)

@@ -28,7 +28,7 @@ def test_iii_gap_is_access_manager_of_every_domain_without_being_a_user(client, 
     assert client.get(f"/api/v1/domains/{domain['id']}/users", headers=auth(w.gl)).status_code == 403
     # nor sees it, in the enterprise's list of domains or in the enterprise itself; the GAP and co-GAPs see all
     for who, sees in ((w.gap, True), (w.co_gap, True), (w.gl, False), (w.co_gl, False)):
-        for url, read in ((f"/api/v1/enterprises/{w.a}/domains", lambda r: r.json()),
+        for url, read in ((f"/api/v1/enterprises/{w.a}/domains", lambda r: r.json()["items"]),
                           (f"/api/v1/enterprises/{w.a}", lambda r: r.json()["domains"])):
             ids = [d["id"] for d in read(client.get(url, headers=auth(who)))]
             assert (domain["id"] in ids, w.domain in ids) == (sees, True), (who, url)

@@ -142,7 +142,7 @@ def test_a_plain_domain_user_is_refused_the_management_pages(console_url: str, d
         posted = user.post(f"/console/enterprises/{ENTERPRISE}/domains",
                            data={"csrf": token, "name": "Employeur ONSS", "identifier": "1234567-89"})
         assert posted.status_code == 403
-    listed = client.get(f"/api/v1/enterprises/{ENTERPRISE}/domains", headers=auth(demo["gap_niss"])).json()
+    listed = client.get(f"/api/v1/enterprises/{ENTERPRISE}/domains", headers=auth(demo["gap_niss"])).json()["items"]
     assert len(listed) == 1, "the refused form created nothing"
 
 
