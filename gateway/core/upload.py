@@ -114,16 +114,18 @@ class Upload:
             self.written_back = end
 
     def finish(self) -> ReceivedUpload:
-        """fsync, then link into the folder: only now does the file exist (blocking: off the loop). The intake
+        """Link into the folder, then fsync: only now does the file exist (blocking: off the loop). The intake
         fsyncs the folder before it records the file (once for the uploads recorded together), and the client is
-        answered after that."""
-        try:
+        answered after that; a crash before the record leaves a link the next start removes (not recorded)."""
+        target = self.session.home / self.folder / str(self.name)
+        try:  # a link never replaces: what is kept is exactly the bytes hashed here
+            self.reservation.keep_as(target)
+            self.kept = target
+            # after the link: one fsync makes the bytes and the inode's link count durable together (a count
+            # written before the link, once the claim's two names are removed at a restart, freed the file)
             os.fsync(self.fd)
         finally:
             self._close_fd()
-        target = self.session.home / self.folder / str(self.name)
-        self.reservation.keep_as(target)  # a link never replaces: what is kept is exactly the bytes hashed here
-        self.kept = target
         return ReceivedUpload(self.session, self.folder, self.name, target, self.size, self.sha256.hexdigest(),
                               int((time.monotonic() - self.started) * 1000))
 

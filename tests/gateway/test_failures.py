@@ -2,6 +2,7 @@
 one line in the transfer log. Disk failures are injected; clients are real (asyncssh, ftplib, httpx, sockets)."""
 
 import asyncio
+import contextlib
 import errno
 import os
 import socket
@@ -348,3 +349,30 @@ async def _send(sftp, name: str, content: bytes) -> str:  # type: ignore[no-unty
     async with sftp.open(f"/INTEST/{name}", "wb") as f:
         await f.write(content)
     return "ok"
+
+
+def test_an_upload_is_linked_into_its_folder_before_its_one_fsync(harness, kit, db, monkeypatch):
+    """The fsync came before the link into the folder: the inode's link count on disk missed that name, and a
+    restart that removes the claim's two other names could free the file under its recorded one."""
+    name = build(kit).files[0][1]
+    steps: list[tuple[str, str]] = []
+    real_fsync, real_link = os.fsync, os.link
+
+    def fsync(fd: int) -> None:
+        with contextlib.suppress(OSError):
+            steps.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    def link(src, dst, *args, **kwargs):  # type: ignore[no-untyped-def]
+        steps.append(("link", str(dst)))
+        real_link(src, dst, *args, **kwargs)
+    monkeypatch.setattr(upload_module.os, "fsync", fsync)
+    monkeypatch.setattr(upload_module.os, "link", link)
+
+    async def send(sftp):  # type: ignore[no-untyped-def]
+        return await _send(sftp, name, b"x" * 1000)
+    assert sftp_call(harness.port, kit, send) == "ok"
+    kept = str(harness.home(kit) / "INTEST" / name)
+    linked = steps.index(("link", kept))
+    assert any(kind == "fsync" and path.endswith(name) for kind, path in steps[linked:]), steps
+    assert not any(kind == "fsync" and path.endswith(name) for kind, path in steps[:linked]), steps

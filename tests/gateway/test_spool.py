@@ -29,3 +29,69 @@ def test_a_set_that_cannot_be_written_whole_leaves_nothing_behind(tmp_path: Path
     monkeypatch.undo()
     write_set(tmp_path, [("manifest.json", b"{}"), ("GO.x", b"")])  # and the next try writes the set
     assert sorted(p.name for p in tmp_path.iterdir()) == ["GO.x", "manifest.json"]
+
+
+def recorded_steps(monkeypatch) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """The durability-relevant calls the spool makes, in order: folder fsyncs, links, inode fsyncs, unlinks."""
+    steps: list[tuple[str, str]] = []
+    real_fsync_dir, real_link, real_unlink, real_open = spool.fsync_dir, spool.os.link, Path.unlink, spool.os.open
+    opened: dict[int, str] = {}
+
+    def fsync_dir(path: Path) -> None:
+        steps.append(("fsync_dir", str(path)))
+        real_fsync_dir(path)
+
+    def link(src, dst) -> None:  # type: ignore[no-untyped-def]
+        steps.append(("link", str(dst)))
+        real_link(src, dst)
+
+    def unlink(self, missing_ok=False) -> None:  # type: ignore[no-untyped-def]
+        steps.append(("unlink", str(self)))
+        real_unlink(self, missing_ok=missing_ok)
+
+    def open_(path, flags, *args):  # type: ignore[no-untyped-def]
+        fd = real_open(path, flags, *args)
+        opened[fd] = str(path)
+        return fd
+
+    real_fsync = spool.os.fsync
+    monkeypatch.setattr(spool, "fsync_dir", fsync_dir)
+    monkeypatch.setattr(spool.os, "link", link)
+    monkeypatch.setattr(spool.os, "open", open_)
+    monkeypatch.setattr(spool.os, "fsync", lambda fd: (steps.append(("fsync", opened.get(fd, "?"))),
+                                                      real_fsync(fd))[-1])
+    monkeypatch.setattr(Path, "unlink", unlink)
+    return steps
+
+
+def test_a_move_gives_each_file_a_durable_name_at_every_step_and_new_folders_reach_their_parents(
+        tmp_path: Path, monkeypatch):
+    """On ext4 without a journal a new folder's entry lasts only once its parent is fsynced, and a rename's two
+    folders reach the disk independently (another upload's fsync of the source folder any moment): the parts of an
+    accepted submission could vanish after a crash while the database said where they were."""
+    source_dir, target = tmp_path / "INTEST", tmp_path / "applications" / "DMFA" / "T" / "TICKET"
+    source_dir.mkdir()
+    sources = [source_dir / "FI.x", source_dir / "GO.x"]
+    for s in sources:
+        s.write_bytes(s.name.encode())
+    steps = recorded_steps(monkeypatch)
+    moved = spool.place(target, sources, [("manifest.json", b"{}")])
+    assert [p.read_bytes() for p in moved] == [b"FI.x", b"GO.x"] and not any(s.exists() for s in sources)
+    first_link = next(i for i, s in enumerate(steps) if s[0] == "link")
+    for made in (target, *list(target.parents)[:3]):  # each new folder's parent fsynced before anything goes in
+        assert ("fsync_dir", str(made.parent)) in steps[:first_link], made
+    first_unlink = next(i for i, s in enumerate(steps) if s[0] == "unlink" and "INTEST" in s[1])
+    for moved_file in moved:  # linked, its inode fsynced, the target folder fsynced: all before a source goes
+        link = steps.index(("link", str(moved_file)))
+        assert ("fsync", str(moved_file)) in steps[link:first_unlink]
+    assert ("fsync_dir", str(target)) in steps[:first_unlink]
+    last_unlink = max(i for i, s in enumerate(steps) if s[0] == "unlink" and "INTEST" in s[1])
+    assert ("fsync_dir", str(source_dir)) in steps[last_unlink:]  # the sources' removal made durable too
+
+
+def test_a_new_mailbox_is_fsynced_into_its_parents(tmp_path: Path, monkeypatch):
+    steps = recorded_steps(monkeypatch)
+    home = spool.Spool(tmp_path / "spool").home("123456", "SFTP")
+    synced = {path for kind, path in steps if kind == "fsync_dir"}
+    for folder in (home, home.parent, home.parent.parent, home.parent.parent.parent):
+        assert str(folder.parent) in synced, folder
