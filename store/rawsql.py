@@ -16,7 +16,6 @@ from typing import Any
 
 from sqlalchemy import Column, Connection, Table, insert
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.base import Executable
 
@@ -44,7 +43,9 @@ def _converted(values: Iterable[Any], processors: Sequence[Processor]) -> tuple[
 
 
 class _Run:
-    """One statement's cursor call, its DBAPI errors raised as SQLAlchemy's (a lost connection invalidated)."""
+    """One statement's cursor call. A DBAPI error goes through SQLAlchemy's own handling, as its execution's would:
+    raised as SQLAlchemy's (``IntegrityError``...), and a lost server invalidates the connection and the pool's
+    older ones (a private method, the one place its execution does it; tests/store/test_rawsql.py holds it)."""
 
     @staticmethod
     def call(connection: Connection, sql: str, args: Any, many: bool = False) -> Any:
@@ -52,14 +53,7 @@ class _Run:
         try:
             (cursor.executemany if many else cursor.execute)(sql, args)
         except Exception as exc:
-            dialect = connection.dialect
-            if not isinstance(exc, dialect.loaded_dbapi.Error):
-                raise
-            gone = dialect.is_disconnect(exc, connection.connection.dbapi_connection, cursor)
-            if gone:
-                connection.invalidate(exc)
-            raise DBAPIError.instance(sql, args, exc, dialect.loaded_dbapi.Error,
-                                      connection_invalidated=gone, dialect=dialect) from exc
+            connection._handle_dbapi_exception(exc, sql, args, cursor, None)  # raises
         return cursor
 
 

@@ -269,7 +269,8 @@ def _change_applications(domain: Domain, sender: Sender, channel: SenderChannel,
     _refuse_orphans(sender, channel, removing & held)
     before = _preferred_channels(sender)
     kept = [a for a in channel.applications if a.code not in removing]
-    _refuse_empty(channel.type, [a.code for a in kept] + added)
+    if removing & held:  # only a removal is refused for it (a channel left empty before this rule may be patched)
+        _refuse_empty(channel.type, [a.code for a in kept] + added)
     channel.applications = kept + [ChannelApplication(code=c, preferred=False) for c in added if c not in held]
     settle_preferred(sender, {c.upper(): {channel.type} for c in body.preferred_for or []}, move=True)
     after = _preferred_channels(sender)

@@ -68,6 +68,15 @@ def _flush(connection: Connection) -> None:
         statement.run_many(connection, values)
 
 
+def _alive(connection: Connection) -> bool:
+    """The pool's ping, on a connection kept out of the pool (its checkout would have pinged it)."""
+    try:
+        connection.dialect.do_ping(connection.connection.dbapi_connection)
+    except Exception:
+        return False
+    return True
+
+
 class _Item:
     __slots__ = ("folder", "future", "prepare", "work")
 
@@ -191,10 +200,11 @@ class GroupCommit:
     def _transaction(self) -> Iterator[Connection]:
         """A transaction on the writer's own connection, kept between batches that follow each other (a pool
         checkout and its reset per batch were a quarter of the writer's interpreter time, profiled). One idle
-        for longer than the pool's ping window goes back to it, so the next checkout's ping finds a dead one
-        before a batch does; one whose batch failed is closed (a fresh one next time)."""
+        for longer than the pool's ping window is pinged first, as a checkout would, so a server restarted
+        meanwhile costs a new connection, not a batch; one whose batch failed is closed (a fresh one next time)."""
         held, self._held = self._held, None
-        if held is not None and time.monotonic() - self._held_since > PING_AFTER_IDLE_S:
+        if held is not None and time.monotonic() - self._held_since > PING_AFTER_IDLE_S and not _alive(held):
+            held.invalidate()  # a server restarted meanwhile: a new connection, not a failed batch
             held.close()
             held = None
         connection = held or self.db.engine.connect()

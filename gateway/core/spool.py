@@ -115,10 +115,11 @@ def _link_into(target_dir: Path, source: Path) -> Path:
     target = target_dir / source.name
     try:
         os.link(source, target)
-    except FileExistsError:
-        if not (source.exists() and not target.samefile(source)):  # linked already: a retry, or a racing worker
-            return target
-        os.replace(source, target)  # another file of that name there: the source's wins, as a move did
+    except FileExistsError:  # linked already (a retry, or a racing worker that may unlink the source any moment)
+        with contextlib.suppress(FileNotFoundError):
+            if not os.path.samefile(source, target):
+                os.replace(source, target)  # another file of that name there: the source's wins, as a move did
+        return target
     except FileNotFoundError:
         if not target.exists():
             log.warning("%s: gone before it could be moved into %s (another move took it)", source, target_dir)

@@ -183,3 +183,20 @@ def test_the_last_certificate_and_a_doubled_channel_are_refused_with_their_own_c
                                                    "applications": [{"code": "PUBL"}]}] * 2)
     assert error(client.post(f"/api/v1/domains/{w.domain_b}/sender", headers=auth(w.gap_b), json=twice)) == (
         422, "VALIDATION_ERROR")  # a malformed body: nothing exists yet to conflict with
+
+
+def test_a_channel_left_without_applications_before_the_rule_can_still_be_patched(client, auth, w, db):
+    """Only a removal that empties an FTP or SFTP channel is refused: a channel emptied before the rule existed
+    refused every later change (a certificate, plain FTP) until an application was added."""
+    from sqlalchemy import delete, select
+
+    from store.models import ChannelApplication, SenderChannel
+    two = s.sender_body(channels=[{"type": "FTP", "certificate": s.cert_pem(),
+                                   "applications": [{"code": "PUBL", "preferred": True}]},
+                                  {"type": "WS", "certificate": s.cert_pem(), "applications": [{"code": "PUBL"}]}])
+    assert client.post(url(w), headers=auth(w.gl), json=two).status_code == 201
+    with db.session() as session:
+        ftp = session.scalars(select(SenderChannel.id).where(SenderChannel.type == "FTP")).one()
+        session.execute(delete(ChannelApplication).where(ChannelApplication.channel_id == ftp))
+    patched = client.patch(url(w, "/channels/FTP"), headers=auth(w.gl), json={"plain_ftp": True})
+    assert patched.status_code == 200, patched.text

@@ -224,3 +224,25 @@ def test_a_part_and_its_go_recorded_in_one_batch_make_one_whole_submission(harne
         end.result(10)
     assert [(r.result, r.error_code) for r in log_rows(db, event="submission", name=go, count=1)] == [
         ("accepted", None)]
+
+
+def test_the_writers_connection_kept_while_idle_is_pinged_and_replaced_when_the_server_dropped_it(db):
+    """The writer keeps its connection between batches; one idle past the ping window was used unpinged, and the
+    first batch after a PostgreSQL restart failed (its uploads refused)."""
+    from sqlalchemy import text
+    if not db.url.startswith("postgresql"):
+        pytest.skip("SQLite has no server connections")
+    records = GroupCommit(db, "test-records")
+    try:
+        assert records.run(queued_row("first")) == "first"
+        held = records._held
+        assert held is not None
+        pid = held.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        held.rollback()
+        with db.engine.connect() as killer:
+            killer.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        records._held_since -= 5  # idle past the window
+        assert records.run(queued_row("after the restart")) == "after the restart"
+        assert logged_tests(db) == ["after the restart", "first"]
+    finally:
+        records.close()

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from store.models import OutboxEvent, TransferEvent, UsedAssertion
 from store.rawsql import RawInsert, RawStatement
@@ -55,3 +55,25 @@ def test_a_constraint_broken_on_the_cursor_is_sqlalchemys_integrity_error(db):
         RawInsert(UsedAssertion.__table__).run(conn, row)
     with db.read() as session:
         assert session.scalars(select(UsedAssertion.jti)).all() == ["same"]
+
+
+def test_a_lost_server_connection_is_invalidated_with_the_pools_older_ones(migrated):
+    """A disconnect met on the cursor went unseen by the pool: every connection used in the last second then
+    failed one more request after a server restart (SQLAlchemy's own execution invalidates the pool)."""
+    from sqlalchemy import text
+
+    from store.database import Database
+    if not migrated.url.startswith("postgresql"):
+        pytest.skip("SQLite has no server connections")
+    db = Database(migrated.url)
+    try:
+        with db.engine.connect() as conn:
+            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            with db.engine.connect() as killer:
+                killer.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            with pytest.raises(DBAPIError) as lost:
+                RawInsert(UsedAssertion.__table__).run(conn, {"jti": "x", "expires_at": datetime.now(UTC)})
+            assert lost.value.connection_invalidated
+        assert db.engine.pool._invalidate_time > 0  # older pooled connections are replaced at their checkout
+    finally:
+        db.dispose()
