@@ -13,7 +13,7 @@ from typing import Any
 import jwt
 from cryptography import x509
 
-from keys.cms import warn_if_weak
+from keys.cms import VerificationPolicy, certificate_refusal, warn_if_weak
 
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384"]
 MAX_LIFETIME = 300  # seconds an assertion may live: "exp short"
@@ -36,13 +36,17 @@ def unverified_issuer(assertion: str) -> str:
 
 
 def verify(assertion: str, certificates: Sequence[x509.Certificate], audiences: Sequence[str],
-           subject: str, now: float) -> dict[str, Any]:
-    """Signature by one of the certificates' keys, iss = sub = ``subject``, aud, exp short, jti present."""
+           subject: str, now: float, policy: VerificationPolicy | None = None) -> dict[str, Any]:
+    """Signature by one of the certificates' keys, iss = sub = ``subject``, aud, exp short, jti present. Only
+    certificates an FS would be accepted with count: valid now, chaining to the trust store, not revoked."""
     last: Exception | None = None
     at = datetime.fromtimestamp(now, UTC)
-    current = [c for c in certificates if c.not_valid_before_utc <= at <= c.not_valid_after_utc]
-    if certificates and not current:  # an expired one left registered (a rollover) must not open the service
-        raise AssertionInvalid("no registered WS certificate is valid now")
+    policy = policy or VerificationPolicy()
+    refusals = {id(c): certificate_refusal(c, at, policy) for c in certificates}
+    current = [c for c in certificates if refusals[id(c)] is None]
+    if certificates and not current:  # expired (a rollover's old one), revoked or untrusted: no service
+        reasons = sorted({str(r.code) for r in refusals.values() if r is not None})
+        raise AssertionInvalid(f"no registered WS certificate may be used now ({', '.join(reasons)})")
     for cert in current:
         try:
             claims = jwt.decode(assertion, cert.public_key(), algorithms=ALGORITHMS, audience=list(audiences),

@@ -232,6 +232,18 @@ def verify_detached(fs_data: bytes, digest_of: Callable[[str], bytes], registere
     raise refused
 
 
+def certificate_refusal(cert: x509.Certificate, at: datetime, policy: VerificationPolicy) -> GGAError | None:
+    """What an FS signer's certificate is refused for besides its signature (dates, the trust store's chain,
+    revocation), for another use of the same registered certificates: the web service's client assertion."""
+    try:
+        _check_validity(cert, at)
+        chain = _check_chain(cert, [], policy.trust_store, at) if policy.trust_store else []
+        _check_revocation(cert, policy, chain)
+    except GGAError as err:
+        return err
+    return None
+
+
 def _check_signature(signer: ParsedSigner, cert: x509.Certificate, algorithm: hashes.HashAlgorithm,
                      content_digest: bytes) -> None:
     if signer.signed_attrs_der is not None:

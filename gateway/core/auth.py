@@ -18,6 +18,7 @@ from gateway.core.tokens import ServiceTokens
 from gateway.core.translog import TransferLog
 from kernel.errors import ErrorCode, GGAError
 from keys import assertions
+from keys.cms import VerificationPolicy
 from keys.passwords import Passwords
 from store.directory import SenderDirectory, SenderInfo
 
@@ -28,9 +29,10 @@ COUNTED = frozenset({ErrorCode.LOGIN_FAILED, ErrorCode.ASSERTION_INVALID})
 
 class Authenticator:
     def __init__(self, directory: SenderDirectory, passwords: Passwords, spool: Spool, translog: TransferLog,
-                 tokens: ServiceTokens, defender: Defender):
+                 tokens: ServiceTokens, defender: Defender, policy: VerificationPolicy | None = None):
         self.directory, self.passwords, self.spool = directory, passwords, spool
         self.translog, self.tokens, self.defender = translog, tokens, defender
+        self.policy = policy  # the FS signatures' trust store and CRLs: a client assertion's certificate meets them
         self.banned_bursts = RefusalBursts()  # a banned address's flood is a few log rows, not one per attempt
 
     # -- the three ways to log in ----------------------------------------------------------------------------
@@ -76,7 +78,7 @@ class Authenticator:
                 raise GGAError(refusal or ErrorCode.ASSERTION_INVALID)
             try:
                 claims = assertions.verify(assertion, sender.channels["WS"].certificates, audiences, issuer,
-                                           time.time())
+                                           time.time(), self.policy)
             except assertions.AssertionInvalid as exc:
                 raise GGAError(ErrorCode.ASSERTION_INVALID, f"Client assertion refused: {exc}.") from exc
             self.tokens.use_once(str(claims["jti"]), int(claims["exp"]))

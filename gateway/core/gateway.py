@@ -63,7 +63,7 @@ class Gateway:
                                   settings.max_file_age_days, owner=settings.resolved_instance_id,
                                   give_up=timedelta(hours=settings.processing_give_up_h), on_event=relay.wake)
         defender = Defender(db, settings)
-        auth = Authenticator(directory, passwords, spool, translog, ServiceTokens(db), defender)
+        auth = Authenticator(directory, passwords, spool, translog, ServiceTokens(db), defender, pipeline.policy)
         siblings = settings.instance_base_id if settings.worker is not None else None
         live = LiveSessions(directory, translog, settings.session_check_s, db, settings.resolved_instance_id,
                             settings.max_sessions_per_sender, siblings)

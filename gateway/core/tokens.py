@@ -33,7 +33,10 @@ class ServiceTokens:
         return token
 
     def use_once(self, jti: str, exp: int) -> None:
-        """Remember an assertion's ``jti`` until it would have expired; a second use is ASSERTION_REPLAYED."""
+        """Remember an assertion's ``jti`` until it would have expired; a second use is ASSERTION_REPLAYED. One
+        longer than the column is refused (cut, two different ones were taken for a replay)."""
+        if len(jti) > 200:
+            raise GGAError(ErrorCode.ASSERTION_INVALID, "Client assertion refused: jti longer than 200 characters.")
         try:
             with self.db.session() as session:
                 stale = utcnow() - timedelta(minutes=10)

@@ -243,8 +243,11 @@ class Transfers:
         """Deleting a return file is picking it up: checked, removed, logged."""
         try:
             target = return_file(session, path)
-            size = target.stat().st_size
-            target.unlink()
+            try:
+                size = target.stat().st_size
+                target.unlink()
+            except FileNotFoundError:  # picked up by another client between the check and here
+                raise GGAError(ErrorCode.FILE_NOT_FOUND, f"{path}: no such file.", {"path": path[:200]}) from None
         except GGAError as err:
             self.log_refusal(session, "delete", path, err)
             raise
@@ -308,6 +311,10 @@ def return_file(session: GatewaySession, path: str) -> Path:
         raise GGAError(ErrorCode.PATH_NOT_ALLOWED, f"{folder} is an upload folder: read and delete only in OUT, "
                        "OUTTEST or OUTTEST-S.", {"path": path})
     target = session.home / folder / filename
-    if not target.is_file():
-        raise GGAError(ErrorCode.FILE_NOT_FOUND, f"{path}: no such file.", {"path": path})
+    try:
+        found = target.is_file()
+    except OSError:  # a name longer than the file system takes (Python 3.11 raises there)
+        found = False
+    if not found:
+        raise GGAError(ErrorCode.FILE_NOT_FOUND, f"{filename[:200]}: no such file.", {"path": path[:200]})
     return target

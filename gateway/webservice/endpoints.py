@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, Form, Request, Response
-from fastapi.responses import FileResponse
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from starlette.requests import ClientDisconnect
 from starlette.types import Message, Receive, Scope, Send
@@ -161,14 +163,27 @@ async def list_returns(environment: str, request: Request,
                              for n, size, mtime in entries])
 
 
-class _EndedFileResponse(FileResponse):
-    """Starlette's file answer (ranges, ETag, Last-Modified) that ends the download once: after the last byte
-    went out, or when the client left."""
+class _EndedFileResponse(StreamingResponse):
+    """The return file read from the descriptor its download opened (a pick-up by another client meanwhile takes
+    nothing from it: Starlette's file answer reopened it by its path, and answered 500 or stopped short), whole
+    (a ``Range`` is not offered: the log counts the file's bytes sent), ending the download once: after the last
+    byte went out, or when the client left."""
 
     def __init__(self, download: Download, transfers: Transfers):
-        super().__init__(download.path, media_type="application/octet-stream", filename=download.path.name)
+        super().__init__(self._chunks(download), media_type="application/octet-stream", headers={
+            "content-length": str(download.size),
+            "content-disposition": f'attachment; filename="{download.path.name}"'})
         self.download, self.transfers = download, transfers
-        download.close()  # Starlette reads the file by its path; the open Download only vouched that it is there
+
+    @staticmethod
+    async def _chunks(download: Download) -> AsyncIterator[bytes]:
+        offset = 0
+        while offset < download.size:
+            data = await asyncio.to_thread(os.pread, download.fd, min(CHUNK, download.size - offset), offset)
+            if not data:  # the file cannot shrink (returns are written whole, then renamed): a disk error
+                raise OSError(f"{download.path.name}: ended at byte {offset} of {download.size}")
+            offset += len(data)
+            yield data
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def counted(message: Message) -> None:
@@ -182,10 +197,10 @@ class _EndedFileResponse(FileResponse):
             await asyncio.shield(asyncio.to_thread(self.transfers.end_download, self.download))
 
 
-@router.get("/batch/v1/{environment}/returns/{name}", response_class=FileResponse,
+@router.get("/batch/v1/{environment}/returns/{name}", response_class=StreamingResponse,
             responses={200: {"content": {"application/octet-stream": {}}}})
 async def get_return(environment: str, name: str, request: Request,
-                     session: GatewaySession = Depends(ws_session)) -> FileResponse:
+                     session: GatewaySession = Depends(ws_session)) -> StreamingResponse:
     transfers = _gateway(request).transfers
     path = f"/{_folder(environment, RETURN_FOLDERS)}/{name}"
     download = await asyncio.to_thread(transfers.open_download, session, path)

@@ -173,3 +173,102 @@ def test_a_banned_address_cannot_use_a_token_it_got_before_the_ban(harness, kit)
     upload = httpx.put(f"{harness.http_url}/REST/batch/v1/T/files/{name}", content=b"x", headers=headers)
     assert [(r.status_code, r.json()["error"]["code"]) for r in (listing, upload)] == [
         (403, "ADDRESS_BANNED"), (403, "ADDRESS_BANNED")]
+
+
+def _revoking_material():  # type: ignore[no-untyped-def]
+    """A CA, a certificate it revoked, and its CRL on disk (made at import: the gateway reads CRLs at its start)."""
+    import tempfile
+    from pathlib import Path
+
+    from cryptography.hazmat.primitives import serialization
+
+    from tests.keys import pki
+    ca = pki.ca("Revoking CA")
+    revoked = pki.sender("EXPgate001 revoked", issuer=ca)
+    path = Path(tempfile.mkdtemp(prefix="gga-crl-")) / "revoked.crl"
+    path.write_bytes(pki.crl(ca, revoked).public_bytes(serialization.Encoding.PEM))
+    return revoked, path
+
+
+REVOKED, REVOKED_CRL = _revoking_material()
+
+
+@pytest.mark.parametrize("limits", [{"crl_files": [REVOKED_CRL]}])
+def test_a_certificate_the_crl_revoked_gets_no_token(harness, kit):
+    """The files a revoked certificate signs are refused (CERTIFICATE_REVOKED), but its key bought web-service
+    tokens all the same: the assertion's certificate now meets the FS signatures' trust store and CRLs."""
+    from admin_api.identity import Caller
+    from admin_api.sender import service as senders
+    from admin_api.sender.schemas import ChannelPatch
+    from tests import factories
+    from tests.gateway.test_webservice import assertion, token_call
+    gap = factories.niss(1970, 4, 4, 44)
+    with harness.services.db.session() as session:
+        senders.update_channel(session, Caller(gap, "eid"), kit.domain_id, "WS",
+                               ChannelPatch(add_certificate=REVOKED.cert_pem().decode()))
+    refused = token_call(harness, assertion(harness, kit, key=REVOKED.key))
+    assert (refused.status_code, refused.json()["error"]["code"]) == (401, "ASSERTION_INVALID"), refused.text
+    assert token_call(harness, assertion(harness, kit)).status_code == 200  # the sender's other one still works
+
+
+def _ws_return(harness, kit, content: bytes = b"0123456789" * 3) -> tuple[dict[str, str], str]:  # type: ignore[no-untyped-def]
+    """A return file waiting in the web service's OUTTEST, and a bearer header to reach it."""
+    from tests.gateway.test_webservice import bearer
+    delivered = harness.gateway.returns.deliver(harness.gateway.directory.by_number(kit.number), "NOTI", "T",
+                                                content, "WS", application="ZIMA")
+    return bearer(harness, kit), f"{harness.http_url}/REST/batch/v1/T/returns/{delivered.name}"
+
+
+def test_a_return_picked_up_by_another_client_mid_download_is_still_sent_whole(harness, kit, monkeypatch):
+    """Starlette's file answer reopened the file by its path: a DELETE landing after the download opened it gave
+    500 or a cut-off body. The download now reads the descriptor it opened."""
+    headers, url = _ws_return(harness, kit)
+    transfers = harness.gateway.transfers
+    opened = transfers.open_download
+
+    def then_deleted(session, path):  # type: ignore[no-untyped-def]
+        download = opened(session, path)
+        download.path.unlink()  # the other client's DELETE, right after this one opened it
+        return download
+    monkeypatch.setattr(transfers, "open_download", then_deleted)
+    got = httpx.get(url, headers=headers, timeout=10)
+    assert (got.status_code, got.content) == (200, b"0123456789" * 3)
+
+
+def test_racing_pick_ups_answer_one_204_and_404s_never_500(harness, kit):
+    headers, url = _ws_return(harness, kit)
+    barrier, answers = threading.Barrier(4), []
+
+    def delete() -> None:
+        barrier.wait(10)
+        answers.append(httpx.delete(url, headers=headers, timeout=10).status_code)
+    threads = [threading.Thread(target=delete) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert sorted(answers) == [204, 404, 404, 404], answers
+
+
+def test_a_range_gets_the_whole_file_and_the_log_counts_its_bytes(harness, kit, db):
+    """A multi-range answer was logged as a download of its 344 wire bytes (the file has 30), a bad Range as an
+    'ok' download of its error text."""
+    from tests.gateway.harness import log_rows
+    headers, url = _ws_return(harness, kit)
+    for spec in ("bytes=0-0,5-5,10-10", "bytes=abc"):
+        got = httpx.get(url, headers=headers | {"Range": spec}, timeout=10)
+        assert (got.status_code, got.content) == (200, b"0123456789" * 3), spec
+    rows = log_rows(db, event="download", name=url.rsplit("/", 1)[1], count=2)
+    assert [(r.result, r.size) for r in rows] == [("ok", 30), ("ok", 30)]
+
+
+def test_odd_names_and_long_jtis_get_their_codes(harness, kit):
+    from tests.gateway.test_webservice import assertion, bearer, token_call
+    headers = bearer(harness, kit)
+    for method in ("GET", "DELETE"):  # 300 characters: the file system refused it, a 500
+        got = httpx.request(method, f"{harness.http_url}/REST/batch/v1/T/returns/{'A' * 300}", headers=headers)
+        assert (got.status_code, got.json()["error"]["code"]) == (404, "FILE_NOT_FOUND"), got.text
+    first = token_call(harness, assertion(harness, kit, jti="x" * 300 + "1"))
+    assert (first.status_code, first.json()["error"]["code"]) == (401, "ASSERTION_INVALID")  # was: kept cut, and
+    second = token_call(harness, assertion(harness, kit, jti="x" * 300 + "2"))  # another one then "replayed"
+    assert second.json()["error"]["code"] == "ASSERTION_INVALID"
