@@ -104,6 +104,7 @@ class ErrorCode(StrEnum):
     TOO_MANY_LOGIN_TRIES = "TOO_MANY_LOGIN_TRIES"
     UPLOAD_IN_PROGRESS = "UPLOAD_IN_PROGRESS"
     TRANSFER_IN_PROGRESS = "TRANSFER_IN_PROGRESS"
+    DATA_PORT_UNAVAILABLE = "DATA_PORT_UNAVAILABLE"
     PROCESSING_FAILED = "PROCESSING_FAILED"
     COMMAND_NOT_ALLOWED = "COMMAND_NOT_ALLOWED"
     ADDRESS_BANNED = "ADDRESS_BANNED"
@@ -415,6 +416,10 @@ _SPECS: dict[ErrorCode, ErrorSpec] = {
         409, "A file with this name is being uploaded; wait for it to end.",
         "Un fichier de ce nom est en cours de dépôt ; attendez qu'il se termine.",
         "Een bestand met deze naam wordt opgeladen; wacht tot dat klaar is."),
+    ErrorCode.DATA_PORT_UNAVAILABLE: ErrorSpec(
+        503, "Every passive data port is in use right now: try PASV or EPSV again in a moment.",
+        "Tous les ports de données passifs sont occupés : réessayez PASV ou EPSV dans un instant.",
+        "Alle passieve datapoorten zijn bezet: probeer PASV of EPSV zo meteen opnieuw."),
     ErrorCode.TRANSFER_IN_PROGRESS: ErrorSpec(
         409, "A transfer is under way on this connection: wait for its end (or ABOR it) before the next command.",
         "Un transfert est en cours sur cette connexion : attendez sa fin (ou ABOR) avant la commande suivante.",

@@ -58,13 +58,15 @@ class Download:
         self.fd = os.open(path, os.O_RDONLY)
         self.size = os.fstat(self.fd).st_size
         self.started = time.monotonic()
-        self.sent = 0  # the furthest byte handed to the client
+        self.sent = 0  # the furthest byte handed to the client: complete once it is the size
+        self.transferred = 0  # bytes handed over (a resumed download, REST, starts past 0): what is logged
         self.position = 0  # for sequential readers (FTP, HTTP)
         self.closed = False
 
     def read(self, offset: int, size: int) -> bytes:
         data = os.pread(self.fd, size, offset)
         self.sent = max(self.sent, offset + len(data))
+        self.transferred += len(data)
         return data
 
     def read_next(self, size: int) -> bytes:
@@ -236,7 +238,7 @@ class Transfers:
         s = download.session
         complete = download.sent >= download.size
         self.translog.record("download", "ok" if complete else "incomplete", protocol=s.protocol,
-                             file_name=download.path.name, size=download.sent,
+                             file_name=download.path.name, size=download.transferred,
                              duration_ms=int((time.monotonic() - download.started) * 1000), **s.log_fields())
 
     def pick_up(self, session: GatewaySession, path: str) -> None:

@@ -8,8 +8,9 @@ from pyftpdlib.exceptions import FilesystemError
 from pyftpdlib.filesystems import AbstractedFS
 
 from gateway.core.session import GatewaySession
-from gateway.core.transfer import Download, Transfers, UploadEnd
+from gateway.core.transfer import RETURN_SET, Download, Transfers, UploadEnd
 from gateway.core.upload import Upload
+from gateway.naming import UPLOAD_FOLDERS
 from kernel.errors import ErrorCode, GGAError
 
 
@@ -64,6 +65,13 @@ class DownloadFile:
             self.transfers.end_download(self.download)
 
 
+def _perms(folder: str, name: str) -> str:
+    """An entry's permission letters in its folder (pyftpdlib turns them into a dir's or a file's facts)."""
+    if not folder:  # the home: its six folders
+        return "elw" if name in UPLOAD_FOLDERS else "el" if name in RETURN_SET else ""
+    return "rd" if folder in RETURN_SET else ""
+
+
 class MailboxFS(AbstractedFS):
     @property
     def session(self) -> GatewaySession:
@@ -95,6 +103,14 @@ class MailboxFS(AbstractedFS):
 
     def listdir(self, path: str) -> list[str]:
         return [n for n in super().listdir(path) if not n.startswith(".")]
+
+    def format_mlsx(self, basedir, listing, perms, facts, ignore_err=True):  # type: ignore[no-untyped-def]
+        """MLSD/MLST ``perm`` facts as the mailbox rules are, not the authorizer's every letter (clients such as
+        FileZilla offer what these say): the home lists its folders, upload folders take new files, a return
+        folder's files are read and deleted."""
+        folder = self.fs2ftp(basedir).strip("/")
+        for name in listing:
+            yield from super().format_mlsx(basedir, [name], _perms(folder, name), facts, ignore_err)
 
     # The handler refuses the commands behind these first (GatewayFTPHandler.REFUSED); here in case one slips by
     def _fixed(self, *_args: object, **_kwargs: object) -> None:

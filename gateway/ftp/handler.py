@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import posixpath
+import re
 import socket
 import threading
 from collections.abc import Callable
@@ -31,6 +33,11 @@ def shut_down(sock: object) -> None:
     ends as cut). A TLS connection (pyOpenSSL) shuts its socket with sock_shutdown; its shutdown() is the TLS one."""
     with contextlib.suppress(Exception):
         (getattr(sock, "sock_shutdown", None) or sock.shutdown)(socket.SHUT_RDWR)  # type: ignore[attr-defined]
+
+
+def _hidden(path: str) -> bool:
+    """A name starting with a dot anywhere in it (the .partial area of uploads in progress)."""
+    return any(part.startswith(".") for part in posixpath.normpath("/" + path).split("/"))
 
 
 def in_background(call: Callable[..., object], *args: object, **kwargs: object) -> None:
@@ -225,6 +232,25 @@ class GatewayDTPHandler(TLS_DTPHandler, _ResetNoted):
         super().handle_error()
 
 
+class _NoPassivePort(Exception):
+    """Every port of this worker's passive range is taken."""
+
+
+class RangeOnlyPassiveDTP(TLS_FTPHandler.passive_dtp):  # type: ignore[name-defined,misc]  (its module moved)
+    """pyftpdlib binds a port the kernel picks when its range is full: one no firewall or compose file opens, where
+    a client waits for its timeout. Refused instead (425), for the client to try again."""
+
+    def bind(self, addr: tuple) -> None:  # type: ignore[override]
+        if addr[1] == 0 and self.cmd_channel.passive_ports is not None:
+            self.close()
+            raise _NoPassivePort
+        super().bind(addr)
+
+
+OPTIONS = re.compile(r"^(-[A-Za-z]+\s*)+")  # LIST -la /OUTTEST: options clients send before the path
+LISTINGS = frozenset({"LIST", "NLST", "STAT"})
+
+
 class _AsWritten(str):
     """pyftpdlib capitalizes 530 texts (lower-casing the rest); ours carry codes and names."""
 
@@ -239,6 +265,7 @@ class GatewayFTPHandler(TLS_FTPHandler):
     gateway: Gateway
     gga_session: GatewaySession
     dtp_handler = GatewayDTPHandler
+    passive_dtp = RangeOnlyPassiveDTP
     abstracted_fs = MailboxFS
     banner = "gga gateway: FTP/FTPS mailbox ready (AUTH TLS)."
     permit_foreign_addresses = False
@@ -276,9 +303,32 @@ class GatewayFTPHandler(TLS_FTPHandler):
             self.close_when_done()
 
     # -- commands ----------------------------------------------------------------------------------------------
+    _overlong = False
+
+    def collect_incoming_data(self, data: bytes) -> None:
+        """A line over pyftpdlib's limit is answered once (500), and the rest of it up to its end dropped: it was
+        taken for a second command, and every later reply came one command late."""
+        if self._overlong:
+            return
+        super().collect_incoming_data(data)
+        self._overlong = bool(data) and self._in_buffer_len == 0  # pyftpdlib flushed it with its 500
+
+    def found_terminator(self) -> None:
+        if self._overlong:
+            self._overlong, self._in_buffer, self._in_buffer_len = False, [], 0
+            return
+        super().found_terminator()
+
     def pre_process_command(self, line: str, cmd: str, arg: str) -> None:
         if "\0" in line:  # no path or name holds one; os calls would raise and pyftpdlib drop the connection
             self.respond("501 Syntax error: NUL character in command.")
+            return
+        if cmd in LISTINGS and arg.startswith("-"):  # pyftpdlib took "-la /OUTTEST" for a path
+            arg = OPTIONS.sub("", arg)
+            line = f"{cmd} {arg}".rstrip()
+        if self.authenticated and self.proto_cmds.get(cmd, {}).get("perm") and _hidden(arg):
+            err = GGAError(ErrorCode.PATH_NOT_ALLOWED, "Only the mailbox folders and their files are visible.")
+            self.respond(f"550 {err.code}: {err.message}")
             return
         if self._transferring() and cmd not in WHILE_TRANSFERRING:
             # pyftpdlib would take the command and give the data connection the new file, the first one left
@@ -287,6 +337,14 @@ class GatewayFTPHandler(TLS_FTPHandler):
             self.respond(f"450 {err.code}: {err.message}")
             return
         super().pre_process_command(line, cmd, arg)
+
+    def _make_epasv(self, extmode: bool = False) -> None:
+        try:
+            super()._make_epasv(extmode)
+        except _NoPassivePort:
+            err = GGAError(ErrorCode.DATA_PORT_UNAVAILABLE)
+            self.log(f"425 {err.code}: passive ports {self.passive_ports} all taken", logfun=logger.warning)
+            self.respond(f"425 {err.code}: {err.message}")
 
     def _transferring(self) -> bool:
         channel = self.data_channel

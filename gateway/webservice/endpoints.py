@@ -188,7 +188,9 @@ class _EndedFileResponse(StreamingResponse):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def counted(message: Message) -> None:
             if message["type"] == "http.response.body":
-                self.download.sent += len(message.get("body", b""))
+                sent = len(message.get("body", b""))
+                self.download.sent += sent
+                self.download.transferred += sent
             await send(message)
 
         try:

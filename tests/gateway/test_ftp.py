@@ -1,5 +1,6 @@
 """FTP/FTPS specifics: TLS required unless the operator allows plain FTP, cut data connections, lftp."""
 
+import contextlib
 import ftplib
 import io
 import shutil
@@ -279,3 +280,62 @@ def test_two_listeners_share_the_control_port_each_with_its_passive_ports(harnes
         first.stop()
         second.stop()
     assert sorted(served) == [0, 1]
+
+
+def _two_ports() -> str:
+    from tests.gateway.harness import _passive_ports
+    low = int(_passive_ports().split("-")[0])
+    return f"{low}-{low + 1}"
+
+
+@pytest.mark.parametrize("limits", [{"ftp_passive_ports": _two_ports()}])
+def test_a_full_passive_range_is_refused_not_swapped_for_a_port_outside_it(harness, kit):
+    """pyftpdlib bound a port the kernel chose once the range was taken: one no firewall opens, where the client
+    hung until its timeout. Such a PASV is now a 425 with its code; the range serves again once a port is free."""
+    low, high = (int(p) for p in _two_ports().split("-"))
+    clients = [tls_client(harness, kit) for _ in range(3)]
+    try:
+        ports = [ftplib.parse227(c.sendcmd("PASV"))[1] for c in clients[:2]]
+        assert sorted(ports) == [low, high]
+        with pytest.raises(ftplib.error_temp, match="425 DATA_PORT_UNAVAILABLE"):
+            clients[2].sendcmd("PASV")
+        clients[0].quit()  # its waiting data port closes with it
+        assert low <= ftplib.parse227(clients[2].sendcmd("PASV"))[1] <= high
+    finally:
+        for c in clients:
+            with contextlib.suppress(Exception):
+                c.close()
+
+
+def test_hidden_folders_listing_options_overlong_lines_and_facts(harness, kit, db):
+    """The .partial area could be entered and listed (uploads in progress, instance names); `LIST -la /OUTTEST`
+    was taken for a path; an overlong line got two replies, every later reply one command late; MLSx facts offered
+    what is always refused; a resumed download (REST) was logged with the offset reached, not the bytes sent."""
+    ftp = tls_client(harness, kit)
+    for command in ("CWD /.partial", "NLST /.partial", "MLST /INTEST/../.partial", "SIZE /.partial/x"):
+        with pytest.raises(ftplib.error_perm, match="550 PATH_NOT_ALLOWED"):
+            ftp.sendcmd(command)
+    for folder, name, data in build(kit, app="DIMN", content=b"flat").files:  # DIMN prefers FTP
+        ftp.storbinary(f"STOR /{folder}/{name}", io.BytesIO(data))
+    wait_any_acrf(harness, kit)
+    listed: list[str] = []
+    ftp.retrlines("LIST -la /OUTTEST", listed.append)
+    assert any("FO.ACRF." in line for line in listed), listed
+    ftp.sock.sendall(b"NOOP " + b"A" * 3000 + b"\r\n")
+    with pytest.raises(ftplib.error_perm, match="500 Command too long"):
+        ftp.getresp()
+    assert ftp.sendcmd("NOOP").startswith("200")  # its own reply, not a leftover "500 Command not understood"
+    assert "perm=el;" in ftp.sendcmd("MLST /OUTTEST")  # a return folder: entered and listed, nothing made there
+    facts = {}
+    for line in ftp.mlsd("/OUTTEST", facts=["perm"]):
+        facts[line[0]] = line[1]["perm"]
+    fo = next(n for n in facts if n.startswith("FO.ACRF."))
+    assert facts[fo] == "rd"
+    ftp.voidcmd("TYPE I")
+    size = ftp.size(f"/OUTTEST/{fo}")
+    received = io.BytesIO()
+    ftp.retrbinary(f"RETR /OUTTEST/{fo}", received.write, rest=10)
+    assert len(received.getvalue()) == size - 10
+    ftp.quit()
+    rows = log_rows(db, event="download", name=fo, count=1)
+    assert (rows[-1].result, rows[-1].size) == ("ok", size - 10)
