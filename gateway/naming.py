@@ -12,9 +12,9 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from kernel.errors import ErrorCode, GGAError
+from kernel.mailboxes import RETURN_FOLDERS
 
 ENVIRONMENTS = {"R": "IN", "T": "INTEST", "S": "INTEST-S"}
-RETURN_FOLDERS = {"R": "OUT", "T": "OUTTEST", "S": "OUTTEST-S"}
 UPLOAD_FOLDERS = frozenset(ENVIRONMENTS.values())
 ALL_FOLDERS = UPLOAD_FOLDERS | frozenset(RETURN_FOLDERS.values())
 

@@ -58,6 +58,7 @@ class ErrorCode(StrEnum):
     APPLICATION_LAST_CHANNEL = "APPLICATION_LAST_CHANNEL"
     CERTIFICATE_MALFORMED = "CERTIFICATE_MALFORMED"
     CERTIFICATE_REQUIRED = "CERTIFICATE_REQUIRED"
+    RETURNS_WAITING = "RETURNS_WAITING"
     SSH_KEY_INVALID = "SSH_KEY_INVALID"
     SSH_KEY_TOO_WEAK = "SSH_KEY_TOO_WEAK"
     CERTIFICATE_WEAK = "CERTIFICATE_WEAK"
@@ -256,6 +257,13 @@ _SPECS: dict[ErrorCode, ErrorSpec] = {
         409, "A channel keeps at least one certificate: add the new one before removing the last.",
         "Un canal garde au moins un certificat : ajoutez le nouveau avant de retirer le dernier.",
         "Een kanaal houdt minstens één certificaat: voeg het nieuwe toe voor u het laatste verwijdert."),
+    ErrorCode.RETURNS_WAITING: ErrorSpec(
+        409, "Return files wait in this channel's folders: have them picked up before removing it (no other channel "
+        "reaches them).",
+        "Des fichiers retour attendent dans les dossiers de ce canal : faites-les retirer avant de le supprimer "
+        "(aucun autre canal ne les atteint).",
+        "Er wachten retourbestanden in de mappen van dit kanaal: laat ze ophalen voor u het verwijdert (geen ander "
+        "kanaal bereikt ze)."),
     ErrorCode.SSH_KEY_INVALID: ErrorSpec(
         422, "The SSH public key is not a readable OpenSSH public key.",
         "La clé publique SSH n'est pas une clé publique OpenSSH lisible.",

@@ -380,7 +380,9 @@ async def preferred_channels(domain_id: RowId, request: Request, who: Signed = D
 @router.post("/channels/{channel_type}/remove")
 async def remove_channel(domain_id: RowId, channel_type: str, request: Request,
                          who: Signed = Depends(signed_in)) -> Response:
-    return _act(request, who, domain_id, lambda s: service.remove_channel(s, who.caller, domain_id, channel_type),
+    spool_dir = services(request).settings.spool_dir
+    return _act(request, who, domain_id, lambda s: service.remove_channel(s, who.caller, domain_id, channel_type,
+                                                                          spool_dir),
                 translate("channel.removed", language(request)))
 
 

@@ -76,7 +76,7 @@ def update_channel_named_in_body(domain_id: RowId, body: ChannelPatch, who: Call
 
 
 @router.delete("/channels/{channel_type}", response_model=SenderChanged)
-def remove_channel(domain_id: RowId, channel_type: ChannelType, who: Caller = Depends(caller),
+def remove_channel(domain_id: RowId, channel_type: ChannelType, request: Request, who: Caller = Depends(caller),
                    session: Session = UNIT_OF_WORK, lang: str = LANGUAGE) -> dict:
-    view = service.remove_channel(session, who, domain_id, channel_type)
+    view = service.remove_channel(session, who, domain_id, channel_type, services(request).settings.spool_dir)
     return worded(view | {"message": "channel.removed"}, lang)

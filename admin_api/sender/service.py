@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from admin_api.identity import Caller
 from admin_api.policy import Action
 from admin_api.sender.schemas import ChannelApplicationIn, ChannelIn, ChannelPatch, SenderIn, SenderPatch
 from admin_api.user.service import PASSWORD_POLICY, authorize_domain, check_applications
+from kernel import mailboxes
 from kernel.catalogue import APPLICATIONS
 from kernel.clock import utcnow
 from kernel.errors import ErrorCode, GGAError
@@ -297,15 +299,21 @@ def _remove_certificate(channel: SenderChannel, fingerprint: str) -> None:
     channel.certificates.remove(cert)
 
 
-def remove_channel(session: Session, caller: Caller, domain_id: int, channel_type: str) -> dict:
+def remove_channel(session: Session, caller: Caller, domain_id: int, channel_type: str,
+                   spool_dir: Path | None = None) -> dict:
     """Applications preferred on the removed channel move to another channel carrying them; an application
-    that only this channel carries is refused (add it to another channel first)."""
+    that only this channel carries is refused (add it to another channel first), and so is a channel whose return
+    folders (under ``spool_dir``) still hold files: no other channel would reach them."""
     domain, _ = authorize_domain(session, caller, Action.MANAGE_SENDER, domain_id)
     sender = _require_sender(session, domain.id)
     channel = _channel(sender, channel_type)
     if len(sender.channels) == 1:
         raise GGAError(ErrorCode.CHANNEL_REQUIRED, key="channel.last")
     _refuse_orphans(sender, channel, {a.code for a in channel.applications})
+    waiting = mailboxes.returns_waiting(spool_dir, sender.number, channel.type) if spool_dir else []
+    if waiting:
+        raise GGAError(ErrorCode.RETURNS_WAITING, details={"channel": channel.type, "count": len(waiting),
+                                                            "files": waiting[:20]})
     before = _audit_view(sender)
     sender.channels.remove(channel)
     settle_preferred(sender, {}, move=True)

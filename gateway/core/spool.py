@@ -9,6 +9,7 @@ import secrets
 from pathlib import Path
 
 from gateway.naming import ALL_FOLDERS, RETURN_FOLDERS
+from kernel import mailboxes
 
 log = logging.getLogger("gga.spool")
 PARTIAL = ".partial"  # uploads in progress; never listed, never processed
@@ -19,7 +20,7 @@ class Spool:
         self.root = root
 
     def home(self, sender_number: str, channel: str) -> Path:
-        home = self.root / "mailboxes" / sender_number / channel
+        home = mailboxes.home(self.root, sender_number, channel)
         if not (home / PARTIAL).is_dir():
             for folder in (*ALL_FOLDERS, PARTIAL):  # .partial last: it says the home is whole
                 make_dirs(home / folder)

@@ -73,3 +73,27 @@ def test_a_return_over_its_limit_is_refused_whole_or_chunked(harness, kit, clien
     for answer in (declared, chunked):
         assert answer.status_code == 413 and answer.json()["error"]["code"] == "BODY_TOO_LARGE", answer.text
     assert list((harness.home(kit, "SFTP") / "OUTTEST").iterdir()) == []
+
+
+def test_a_channel_with_return_files_waiting_is_not_removed_until_they_are_picked_up(harness, kit, client, auth):
+    """Removing a channel left its waiting return files where no channel reaches them (its login refused, the other
+    channels' folders empty)."""
+    from tests import factories
+    from tests.gateway.harness import sftp_call
+    gap = factories.niss(1970, 4, 4, 44)
+    delivered = client.post("/api/v1/returns", headers=auth(factories.niss(1960, 6, 6, 6), roles=["ops"]),
+                            content=b"<N>important</N>", params={"sender_number": kit.number, "application": "DMFA",
+                                                                 "environment": "T"})
+    assert delivered.status_code == 201, delivered.text
+    url = f"/api/v1/domains/{kit.domain_id}/sender/channels/SFTP"  # DMFA prefers SFTP: the set waits there
+    refused = client.delete(url, headers=auth(gap))
+    assert (refused.status_code, refused.json()["error"]["code"]) == (409, "RETURNS_WAITING"), refused.text
+    assert refused.json()["error"]["details"]["count"] == 3  # FO, FS, GO
+
+    async def pick_up(sftp):  # type: ignore[no-untyped-def]
+        for name in await sftp.listdir("/OUTTEST"):
+            if not name.startswith("."):
+                await sftp.remove(f"/OUTTEST/{name}")
+        return "picked up"
+    assert sftp_call(harness.port, kit, pick_up) == "picked up"
+    assert client.delete(url, headers=auth(gap)).status_code == 200
