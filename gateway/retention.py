@@ -66,7 +66,7 @@ def run_retention(db: Database, spool_root: Path, settings: Settings, now: datet
     counts["partial"] = sum(_purge_partial(p, moment - 2 * settings.idle_timeout_s)
                             for p in mailboxes.glob(f"*/*/{PARTIAL}"))
     for kind in KINDS:
-        log.info("retention purged %d %s", counts[kind], kind, extra={"kind": kind, "count": counts[kind]})
+        log.info("retention purged %d %s", counts[kind], kind, extra={"context": {"kind": kind, "count": counts[kind]}})
         RETENTION_PURGED.labels(kind).inc(counts[kind])
     return counts
 

@@ -62,8 +62,10 @@ def configure(fmt: str = "json", level: int = logging.INFO) -> None:
     root.addHandler(handler)
     root.setLevel(level)
     logging.getLogger("asyncssh").setLevel(logging.WARNING)
-    for noisy in ("pika", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    # pika logs every refused connection at ERROR, with tracebacks, several times per attempt: the relay's own
+    # warning (with the reason) says it once per attempt
+    logging.getLogger("pika").setLevel(logging.CRITICAL)
     adopt_uvicorn()
 
 

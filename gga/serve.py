@@ -9,6 +9,7 @@ import gc
 import logging
 import multiprocessing
 import os
+import re
 import shutil
 import signal
 import socket
@@ -342,8 +343,10 @@ class Supervisor:
         return 0
 
     def _metrics_folder(self) -> None:
-        """prometheus-client's multi-process files: one folder for every worker, emptied at each start."""
-        folder = self.settings.resolved_data_dir / "metrics"
+        """prometheus-client's multi-process files: one folder for this instance's workers, emptied at its start
+        (instances sharing the data folder each have theirs: a second one's start wiped the first's counters)."""
+        folder = self.settings.resolved_data_dir / "metrics" / re.sub(r"[^A-Za-z0-9_.-]", "_",
+                                                                     self.settings.instance_base_id)
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)  # inherited by the workers spawned from now on

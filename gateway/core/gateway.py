@@ -78,6 +78,7 @@ class Gateway:
         self.live.forget_instance()
         for leftover in clear_leftovers(self.spool.root / "mailboxes", owner, self.pipeline.is_recorded):
             self.translog.record("upload", "incomplete", error_code=str(ErrorCode.UPLOAD_INCOMPLETE),
+                                 protocol=leftover.parts[-3],  # its channel: which of FTP or FTPS is not known
                                  **self._leftover_fields(leftover), details={
                                      "instance": owner, "removed_at_start": True, "channel": leftover.parts[-3]})
         self.pipeline.release_own_leases()

@@ -129,7 +129,7 @@ class EventRelay:
                 published.append(event_id)
             except Exception as exc:
                 failure = (event_id, exc)
-                log.warning("outbox event %s not published: %s", event_id, exc)
+                log.warning("outbox event %s not published: %r", event_id, exc)  # repr: pika's often have no text
                 break
         self._record(published, [b[0] for b in batch if b[0] not in published], failure)
         return len(published)

@@ -32,7 +32,7 @@ def age(path: Path, age_s: float) -> None:
     os.utime(path, (stamp, stamp), follow_symlinks=False)
 
 
-def test_files_older_than_the_settings_go_and_nothing_else(db, settings):
+def test_files_older_than_the_settings_go_and_nothing_else(db, settings, caplog):
     spool = settings.spool_dir
     home = spool / "mailboxes" / "123456" / "SFTP"
     old_return = [make(home / folder / f"ACRF.{folder}", 31 * DAY) for folder in ("OUT", "OUTTEST", "OUTTEST-S")]
@@ -46,7 +46,10 @@ def test_files_older_than_the_settings_go_and_nothing_else(db, settings):
     applications = make(settings.resolved_data_dir / "applications" / "DMFA" / "R" / "T3" / "FI.a", 999 * DAY)
 
     before = REGISTRY.get_sample_value("gga_retention_purged_total", {"kind": "returns"}) or 0
-    counts = run_retention(db, spool, settings)
+    with caplog.at_level("INFO", logger="gga.retention"):
+        counts = run_retention(db, spool, settings)
+    # the JSON line's fields are its record's context (passed outside it, the line had neither)
+    assert {"kind": "returns", "count": 3} in [getattr(r, "context", None) for r in caplog.records]
 
     assert {k: counts[k] for k in ("returns", "rejected", "cancelled")} == {"returns": 3, "rejected": 1,
                                                                            "cancelled": 1}

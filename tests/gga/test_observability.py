@@ -210,3 +210,4 @@ def test_every_metric_name_is_prefixed_gga(harness):  # noqa: F811
     names = {line.split()[2] for line in text.splitlines() if line.startswith("# TYPE ")}
     assert names and all(name.startswith("gga_") for name in names), sorted(n for n in names if n[:4] != "gga_")
     assert "gga_process_resident_memory_bytes" in names
+

@@ -144,7 +144,7 @@ def log_agrees(db, outcome: Outcome) -> set[str]:  # type: ignore[no-untyped-def
     with db.session() as session:
         subs = session.execute(select(Submission.go_name, Submission.status, Submission.acrf_name)).all()
         events = session.execute(select(TransferEvent.event, TransferEvent.result, TransferEvent.file_name,
-                                        TransferEvent.details)).all()
+                                        TransferEvent.details, TransferEvent.protocol)).all()
     per_go = Counter(s.go_name for s in subs)
     assert {go: n for go, n in per_go.items() if n != 1} == {}
     stored = Counter(e.file_name for e in events if e.event == "upload" and e.result == "ok")
@@ -155,8 +155,10 @@ def log_agrees(db, outcome: Outcome) -> set[str]:  # type: ignore[no-untyped-def
     assert all(n == 1 for n in decided.values())
     assert all(s.acrf_name for s in subs)
     assert outcome.acked_gos <= set(per_go)
-    return {e.file_name for e in events if e.event == "upload" and e.result == "incomplete"
-            and (e.details or {}).get("removed_at_start")}
+    removed = [e for e in events if e.event == "upload" and e.result == "incomplete"
+               and (e.details or {}).get("removed_at_start")]
+    assert all(e.protocol == e.details["channel"] for e in removed), removed  # counted under its channel, not "-"
+    return {e.file_name for e in removed}
 
 
 def test_a_worker_killed_mid_upload_loses_no_acknowledged_submission(services, db, data_dir, database_url,

@@ -175,3 +175,18 @@ def wait_decided(db, count: int, timeout: float = 90) -> None:  # type: ignore[n
             return
         time.sleep(0.2)
     raise AssertionError(f"fewer than {count} submissions decided within {timeout} s")
+
+
+def test_instances_sharing_a_data_folder_keep_each_others_metrics(tmp_path, monkeypatch):
+    """Every start emptied <data>/metrics: a second instance on the shared data folder wiped the first's counters
+    (its workers went on writing into deleted files, its /metrics lost every series until its own restart)."""
+    from gga.serve import Supervisor
+    from kernel.settings import Settings
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "unset"))  # put back as it was afterwards
+    first = Supervisor(Settings(data_dir=tmp_path, instance_id="host-a"), demo=False)
+    first._metrics_folder()
+    counters = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]) / "counter_1234.db"
+    counters.write_bytes(b"first instance's counts")
+    Supervisor(Settings(data_dir=tmp_path, instance_id="host-b"), demo=False)._metrics_folder()
+    assert counters.read_bytes() == b"first instance's counts"
+    assert Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]) != counters.parent
