@@ -146,12 +146,21 @@ class _Compiled:
         self.sql, self.positional = compiled.string, compiled.positional
         self.order = tuple(compiled.positiontup or ()) if self.positional else tuple(set(compiled.bind_names.values()))
         self.fixed = {key: bind.effective_value for key, bind in binds.items() if not bind.required}
+        # JSON's None is JSON null, as SQLAlchemy binds it (its processor runs for None); other types' is SQL NULL
+        self.evaluate_none = frozenset(key for key, bind in binds.items() if bind.type.should_evaluate_none)
+        if getattr(statement, "is_update", False) and any(c.onupdate is not None for c in statement.table.c):
+            raise NotImplementedError("a table with onupdate columns: SQLAlchemy's execution fills them")
         self.binds = {key: bind.type.dialect_impl(dialect).bind_processor(dialect) for key, bind in binds.items()}
         self.names = tuple(c.name for c in columns)
         self.results = tuple(_result(c, dialect) for c in columns)
 
     def args(self, params: Mapping[str, Any]) -> tuple | dict:
         values = {**self.fixed, **params}
-        converted = {key: values[key] if (p := self.binds[key]) is None or values[key] is None else p(values[key])
-                     for key in set(self.order)}
+        converted = {key: self._bound(key, values[key]) for key in set(self.order)}
         return tuple(converted[key] for key in self.order) if self.positional else converted
+
+    def _bound(self, key: str, value: Any) -> Any:
+        processor = self.binds[key]
+        if processor is None or (value is None and key not in self.evaluate_none):
+            return value
+        return processor(value)

@@ -208,6 +208,21 @@ class MailboxSFTPServer(asyncssh.SFTPServer):
                                       "visible.", {"path": path[:200].decode("utf-8", "replace")}))
         return super().map_path(path)
 
+    def stat(self, path: bytes) -> os.stat_result:  # type: ignore[override]
+        return self._found(super().stat, path)
+
+    def lstat(self, path: bytes) -> os.stat_result:  # type: ignore[override]
+        return self._found(super().lstat, path)
+
+    @staticmethod
+    def _found(look: Callable[[bytes], os.stat_result], path: bytes) -> os.stat_result:
+        """A missing file is FILE_NOT_FOUND, with the code every other refusal carries."""
+        try:
+            return look(path)
+        except FileNotFoundError:
+            name = path.decode("utf-8", "replace")[-200:]
+            raise sftp_error(GGAError(ErrorCode.FILE_NOT_FOUND, f"{name}: no such file.")) from None
+
     def fsync(self, file_obj: object) -> None:
         """``fsync@openssh.com`` (``put -f``): an upload is made durable at its close, before that close is
         answered; nothing to do earlier."""

@@ -229,3 +229,13 @@ def test_half_received_uploads_stay_hidden_and_odd_paths_get_a_code(harness, kit
     assert seen["long"].startswith("PATH_NOT_ALLOWED") and len(seen["long"]) < 400
     assert seen["root"] == [".", "..", "IN", "INTEST", "INTEST-S", "OUT", "OUTTEST", "OUTTEST-S"]
     assert (harness.home(kit) / "INTEST" / name).read_bytes() == b"x" * 10 + b"y" * 10
+
+
+def test_a_missing_file_is_file_not_found_with_its_code(harness, kit):
+    async def probe(sftp):  # type: ignore[no-untyped-def]
+        try:
+            await sftp.stat("/OUTTEST/FO.NOPE")
+        except asyncssh.SFTPNoSuchFile as exc:
+            return exc.reason
+        return "found"
+    assert sftp_call(harness.port, kit, probe).startswith("FILE_NOT_FOUND: ")

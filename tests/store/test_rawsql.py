@@ -77,3 +77,19 @@ def test_a_lost_server_connection_is_invalidated_with_the_pools_older_ones(migra
         assert db.engine.pool._invalidate_time > 0  # older pooled connections are replaced at their checkout
     finally:
         db.dispose()
+
+
+def test_none_binds_as_sqlalchemy_binds_it_and_onupdate_tables_are_refused(db):
+    """A JSON None was written as SQL NULL where SQLAlchemy writes JSON null; an UPDATE of a table with an onupdate
+    column would have left that column as it was (SQLAlchemy's execution fills it)."""
+    from sqlalchemy import Column, Integer, MetaData, String, Table, insert, text
+
+    with db.engine.begin() as conn:
+        conn.execute(insert(EVENTS), {"event": "sa", "result": "ok", "protocol": "-", "details": None})
+        RawInsert(EVENTS).run(conn, {"event": "raw", "result": "ok", "protocol": "-", "details": None})
+        nulls = dict(conn.execute(text("SELECT event, details IS NULL FROM transfer_log")).all())
+    assert nulls["raw"] == nulls["sa"]
+    stamped = Table("stamped", MetaData(), Column("id", Integer, primary_key=True),
+                    Column("at", String, onupdate="now"))
+    with pytest.raises(NotImplementedError, match="onupdate"), db.engine.connect() as conn:
+        RawStatement(update(stamped).values(id=bindparam("new_id"))).run(conn, {"new_id": 1})
