@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import posixpath
 import threading
 import time
 from collections.abc import Callable
@@ -249,7 +250,7 @@ class Transfers:
                 size = target.stat().st_size
                 target.unlink()
             except FileNotFoundError:  # picked up by another client between the check and here
-                raise GGAError(ErrorCode.FILE_NOT_FOUND, f"{path}: no such file.", {"path": path[:200]}) from None
+                raise not_found(target.name, path) from None
         except GGAError as err:
             self.log_refusal(session, "delete", path, err)
             raise
@@ -306,6 +307,19 @@ def _upload_target(session: GatewaySession, path: str) -> tuple[str, BatchName]:
     return folder, name
 
 
+def visible(path: str) -> None:
+    """Refuses a path with a hidden name anywhere in it (the reservations and half files under ``.partial``) or a
+    NUL: what every protocol's path-only requests (listings, stat, CWD) may look at."""
+    if "\0" in path or any(part.startswith(".") for part in posixpath.normpath("/" + path).split("/")):
+        raise GGAError(ErrorCode.PATH_NOT_ALLOWED, "Only the mailbox folders and their files are visible.",
+                       {"path": path[:200]})
+
+
+def not_found(name: str, path: str) -> GGAError:
+    """FILE_NOT_FOUND for a file asked for by ``path`` (``name``: what the message shows)."""
+    return GGAError(ErrorCode.FILE_NOT_FOUND, f"{name[-200:]}: no such file.", {"path": path[:200]})
+
+
 def return_file(session: GatewaySession, path: str) -> Path:
     """A file of a return folder, for reading or deleting."""
     folder, filename = split(path)
@@ -318,5 +332,5 @@ def return_file(session: GatewaySession, path: str) -> Path:
     except OSError:  # a name longer than the file system takes (Python 3.11 raises there)
         found = False
     if not found:
-        raise GGAError(ErrorCode.FILE_NOT_FOUND, f"{filename[:200]}: no such file.", {"path": path[:200]})
+        raise not_found(filename, path)
     return target

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import posixpath
 import re
 import socket
 import threading
@@ -18,7 +17,7 @@ from pyftpdlib.log import logger
 
 from gateway.core.gateway import Gateway
 from gateway.core.session import GatewaySession
-from gateway.core.transfer import UploadEnd
+from gateway.core.transfer import UploadEnd, visible
 from gateway.ftp.filesystem import DownloadFile, MailboxFS, UploadFile
 from kernel.errors import ErrorCode, GGAError
 
@@ -33,11 +32,6 @@ def shut_down(sock: object) -> None:
     ends as cut). A TLS connection (pyOpenSSL) shuts its socket with sock_shutdown; its shutdown() is the TLS one."""
     with contextlib.suppress(Exception):
         (getattr(sock, "sock_shutdown", None) or sock.shutdown)(socket.SHUT_RDWR)  # type: ignore[attr-defined]
-
-
-def _hidden(path: str) -> bool:
-    """A name starting with a dot anywhere in it (the .partial area of uploads in progress)."""
-    return any(part.startswith(".") for part in posixpath.normpath("/" + path).split("/"))
 
 
 def in_background(call: Callable[..., object], *args: object, **kwargs: object) -> None:
@@ -326,10 +320,12 @@ class GatewayFTPHandler(TLS_FTPHandler):
         if cmd in LISTINGS and arg.startswith("-"):  # pyftpdlib took "-la /OUTTEST" for a path
             arg = OPTIONS.sub("", arg)
             line = f"{cmd} {arg}".rstrip()
-        if self.authenticated and self.proto_cmds.get(cmd, {}).get("perm") and _hidden(arg):
-            err = GGAError(ErrorCode.PATH_NOT_ALLOWED, "Only the mailbox folders and their files are visible.")
-            self.respond(f"550 {err.code}: {err.message}")
-            return
+        if self.authenticated and self.proto_cmds.get(cmd, {}).get("perm"):
+            try:
+                visible(arg)
+            except GGAError as err:
+                self.respond(f"550 {err.code}: {err.message}")
+                return
         if self._transferring() and cmd not in WHILE_TRANSFERRING:
             # pyftpdlib would take the command and give the data connection the new file, the first one left
             # open and unsettled (its claim, its thread, a drain waiting for it)

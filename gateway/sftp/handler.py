@@ -11,7 +11,6 @@ import asyncio
 import functools
 import logging
 import os
-import posixpath
 import time
 import weakref
 from collections.abc import AsyncIterator, Callable
@@ -21,7 +20,7 @@ from asyncssh import SFTPAttrs, SFTPName
 
 from gateway.core.gateway import Gateway
 from gateway.core.session import GatewaySession
-from gateway.core.transfer import Download, UploadEnd
+from gateway.core.transfer import Download, UploadEnd, not_found, visible
 from gateway.core.upload import Upload
 from kernel.errors import ErrorCode, GGAError
 
@@ -202,10 +201,10 @@ class MailboxSFTPServer(asyncssh.SFTPServer):
 
     def map_path(self, path: bytes) -> bytes:
         self.activity.touch()  # stat, lstat, realpath, readlink, listings: every path-only request passes here
-        # hidden names (the reservations and half-received files under .partial) are no client's business
-        if b"\0" in path or any(p.startswith(b".") for p in posixpath.normpath(b"/" + path).split(b"/")):
-            raise sftp_error(GGAError(ErrorCode.PATH_NOT_ALLOWED, "Only the mailbox folders and their files are "
-                                      "visible.", {"path": path[:200].decode("utf-8", "replace")}))
+        try:
+            visible(path.decode("utf-8", "replace"))
+        except GGAError as err:
+            raise sftp_error(err) from err
         return super().map_path(path)
 
     def stat(self, path: bytes) -> os.stat_result:  # type: ignore[override]
@@ -220,8 +219,8 @@ class MailboxSFTPServer(asyncssh.SFTPServer):
         try:
             return look(path)
         except FileNotFoundError:
-            name = path.decode("utf-8", "replace")[-200:]
-            raise sftp_error(GGAError(ErrorCode.FILE_NOT_FOUND, f"{name}: no such file.")) from None
+            name = path.decode("utf-8", "replace")
+            raise sftp_error(not_found(name, name)) from None
 
     def fsync(self, file_obj: object) -> None:
         """``fsync@openssh.com`` (``put -f``): an upload is made durable at its close, before that close is
