@@ -220,9 +220,7 @@ def verify_detached(fs_data: bytes, digest_of: Callable[[str], bytes], registere
         try:
             _check_signature(signer, cert, hash_cls(), digest_of(signer.digest_name))
             _check_attached(signer, digest_of)
-            _check_validity(cert, at)
-            chain = _check_chain(cert, signer.embedded, policy.trust_store, at) if policy.trust_store else []
-            _check_revocation(cert, policy, chain)
+            _check_certificate(cert, at, policy, signer.embedded)
         except GGAError as err:
             refused = err  # the newest registered certificate's refusal is the one told
             continue
@@ -236,12 +234,18 @@ def certificate_refusal(cert: x509.Certificate, at: datetime, policy: Verificati
     """What an FS signer's certificate is refused for besides its signature (dates, the trust store's chain,
     revocation), for another use of the same registered certificates: the web service's client assertion."""
     try:
-        _check_validity(cert, at)
-        chain = _check_chain(cert, [], policy.trust_store, at) if policy.trust_store else []
-        _check_revocation(cert, policy, chain)
+        _check_certificate(cert, at, policy, [])
     except GGAError as err:
         return err
     return None
+
+
+def _check_certificate(cert: x509.Certificate, at: datetime, policy: VerificationPolicy,
+                       intermediates: list[x509.Certificate]) -> None:
+    """Valid at ``at``, chaining to the trust store (when there is one), not revoked."""
+    _check_validity(cert, at)
+    chain = _check_chain(cert, intermediates, policy.trust_store, at) if policy.trust_store else []
+    _check_revocation(cert, policy, chain)
 
 
 def _check_signature(signer: ParsedSigner, cert: x509.Certificate, algorithm: hashes.HashAlgorithm,
