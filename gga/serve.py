@@ -9,7 +9,6 @@ import gc
 import logging
 import multiprocessing
 import os
-import re
 import shutil
 import signal
 import socket
@@ -26,6 +25,7 @@ from admin_api.http import Services
 from admin_api.mail import deliver_pending
 from gateway.core.dealt import Dealt
 from gateway.core.gateway import Gateway
+from gateway.core.reservation import owner_folder
 from gateway.ftp.server import FTPFrontEnd, passive_ports_for, passive_range
 from gateway.retention import run_exclusive
 from gateway.sftp.server import SFTPFrontEnd
@@ -345,8 +345,7 @@ class Supervisor:
     def _metrics_folder(self) -> None:
         """prometheus-client's multi-process files: one folder for this instance's workers, emptied at its start
         (instances sharing the data folder each have theirs: a second one's start wiped the first's counters)."""
-        folder = self.settings.resolved_data_dir / "metrics" / re.sub(r"[^A-Za-z0-9_.-]", "_",
-                                                                     self.settings.instance_base_id)
+        folder = self.settings.resolved_data_dir / "metrics" / owner_folder(self.settings.instance_base_id)
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)  # inherited by the workers spawned from now on

@@ -139,14 +139,20 @@ class Settings(BaseSettings):
     @field_validator("ftp_passive_ports")
     @classmethod
     def _ports_are_a_range(cls, spec: str) -> str:
-        low, _, high = spec.partition("-")
-        if not (low.isdigit() and (high or low).isdigit() and 0 < int(low) <= int(high or low) <= 65535):
-            raise ValueError(f"{spec!r} is not a port range like 30000-30099")
+        port_range(spec)
         return spec
 
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.resolved_data_dir / 'gga.db'}"
+
+
+def port_range(spec: str) -> range:
+    """``30000-30099`` (or one port): the ports it names; ValueError for anything else."""
+    low, _, high = spec.partition("-")
+    if not (low.isdigit() and (high or low).isdigit() and 0 < int(low) <= int(high or low) <= 65535):
+        raise ValueError(f"{spec!r} is not a port range like 30000-30099")
+    return range(int(low), int(high or low) + 1)
 
 
 def host_port(bind: str) -> tuple[str, int]:

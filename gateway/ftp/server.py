@@ -18,7 +18,7 @@ from pyftpdlib.servers import ThreadedFTPServer
 from gateway.core.gateway import Gateway
 from gateway.core.limits import RefusalBursts
 from gateway.ftp.handler import GatewayAuthorizer, GatewayDTPHandler, GatewayFTPHandler, shut_down
-from kernel.settings import Settings, host_port
+from kernel.settings import Settings, host_port, port_range
 from keys.issuing import gateway_tls_identity
 
 logging.getLogger("pyftpdlib").setLevel(logging.WARNING)
@@ -45,8 +45,7 @@ def tls_context(settings: Settings) -> SSL.Context:
 
 
 def passive_range(spec: str) -> list[int]:
-    low, _, high = spec.partition("-")
-    return list(range(int(low), int(high or low) + 1))
+    return list(port_range(spec))
 
 
 def passive_ports_for(worker: int, workers: int, ports: range | tuple[int, ...] | list[int]) -> list[int]:
