@@ -16,9 +16,11 @@ from kernel.errors import ErrorCode, GGAError
 from store.models import CoMainManager, Domain, DomainApplication, Enterprise
 
 
-def get_enterprise(session: Session, number: str) -> Enterprise:
+def get_enterprise(session: Session, number: str, *, lock: bool = False) -> Enterprise:
+    """``lock``: the row locked until the transaction ends (PostgreSQL; SQLite's write turn is taken at BEGIN), for
+    a change that checks the GAP, whom a racing designation may be changing."""
     number = identifiers.enterprise_number(number)
-    enterprise = session.get(Enterprise, number)
+    enterprise = session.get(Enterprise, number, with_for_update=lock or None)
     if enterprise is None:
         raise GGAError(ErrorCode.NOT_FOUND, details={"enterprise_number": number}, key="not_found.enterprise")
     return enterprise
@@ -43,7 +45,9 @@ def co_view(session: Session, c: CoMainManager) -> dict[str, Any]:
 
 def add_co_main_manager(session: Session, caller: Caller, number: str, niss: str,
                         contact: ContactData | None) -> dict[str, Any]:
-    enterprise = get_enterprise(session, number)
+    # locked, as a designation locks it: the GAP read here is not being changed meanwhile (a designation racing this
+    # made the new GAP a co-GAP of their own enterprise too)
+    enterprise = get_enterprise(session, number, lock=True)
     authorize(session, caller, Action.MANAGE_CO_MAIN_MANAGERS, enterprise.number)
     if niss == enterprise.main_manager_niss or session.get(CoMainManager, (enterprise.number, niss)):
         raise GGAError(ErrorCode.CO_MAIN_MANAGER_EXISTS, details={"niss": niss})
@@ -80,8 +84,9 @@ def list_domains(session: Session, caller: Caller, number: str) -> list[dict[str
 
 def _visible_domains(session: Session, caller: Caller, enterprise: Enterprise, roles: set[Role]
                      ) -> list[dict[str, Any]]:
-    """Every domain for the GAP, co-GAPs and platform roles; a GL or Co-GL sees only the domains they manage."""
-    if roles - {Role.LOCAL_MANAGER, Role.CO_LOCAL_MANAGER} or not caller.niss:
+    """Every domain for the GAP, co-GAPs, the legal representative and platform roles; a GL or Co-GL sees only
+    the domains they manage, even when they are a plain user of another domain."""
+    if roles - {Role.LOCAL_MANAGER, Role.CO_LOCAL_MANAGER, Role.USER} or not caller.niss:
         return [domain_view(d) for d in enterprise.domains]
     managed = domain_ids_managed_by(session, caller.niss, enterprise.number)
     return [domain_view(d) for d in enterprise.domains if d.id in managed]

@@ -17,12 +17,15 @@ from admin_api.user.schemas import UserFilters
 from kernel import identifiers
 from store.database import Database
 from store.models import User, UserApplication
+from store.models.people import NAME_KEY_LENGTH
 
 
 def fold(text: str) -> str:
-    """Case- and accent-insensitive key ("Élodie" -> "elodie")."""
+    """Case- and accent-insensitive key ("Élodie" -> "elodie"), cut to its column's length: decomposing can make
+    one character many ("ﷺ" is 18), and a 100-character name's key must still fit. A filter is cut the same way,
+    so a prefix still finds the names it starts."""
     decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()[:NAME_KEY_LENGTH]
 
 
 def _prefix(column, prefix: str, dialect: str) -> ColumnElement[bool]:  # type: ignore[no-untyped-def]

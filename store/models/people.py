@@ -10,6 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from kernel.clock import utcnow
 from store.models.base import Base
 
+NAME_KEY_LENGTH = 100  # users.last_name_key and first_name_key
+
 
 def SortKey(length: int) -> String:
     """Byte-ordered text on PostgreSQL: one b-tree then serves both LIKE 'prefix%' and ORDER BY."""
@@ -142,8 +144,8 @@ class User(Base):
     last_name: Mapped[str] = mapped_column(String(100))
     first_name: Mapped[str] = mapped_column(String(100))
     # case- and accent-folded copies, indexed, for prefix filters and the list's order
-    last_name_key: Mapped[str] = mapped_column(SortKey(100))
-    first_name_key: Mapped[str] = mapped_column(SortKey(100))
+    last_name_key: Mapped[str] = mapped_column(SortKey(NAME_KEY_LENGTH))
+    first_name_key: Mapped[str] = mapped_column(SortKey(NAME_KEY_LENGTH))
     title: Mapped[str] = mapped_column(String(20), default="")
     language: Mapped[str] = mapped_column(String(2), default="fr")
     email: Mapped[str] = mapped_column(String(254))

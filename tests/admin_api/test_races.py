@@ -156,3 +156,29 @@ def test_an_exceptional_request_is_decided_once_when_operators_approve_and_rejec
         registered = session.get(Enterprise, w.c).main_manager_niss == w.lr_c
     assert request.status == winner.json()["status"]  # the answer given is the decision kept
     assert registered == (request.status == "approved")  # registered exactly when approved
+
+
+def test_a_person_made_gap_while_added_as_co_gap_is_never_both(db, client, auth, live):
+    """The legal representative designates N as GAP while the GAP adds N as co-GAP, at once: N ends as GAP or as
+    co-GAP, never both (the co-GAP addition read the GAP unlocked, then a designation that had not yet seen the new
+    co-GAP row kept it; 4 races in 6 on PostgreSQL)."""
+    from store.models import CoMainManager, Enterprise
+    from tests import factories
+
+    w = make_world(db, client, auth, with_sender=False)
+    gap = w.gap
+    for n in range(6):
+        person = factories.niss(1986, 4, n + 1, 40 + n)
+        designation = {"main_access_manager": {"niss": person, "email": "n@a.be", "phone": "+3221234567"},
+                       "contact": {"email": "direction@a.be", "phone": "+3221234567"}, "confirm": True}
+        responses = race([
+            lambda http, body=designation: http.put(f"{live}/api/v1/enterprises/{w.a}/main-access-manager",
+                                                    headers=auth(w.lr), json=body),
+            lambda http, p=person, g=gap: http.post(f"{live}/api/v1/enterprises/{w.a}/co-main-managers",
+                                                    headers=auth(g), json={"niss": p})])
+        assert responses[0].status_code == 200, responses[0].text
+        assert responses[1].status_code in (201, 403, 409), responses[1].text  # 403: no longer GAP when it ran
+        with db.session() as session:
+            assert session.get(Enterprise, w.a).main_manager_niss == person
+            assert session.get(CoMainManager, (w.a, person)) is None, n
+        gap = person

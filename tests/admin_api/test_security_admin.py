@@ -133,3 +133,21 @@ def test_a_second_channel_of_one_type_racing_the_first_gets_channel_exists(db, a
     with pytest.raises(IntegrityError) as refused, db.session() as session:
         session.add(SenderChannel(sender_id=sender_id, type=kind))
     assert conflict(refused.value).code == "CHANNEL_EXISTS"
+
+
+def test_a_name_whose_folded_key_is_longer_than_the_name_is_kept_and_found(api, auth, w):
+    """Folding for the case- and accent-free key decomposes some characters into many ("ﷺ" into 18): a 10-character
+    last name (and a 100-character one of "ﬃ") made a key over its column's 100 characters, a 500 on PostgreSQL.
+    Both are kept, found by a prefix, and a PATCH to such a first name is taken."""
+    names = {"arabic": "ﷺ" * 10, "ligature": "ﬃ" * 100}
+    for n, last in enumerate(names.values()):
+        created = api.post(f"/api/v1/domains/{w.domain}/users", headers=auth(w.gl), json={
+            "niss": factories.niss(1984, 3, n + 1, 70 + n), "username": f"folded.{n}", "password": PASSWORD,
+            "last_name": last, "first_name": "F", "title": "M.", "language": "fr", "email": "f@a.be",
+            "applications": ["DMFA"]})
+        assert created.status_code == 201, created.text
+        found = api.get(f"/api/v1/domains/{w.domain}/users", headers=auth(w.gl), params={"last_name": last[:3]})
+        assert [u["username"] for u in found.json()["items"]] == [f"folded.{n}"], found.text
+    patched = api.patch(f"/api/v1/domains/{w.domain}/users/folded.0", headers=auth(w.gl),
+                        json={"first_name": "ﬃ" * 60})
+    assert patched.status_code == 200, patched.text

@@ -34,6 +34,23 @@ def test_iii_gap_is_access_manager_of_every_domain_without_being_a_user(client, 
             assert (domain["id"] in ids, w.domain in ids) == (sees, True), (who, url)
 
 
+def test_iv_a_gl_who_is_a_plain_user_of_another_domain_still_sees_only_the_domain_they_manage(client, auth, w):
+    """Their user role there made them look like the GAP to the domain list: every domain of the enterprise showed."""
+    other = client.post(f"/api/v1/enterprises/{w.a}/domains", headers=auth(w.gap),
+                        json={"name": "Secrétariat social agréé", "identifier": "SSA-02"}).json()
+    third = client.post(f"/api/v1/enterprises/{w.a}/domains", headers=auth(w.gap),
+                        json={"name": "Employeur ONSS", "identifier": "2222222-22"}).json()
+    made = client.post(f"/api/v1/domains/{third['id']}/users", headers=auth(w.gap), json={
+        "niss": w.gl, "username": "gilles.user", "password": "Secret-pass-2026", "last_name": "Local",
+        "first_name": "Gilles", "applications": ["DMFA"], **PERSON})
+    assert made.status_code == 201, made.text
+    for url, read in ((f"/api/v1/enterprises/{w.a}/domains", lambda r: r.json()["items"]),
+                      (f"/api/v1/enterprises/{w.a}", lambda r: r.json()["domains"])):
+        assert [d["id"] for d in read(client.get(url, headers=auth(w.gl)))] == [w.domain], url
+    assert {d["id"] for d in client.get(f"/api/v1/enterprises/{w.a}/domains", headers=auth(w.gap)).json()[
+        "items"]} == {w.domain, other["id"], third["id"]}
+
+
 def test_iii_co_main_managers_are_designated_by_the_gap_only(client, auth, w):
     url = f"/api/v1/enterprises/{w.a}/co-main-managers"
     other = factories.niss(1988, 8, 8, 1)
