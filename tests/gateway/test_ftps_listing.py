@@ -133,3 +133,28 @@ def test_curl_and_lftp_list_an_empty_and_a_full_return_folder(harness, kit):
         assert sorted(n.rstrip("/").rsplit("/", 1)[-1] for n in found["MLSD"]) == expected, found
         assert sorted(n.rsplit("/", 1)[-1] for n in found["NLST"]) == expected, found
         assert names("LIST", found["LIST"]) == expected, found
+
+
+@pytest.mark.skipif(shutil.which("lftp") is None, reason="lftp missing")
+def test_active_mode_ftps_uploads_lists_and_downloads_with_ftplib_and_lftp(harness, kit):
+    """Active mode (PORT/EPRT: the gateway connects back to the client) over TLS with private data connections:
+    a whole submission sent with ftplib, its ACRF listed and fetched, the folder listed by lftp too. curl 7.87-7.88
+    (Debian 12's) hangs in this mode against any server after accepting the data connection (curl issue #10666);
+    these clients show the gateway's side works."""
+    ftp = ftps(harness.ftp_port, kit)
+    ftp.set_pasv(False)
+    expected = deliver_acrf(harness, kit, ftp)
+    assert any(n.startswith("FO.ACRF.") for n in expected)
+    for command in COMMANDS:
+        assert listing(ftp, command) == expected, command
+    acrf = next(n for n in expected if n.startswith("FO.ACRF."))
+    received = io.BytesIO()
+    assert ftp.retrbinary(f"RETR /OUTTEST/{acrf}", received.write).startswith("226")
+    assert received.getvalue() == (harness.home(kit, "FTP") / "OUTTEST" / acrf).read_bytes()
+    assert ftp.quit().startswith("221")
+    script = (f"set ftp:ssl-force true; set ftp:ssl-protect-data true; set ssl:verify-certificate no; "
+              f"set cache:enable no; set ftp:passive-mode false; "
+              f"open -u {kit.technical_user},{kit.password} -p {harness.ftp_port} 127.0.0.1; nlist /OUTTEST; bye")
+    result = subprocess.run(["lftp", "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert sorted(n.rsplit("/", 1)[-1] for n in result.stdout.splitlines()) == expected
