@@ -15,6 +15,7 @@ from defusedxml.ElementTree import DefusedXMLParser
 from gateway.acrf import Finding, detail
 from gateway.naming import ENVIRONMENTS, parse
 from kernel.catalogue import APPLICATIONS
+from kernel.clock import belgian_day
 from kernel.errors import ErrorCode, GGAError
 from keys.cms import VerificationPolicy, file_digest, verify_detached
 from store.directory import SenderInfo
@@ -107,10 +108,10 @@ def _application(ctx: CheckContext, application: str, name: str) -> list[Finding
 
 
 def _date(day, raw: str, name: str, ctx: CheckContext) -> list[Finding]:  # type: ignore[no-untyped-def]
-    today = ctx.now.date()
+    today = belgian_day(ctx.now)  # senders date their files in Belgian time: not a day of slack for everyone
     if day is None:
         return [Finding(ErrorCode.FILE_DATE_INVALID, name, detail("date.invalid", day=raw))]
-    if day > today + timedelta(days=1):  # a day of slack: senders date files in Belgian time
+    if day > today:
         return [Finding(ErrorCode.FILE_DATE_INVALID, name, detail("date.future", day=raw))]
     if day < today - timedelta(days=ctx.max_age_days):
         return [Finding(ErrorCode.FILE_DATE_INVALID, name, detail("date.old", day=raw, days=ctx.max_age_days))]
@@ -137,8 +138,7 @@ def _parts(ctx: CheckContext, total: int, environment: str) -> list[Finding]:
     for part in by_part.values():
         fs = signatures.get(parse(part.name))
         if fs is None:
-            # FTP reports a cut data connection as complete: there the signature is the proof, even in S
-            if environment != "S" or ctx.channel == "FTP":
+            if environment != "S":  # the contract's one exception, on every channel (docs/decisions.md)
                 findings.append(Finding(ErrorCode.SIGNATURE_MISSING, part.name))
         else:
             findings += _signature(ctx, part, fs)

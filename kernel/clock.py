@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
@@ -11,6 +12,14 @@ from sqlalchemy.types import TypeDecorator
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+BRUSSELS = ZoneInfo("Europe/Brussels")  # the senders' and readers' time: a file's date is a Belgian day
+
+
+def belgian_day(moment: datetime) -> date:
+    """The date in Belgium at ``moment`` (an aware datetime): 23:30 UTC on 30 November is already 1 December."""
+    return moment.astimezone(BRUSSELS).date()
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -30,4 +39,4 @@ class UtcDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         return None if value is None else as_utc(value)
 
-__all__ = ["UTC", "UtcDateTime", "as_utc", "utcnow"]
+__all__ = ["BRUSSELS", "UTC", "UtcDateTime", "as_utc", "belgian_day", "utcnow"]

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 from kernel import identifiers
-
-BRUSSELS = ZoneInfo("Europe/Brussels")
+from kernel.clock import BRUSSELS
 
 
 def enterprise_number(number: str | None) -> str:

@@ -60,8 +60,8 @@ def sender(certs: Certificates) -> SenderInfo:
     })
 
 
-def day(offset: int = 0) -> str:
-    return (datetime.now(UTC) + timedelta(days=offset)).strftime("%Y%m%d")
+def day(offset: int = 0, base: datetime | None = None) -> str:
+    return ((base or datetime.now(UTC)) + timedelta(days=offset)).strftime("%Y%m%d")
 
 
 class Builder:
@@ -110,8 +110,16 @@ def make(tmp_path: Path, certs: Certificates) -> Builder:
     return Builder(tmp_path, certs)
 
 
-def run(sender: SenderInfo, files: SubmissionFiles, channel: str = "SFTP", already: bool = False) -> list[Finding]:
-    return check(CheckContext(sender, channel, files, already, MAX_AGE, VerificationPolicy(), datetime.now(UTC)))
+def run(sender: SenderInfo, files: SubmissionFiles, channel: str = "SFTP", already: bool = False,
+        now: datetime | None = None) -> list[Finding]:
+    return check(CheckContext(sender, channel, files, already, MAX_AGE, VerificationPolicy(), now or datetime.now(UTC)))
+
+
+def at_utc(hour: int, minute: int = 0) -> datetime:
+    """The next moment at this UTC time of day (never earlier than now: the test certificates start now)."""
+    now = datetime.now(UTC)
+    moment = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    return moment if moment >= now else moment + timedelta(days=1)
 
 
 def codes(findings: list[Finding]) -> list[str]:
@@ -194,21 +202,33 @@ def test_an_application_not_on_that_channel(sender, make):
 @pytest.mark.parametrize(("created", "why"), [
     ("20261340", "{} is not a date"),
     ("20250229", "{} is not a date"),
-    (2, "{} is in the future"),
+    (1, "{} is in the future"),
     (400, "{} is in the future"),
     (-MAX_AGE - 1, f"{{}} is older than {MAX_AGE} days"),
 ])
 def test_an_invalid_creation_date(sender, make, created, why):
-    created = day(created) if isinstance(created, int) else created  # days from today, taken when the test runs
-    findings = run(sender, make.submission(created=created))
+    """At noon UTC, Belgium's day is the UTC day: tomorrow is the future (a day of slack for everyone let it in)."""
+    noon = at_utc(12)
+    created = day(created, noon) if isinstance(created, int) else created  # days from that day
+    findings = run(sender, make.submission(created=created), now=noon)
     assert codes(findings) == ["FILE_DATE_INVALID"]
     assert findings[0].detail == why.format(created)
 
 
-@pytest.mark.parametrize("offset", [1, 0, -MAX_AGE])
+@pytest.mark.parametrize("offset", [0, -MAX_AGE])
 def test_the_edges_of_the_date_window_are_accepted(sender, make, offset):
-    """A day of slack for senders dating files in Belgian time, and exactly the maximum age."""
-    assert run(sender, make.submission(created=day(offset))) == []
+    """Today and exactly the maximum age."""
+    noon = at_utc(12)
+    assert run(sender, make.submission(created=day(offset, noon)), now=noon) == []
+
+
+def test_a_file_dated_in_belgian_time_is_taken_once_the_day_has_begun_in_belgium(sender, make):
+    """23:30 UTC is already the next day in Brussels (00:30 in winter, 01:30 in summer): a file dated that day is
+    not in the future; the day after it is."""
+    late = at_utc(23, 30)
+    assert run(sender, make.submission(created=day(1, late)), now=late) == []
+    findings = run(sender, make.submission(created=day(2, late)), now=late)
+    assert codes(findings) == ["FILE_DATE_INVALID"] and findings[0].detail == f"{day(2, late)} is in the future"
 
 
 # -- the submission's history ---------------------------------------------------------------------------------------
@@ -273,15 +293,10 @@ def test_an_unsigned_part_outside_simulation(sender, make):
     assert [(f.code, f.file_name) for f in findings] == [(ErrorCode.SIGNATURE_MISSING, d.name) for d in files.data]
 
 
-@pytest.mark.parametrize("channel", ["SFTP", "WS"])
+@pytest.mark.parametrize("channel", ["SFTP", "WS", "FTP"])
 def test_no_signature_needed_in_simulation(sender, make, channel):
+    """The contract's "FS may be omitted only in environment S", on every channel (FTP demanded it there)."""
     assert run(sender, make.submission(env="S", sign=False), channel) == []
-
-
-def test_but_on_ftp_even_a_simulation_is_signed(sender, make):
-    files = make.submission(env="S", sign=False)
-    findings = run(sender, files, "FTP")
-    assert [(f.code, f.file_name) for f in findings] == [(ErrorCode.SIGNATURE_MISSING, files.data[0].name)]
 
 
 def test_a_signature_in_simulation_is_still_verified(sender, make):
