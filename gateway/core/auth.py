@@ -34,6 +34,7 @@ class Authenticator:
         self.translog, self.tokens, self.defender = translog, tokens, defender
         self.policy = policy  # the FS signatures' trust store and CRLs: a client assertion's certificate meets them
         self.banned_bursts = RefusalBursts()  # a banned address's flood is a few log rows, not one per attempt
+        self.bearer_bursts = RefusalBursts()  # a client calling on with a refused token: the same
 
     # -- the three ways to log in ----------------------------------------------------------------------------
     def password(self, user: str, password: str, channel: str, protocol: str, remote: str, *,
@@ -90,13 +91,22 @@ class Authenticator:
 
     def bearer(self, token: str, remote: str) -> GatewaySession:
         """A web-service request's token (issued by ``assertion``): its sender's session, not logged per call. A
-        banned address is refused with it too (a token got before the ban lasts its 10 minutes otherwise)."""
+        banned address is refused with it too (a token got before the ban lasts its 10 minutes otherwise). A refusal
+        (an unknown or expired token, or its sender blocked or its channel removed since) is logged as a login's,
+        once per burst of one user's calls with one code (``refused_unlogged`` counts the calls in between)."""
         self.check_address("-", "WS", remote, "bearer")
         sender_id = self.tokens.sender_id(token)
         sender = self.directory.by_id(sender_id) if sender_id is not None else None
         refusal = _refusal(sender, "WS", unknown=ErrorCode.TOKEN_INVALID)
         if refusal is not None or sender is None:
-            raise GGAError(refusal or ErrorCode.TOKEN_INVALID)
+            code = refusal or ErrorCode.TOKEN_INVALID
+            user = sender.technical_user if sender else "-"
+            unlogged = self.bearer_bursts.refused(f"{user} {address_of(remote)} {code}")
+            if unlogged is not None:
+                self.translog.record("login", "refused", protocol="WS", error_code=str(code),
+                                     technical_user=user[:64], remote_address=remote, method="bearer",
+                                     refused_unlogged=unlogged)
+            raise GGAError(code)
         return self.session(sender, "WS", "WS", remote)
 
     # -- outcomes, logged once -------------------------------------------------------------------------------

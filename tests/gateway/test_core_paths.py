@@ -106,3 +106,29 @@ def test_a_web_service_upload_refused_at_open_is_logged_like_on_every_protocol(h
     assert [(r.result, r.error_code, r.protocol) for r in rows(db, "upload")] == \
         [("refused", "FILE_NAME_INVALID", "WS")]
 
+
+
+def test_a_token_refused_after_its_sender_is_blocked_or_loses_the_channel_is_logged_once_per_burst(harness, kit,
+                                                                                                   db):
+    """A token got before the block (or the channel's removal) is refused at its next call with the code, and the
+    transfer log says so, as for SFTP and FTP: it said nothing. A client calling on is one more row per burst."""
+    headers = bearer(harness, kit)
+    returns = f"{harness.http_url}/REST/batch/v1/T/returns"
+    with db.session() as session:
+        senders.update(session, gap_of(db, kit), kit.domain_id, SenderPatch(status="blocked"),
+                       harness.services.passwords)
+    answers = [httpx.get(returns, headers=headers) for _ in range(3)]
+    assert {(a.status_code, a.json()["error"]["code"]) for a in answers} == {(403, "SENDER_BLOCKED")}
+    refused = [r for r in rows(db, "login", count=2) if r.result == "refused"]
+    assert [(r.error_code, r.technical_user, r.details.get("method")) for r in refused] == [
+        ("SENDER_BLOCKED", kit.technical_user, "bearer")]
+    with db.session() as session:
+        senders.update(session, gap_of(db, kit), kit.domain_id, SenderPatch(status="active"),
+                       harness.services.passwords)
+        senders.update_channel(session, gap_of(db, kit), kit.domain_id, "FTP",
+                               ChannelPatch(add_applications=["WECH"]))  # WECH was only on WS
+        senders.remove_channel(session, gap_of(db, kit), kit.domain_id, "WS")
+    gone = httpx.get(returns, headers=headers)
+    assert (gone.status_code, gone.json()["error"]["code"]) == (403, "CHANNEL_NOT_REGISTERED")
+    refused = [r for r in rows(db, "login", count=3) if r.result == "refused"]
+    assert [r.error_code for r in refused] == ["SENDER_BLOCKED", "CHANNEL_NOT_REGISTERED"]
