@@ -41,7 +41,7 @@ from keys.cms import VerificationPolicy
 from store.database import Database
 from store.directory import SenderDirectory, SenderInfo
 from store.leases import claimable
-from store.models import OutboxEvent, ReceivedFile, Submission
+from store.models import OutboxEvent, ReceivedFile, SenderChannel, Submission
 from store.rawsql import RawInsert, RawStatement
 
 log = logging.getLogger("gga.pipeline")
@@ -288,6 +288,11 @@ class IntakePipeline:
         if plan.superseded and session.execute(_SUPERSEDE, {"ids": plan.superseded, "sid": sub.id}
                                                ).rowcount != len(plan.superseded):  # type: ignore[attr-defined]
             raise _Raced  # another submission took one of them meanwhile
+        # the ACRF's channel held until this commits (FOR SHARE: its removal waits, then sees this decision and is
+        # refused); one removed since the plan was read makes the decision again, on the channels left
+        if plan.sender.channels and session.execute(_CHANNEL_HELD, {
+                "sender": sub.sender_id, "type": plan.decision["delivered_channel"]}).first() is None:
+            raise _Raced
         _claim_parts(session, sub.id, plan.parts)
         decided = _DECIDE.run(session, {"sid": sub.id, **{f"new_{k}": v for k, v in plan.decision.items()}})
         if decided != 1:  # decided by another worker meanwhile (a lease that expired): its decision stands
@@ -624,6 +629,8 @@ _CLAIM_PARTS = update(ReceivedFile.__table__).where(  # a part or GO cancelled (
     or_(_FILES.status != "cancelled", _FILES.kind == bindparam("cancelled_kind")),
     or_(_FILES.submission_id.is_(None), _FILES.submission_id == bindparam("sid")),
 ).values(submission_id=bindparam("sid"))
+_CHANNEL_HELD = select(SenderChannel.id).where(SenderChannel.sender_id == bindparam("sender"),
+                                               SenderChannel.type == bindparam("type")).with_for_update(read=True)
 _DECIDE = RawStatement(update(Submission.__table__).where(_SUBS.id == bindparam("sid"), _SUBS.status == "received"
                                                           ).values(
     {name: bindparam(f"new_{name}", type_=_SUBS[name].type)

@@ -32,8 +32,10 @@ class ReturnDelivery:
         self.spool, self.identity, self.translog, self.zip_threshold = spool, identity, translog, zip_threshold
 
     def channel_for(self, sender: SenderInfo, application: str, fallback: str) -> str:
-        """The application's preferred channel; the channel the files came on when it has none."""
-        return sender.preferred_channel(application) or fallback
+        """The application's preferred channel; the channel the files came on when it has none (an application the
+        sender may not send); a channel the sender still has when that one was removed since."""
+        chosen = sender.preferred_channel(application) or fallback
+        return chosen if chosen in sender.channels or not sender.channels else next(iter(sender.channels))
 
     def deliver(self, sender: SenderInfo, code: str, environment: str, content: bytes, channel: str,
                 application: str | None = None, name: BatchName | None = None, *, logged: bool = True) -> Delivered:

@@ -258,12 +258,12 @@ _SPECS: dict[ErrorCode, ErrorSpec] = {
         "Un canal garde au moins un certificat : ajoutez le nouveau avant de retirer le dernier.",
         "Een kanaal houdt minstens één certificaat: voeg het nieuwe toe voor u het laatste verwijdert."),
     ErrorCode.RETURNS_WAITING: ErrorSpec(
-        409, "Return files wait in this channel's folders: have them picked up before removing it (no other channel "
-        "reaches them).",
-        "Des fichiers retour attendent dans les dossiers de ce canal : faites-les retirer avant de le supprimer "
-        "(aucun autre canal ne les atteint).",
-        "Er wachten retourbestanden in de mappen van dit kanaal: laat ze ophalen voor u het verwijdert (geen ander "
-        "kanaal bereikt ze)."),
+        409, "Return files wait in this channel's folders, or are being delivered there: have them picked up before "
+        "removing it (no other channel reaches them).",
+        "Des fichiers retour attendent dans les dossiers de ce canal, ou y sont en cours de livraison : faites-les "
+        "retirer avant de le supprimer (aucun autre canal ne les atteint).",
+        "Er wachten retourbestanden in de mappen van dit kanaal, of ze worden er net afgeleverd: laat ze ophalen voor "
+        "u het verwijdert (geen ander kanaal bereikt ze)."),
     ErrorCode.SSH_KEY_INVALID: ErrorSpec(
         422, "The SSH public key is not a readable OpenSSH public key.",
         "La clé publique SSH n'est pas une clé publique OpenSSH lisible.",

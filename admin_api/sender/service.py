@@ -22,7 +22,7 @@ from kernel.errors import ErrorCode, GGAError
 from keys.certificates import describe, load_certificate, pem, stored_certificate, weaknesses
 from keys.passwords import Passwords
 from keys.ssh import parse_public_key
-from store.models import ChannelApplication, ChannelCertificate, Domain, Sender, SenderChannel
+from store.models import ChannelApplication, ChannelCertificate, Domain, Sender, SenderChannel, Submission
 
 TECHNICAL_USER = re.compile(r"EXP[A-Za-z0-9_-]{3,27}")
 CHANNEL_ORDER = ("SFTP", "FTP", "WS")  # where a preferred channel moves when its channel goes
@@ -317,10 +317,22 @@ def remove_channel(session: Session, caller: Caller, domain_id: int, channel_typ
     before = _audit_view(sender)
     sender.channels.remove(channel)
     settle_preferred(sender, {}, move=True)
-    session.flush()
+    session.flush()  # the row deleted: on PostgreSQL this waits for a decision holding it (FOR SHARE) to commit
+    _refuse_if_delivering(session, sender, channel.type)
     audit.record(session, caller, "sender.channel.removed", f"sender:{sender.number}:{channel_type}",
                  domain.enterprise_number, before, _audit_view(sender))
     return sender_view(sender)
+
+
+def _refuse_if_delivering(session: Session, sender: Sender, channel_type: str) -> None:
+    """A submission decided with its ACRF for this channel, not yet closed: the ACRF is about to land in its folders
+    (refused as for files already there). Read after the channel's row is deleted: a decision made meanwhile has
+    committed by then, and one made later finds the channel gone and chooses another (gateway/pipeline.py)."""
+    delivering = list(session.scalars(select(Submission.ticket).where(
+        Submission.sender_id == sender.id, Submission.status == "decided",
+        Submission.delivered_channel == channel_type).limit(20)))
+    if delivering:
+        raise GGAError(ErrorCode.RETURNS_WAITING, details={"channel": channel_type, "submissions": delivering})
 
 
 def _audit_view(s: Sender) -> dict[str, Any]:

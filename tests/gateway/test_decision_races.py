@@ -265,3 +265,81 @@ def test_a_td_racing_a_go_whose_data_parts_were_all_refused(intake, monkeypatch)
     folder = rejected(intake) / sub.ticket
     listed = [f["name"] for f in json.loads((folder / "manifest.json").read_text())["files"]]
     assert set(listed) <= set(listing(folder))
+
+
+def remove_channel(intake: Intake, channel: str) -> None:  # noqa: F811
+    from admin_api.sender import service as senders
+    from tests.gateway.test_core_paths import gap_of
+
+    with intake.db.session() as session:
+        senders.remove_channel(session, gap_of(intake.db, intake.kit), intake.kit.domain_id, channel,
+                               spool_dir=intake.gateway.spool.root)
+
+
+def test_a_channel_removed_between_the_read_decision_and_its_write_gets_no_acrf(intake, monkeypatch):  # noqa: F811
+    """The decision read DMFA's preferred channel, SFTP; the access manager removes SFTP before it is written: the
+    ACRF went to the removed channel's folder, out of the sender's reach. The decision is now made again on the
+    channels left."""
+    files = build(intake.kit)
+    submission_id = intake.send(files, channel="FTP")
+    plans = between_read_and_write(intake, monkeypatch, lambda: remove_channel(intake, "SFTP"))
+    intake.pipeline.process(submission_id)
+
+    (plan,) = plans
+    assert plan is not None and plan.decision["delivered_channel"] == "SFTP"  # the race happened
+    sub = intake.row(submission_id)
+    assert sub.status == "accepted" and sub.delivered_channel in ("FTP", "WS"), (sub.status, sub.delivered_channel)
+    channel, folder, acrf = intake.only_acrf()
+    assert (channel, folder, acrf.findtext("ResultCode")) == (sub.delivered_channel, "OUTTEST", "1")
+    (delivered,) = intake.log("delivery")
+    assert delivered.details["channel"] == sub.delivered_channel
+
+
+def test_a_channel_whose_acrf_is_decided_but_not_yet_delivered_is_not_removed(intake, monkeypatch):  # noqa: F811
+    """Decided for SFTP, its ACRF about to be written: removing SFTP now is refused as for files already waiting
+    there (RETURNS_WAITING, with the submission's ticket); the ACRF lands, and once picked up the channel goes."""
+    files = build(intake.kit)
+    submission_id = intake.send(files, channel="FTP")
+    deliver = intake.pipeline._deliver_acrf
+    refusals: list[GGAError] = []
+
+    def delivering(sub, *args):  # type: ignore[no-untyped-def]
+        try:
+            remove_channel(intake, "SFTP")
+        except GGAError as err:
+            refusals.append(err)
+        return deliver(sub, *args)
+
+    monkeypatch.setattr(intake.pipeline, "_deliver_acrf", delivering)
+    intake.pipeline.process(submission_id)
+    sub = intake.row(submission_id)
+    (refused,) = refusals
+    assert refused.code == ErrorCode.RETURNS_WAITING and refused.details["submissions"] == [sub.ticket]
+    channel, _, acrf = intake.only_acrf()
+    assert (channel, sub.delivered_channel, acrf.findtext("ResultCode")) == ("SFTP", "SFTP", "1")
+
+
+def test_a_channel_removal_racing_a_decision_write_waits_for_it_then_is_refused(intake):  # noqa: F811
+    """The decision's write holds the ACRF's channel (FOR SHARE on PostgreSQL, the write turn on SQLite) until it
+    commits: a removal meanwhile waits, then sees the decision and is refused, instead of both committing."""
+    submission_id = intake.send(build(intake.kit), channel="FTP")
+    outcome: list[BaseException | None] = []
+
+    def removing() -> None:
+        try:
+            remove_channel(intake, "SFTP")
+            outcome.append(None)
+        except BaseException as exc:  # reported by the assertion below
+            outcome.append(exc)
+
+    remover = threading.Thread(target=removing)
+    with intake.db.engine.begin() as connection:
+        sub = pipeline_module._submission(connection, submission_id)
+        decided = intake.pipeline._write_plan(connection, sub, intake.pipeline._plan_in(connection, sub))
+        assert decided.sub.delivered_channel == "SFTP"
+        remover.start()
+        remover.join(1.0)
+        assert remover.is_alive() and outcome == []  # waiting for the decision
+    remover.join(30)
+    (refused,) = outcome
+    assert isinstance(refused, GGAError) and refused.code == ErrorCode.RETURNS_WAITING, refused
