@@ -2,7 +2,9 @@
 
 import contextlib
 import ftplib
+import functools
 import io
+import os
 import shutil
 import socket
 import ssl
@@ -284,10 +286,19 @@ def test_two_listeners_share_the_control_port_each_with_its_passive_ports(harnes
     assert sorted(served) == [0, 1]
 
 
+@functools.cache
 def _two_ports() -> str:
-    from tests.gateway.harness import _passive_ports
-    low = int(_passive_ports().split("-")[0])
-    return f"{low}-{low + 1}"
+    """Two consecutive ports free when the test starts, below the kernel's ephemeral range (32768 and up here), so
+    no client's outgoing connection takes one meanwhile (the test then saw a third port, or a 425 too early)."""
+    for low in range(20000 + (os.getpid() % 100) * 100, 32000, 2):
+        try:
+            with socket.socket() as a, socket.socket() as b:
+                a.bind(("127.0.0.1", low))
+                b.bind(("127.0.0.1", low + 1))
+            return f"{low}-{low + 1}"
+        except OSError:
+            continue
+    raise RuntimeError("no two free ports")
 
 
 @pytest.mark.parametrize("limits", [{"ftp_passive_ports": _two_ports()}])
