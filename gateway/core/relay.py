@@ -12,22 +12,23 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import pika
 from pika.adapters.blocking_connection import BlockingChannel
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Row, bindparam, func, or_, select, update
 
 from gateway.core.events import EventBus
-from kernel.clock import utcnow
+from kernel.clock import as_utc, utcnow
 from store.database import Database
-from store.leases import claimable
 from store.models import OutboxEvent
 
 log = logging.getLogger("gga.relay")
 LEASE = timedelta(seconds=30)
 BATCH = 100
+SCANNED = 10 * BATCH  # events looked at per claim: those of keys waiting for a retry are passed over
 GATHER_S = 0.05  # after a wake: a busy hour's acceptances share the relay's two transactions
 
 
@@ -139,7 +140,7 @@ class EventRelay:
         marked in one transaction. A crash before the commit publishes it again, as a broker's would."""
         now = utcnow()
         with self.db.session() as session:  # plain rows and one UPDATE: no ORM object per event
-            rows = session.execute(_DUE_ROWS, {"now": now}).all()
+            rows = _in_order(session.execute(_PENDING_ROWS, {"now": now}).all(), now)
             for row in rows:
                 self.publisher.publish(row.routing_key, row.message_id, row.body)
             if rows:
@@ -149,7 +150,7 @@ class EventRelay:
     def _claim(self) -> list[tuple[int, str, str, dict[str, Any]]]:
         now = utcnow()
         with self.db.session() as session:
-            rows = session.execute(_DUE_ROWS, {"now": now}).all()
+            rows = _in_order(session.execute(_PENDING_ROWS, {"now": now}).all(), now)
             if rows:
                 session.execute(_LEASE_ROWS, {"ids": [row.id for row in rows], "until": now + LEASE})
             return [(r.id, r.routing_key, r.message_id, r.body) for r in rows]
@@ -201,12 +202,33 @@ class EventRelay:
         self.publisher.close()
 
 
+def _in_order(rows: Sequence[Row[Any]], now: datetime) -> list[Row[Any]]:
+    """What may go now, in order: each routing key's events (one application and environment) in the order they
+    were written, none past an earlier one of its key still waiting for its retry (an outage's events came out in
+    whatever order their backoffs ended). Another key's events are not held back by it: a key no queue is bound
+    for yet waits alone."""
+    waiting: set[str] = set()
+    due: list[Row[Any]] = []
+    for row in rows:
+        if row.routing_key in waiting:
+            continue
+        if row.next_attempt_at is not None and as_utc(row.next_attempt_at) > now:
+            waiting.add(row.routing_key)
+            continue
+        due.append(row)
+        if len(due) == BATCH:
+            break
+    return due
+
+
 # The relay's statements, built once on the table (it runs about once per accepted submission).
 _OUT = OutboxEvent.__table__.c
-# the next batch due, in order; rows another relay holds are skipped (PostgreSQL)
-_DUE_ROWS = select(_OUT.id, _OUT.routing_key, _OUT.message_id, _OUT.body).where(
-    _OUT.published_at.is_(None), *claimable(_OUT, bindparam("now", type_=_OUT.lease_until.type)),
-).order_by(_OUT.id).limit(BATCH).with_for_update(skip_locked=True)
+# the events not yet published, in order, their retries due or not (``_in_order`` picks); rows another relay
+# holds are skipped (PostgreSQL)
+_PENDING_ROWS = select(_OUT.id, _OUT.routing_key, _OUT.message_id, _OUT.body, _OUT.next_attempt_at).where(
+    _OUT.published_at.is_(None), or_(_OUT.lease_until.is_(None), _OUT.lease_until < bindparam(
+        "now", type_=_OUT.lease_until.type)),
+).order_by(_OUT.id).limit(SCANNED).with_for_update(skip_locked=True)
 _MARK_PUBLISHED = update(OutboxEvent.__table__).where(_OUT.id.in_(bindparam("ids", expanding=True))).values(
     published_at=bindparam("at", type_=_OUT.published_at.type), lease_until=None)
 _LEASE_ROWS = update(OutboxEvent.__table__).where(_OUT.id.in_(bindparam("ids", expanding=True))).values(

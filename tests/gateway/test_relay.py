@@ -108,3 +108,35 @@ def test_an_event_no_queue_is_bound_for_waits_for_one_instead_of_being_dropped(i
         relay.stop()
         channel.exchange_delete(exchange)
         connection.close()
+
+
+def test_after_an_outage_each_applications_events_go_out_in_the_order_they_were_written(intake, queue):  # noqa: F811
+    """The first event failed and waited for its retry while the ones after it, never tried, went out first: an
+    outage's events reached the broker in whatever order their backoffs ended (4, 5, 1, 2, 3). Now an event waits
+    behind an earlier one of its routing key; another application's is not held back."""
+    channel, name = queue
+    tickets = []
+    for seq in ("00011", "00012", "00013"):
+        submission_id = intake.send(build(intake.kit, seq=seq))
+        intake.pipeline.process(submission_id)
+        tickets.append(intake.row(submission_id).ticket)
+    down = EventRelay(intake.db, AmqpPublisher("amqp://guest:guest@127.0.0.1:1/%2F", "gga.events"))
+    assert down.relay_once() == 0  # the first failed: its retry waits; the other two were not tried
+    down.stop()
+    later = intake.send(build(intake.kit, seq="00014"))
+    intake.pipeline.process(later)
+    tickets.append(intake.row(later).ticket)
+    other = intake.send(build(intake.kit, app="ZIMA", content=b"a flat file", seq="00015"))
+    intake.pipeline.process(other)
+    other_ticket = intake.row(other).ticket
+    up = EventRelay(intake.db, AmqpPublisher(AMQP, "gga.events"))
+    try:
+        assert up.relay_once() == 1  # only ZIMA's: DMFA's wait behind their first's retry
+        with intake.db.session() as session:  # the first's backoff over
+            session.execute(update(OutboxEvent).values(next_attempt_at=None))
+        assert up.relay_once() == 4
+    finally:
+        up.stop()
+    mine = [(m[0], m[1]) for m in messages(channel, name) if m[3]["sender_number"] == intake.kit.number]
+    assert mine == [("submission.accepted.ZIMA.T", other_ticket)] + [
+        ("submission.accepted.DMFA.T", t) for t in tickets]
