@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Counts, days and intervals a zero or a negative would turn into damage (a retention of -1 day purged every return
+# file not yet picked up; an interval of 0 ran retention in a busy loop): refused at start with the setting's name.
+AtLeastOne = Annotated[int, Field(ge=1)]
+AtLeastZero = Annotated[float, Field(ge=0)]
+Positive = Annotated[float, Field(gt=0)]
 
 
 class Settings(BaseSettings):
@@ -44,9 +51,9 @@ class Settings(BaseSettings):
     mail_from: str = "noreply@gga.local"
 
     # argon2id parameters (RFC 9106 second recommendation by default).
-    argon2_time_cost: int = 3
+    argon2_time_cost: AtLeastOne = 3
     argon2_memory_cost: int = 65536
-    argon2_parallelism: int = 4
+    argon2_parallelism: AtLeastOne = 4
 
     # Event bus for accepted submissions: in process unless an AMQP URL is set.
     amqp_url: str | None = None
@@ -54,51 +61,51 @@ class Settings(BaseSettings):
 
     # Promises across crashes and instances (docs/architecture.md: leases and the outbox)
     instance_id: str | None = None  # who holds a lease or a half upload; default <host>-<SFTP port>
-    processing_give_up_h: float = 24  # then a submission still failing gets a rejecting ACRF PROCESSING_FAILED
-    mail_retry_h: float = 24  # mails are retried with exponential backoff this long
+    processing_give_up_h: Positive = 24  # then a submission still failing gets a rejecting ACRF PROCESSING_FAILED
+    mail_retry_h: Positive = 24  # mails are retried with exponential backoff this long
     smtp_starttls: bool = False
     smtp_user: str | None = None
     smtp_password: str | None = None
     smtp_ca_file: Path | None = None  # CA bundle the SMTP server's certificate must chain to (default: system's)
-    drain_s: float = 30  # SIGTERM: uploads in flight may finish this long
+    drain_s: AtLeastZero = 30  # SIGTERM: uploads in flight may finish this long
     workers: int = 1  # processes serving every endpoint on the same ports (`gga serve --workers N` overrides)
     worker: int | None = None  # which of them this process is (the parent sets it for each worker)
 
     # Operations (docs/operations.md)
     log_format: str = "json"  # json (one object per line) | console (for people)
-    defender_max_failures: int = 10  # failed logins per address within the window before a ban
-    defender_window_s: int = 300
-    defender_ban_s: int = 1800
+    defender_max_failures: AtLeastOne = 10  # failed logins per address within the window before a ban
+    defender_window_s: AtLeastOne = 300
+    defender_ban_s: AtLeastOne = 1800
     defender_allow: str = ""  # comma-separated CIDRs never banned
-    max_sessions_per_sender: int = 20  # SFTP and FTP sessions of one technical user, all instances
-    password_checks_at_once: int = 4  # argon2 checks running at the same time (memory bound under a flood)
+    max_sessions_per_sender: AtLeastOne = 20  # SFTP and FTP sessions of one technical user, all instances
+    password_checks_at_once: AtLeastOne = 4  # argon2 checks running at the same time (memory bound under a flood)
     ftp_masquerade_address: str | None = None  # the address FTP passive replies give clients outside a container
-    retention_every_s: int = 3600
-    retention_returns_days: int = 30  # return files not picked up
-    retention_archives_days: int = 90  # rejected and cancelled archives
-    retention_transfer_log_days: int = 400
+    retention_every_s: AtLeastOne = 3600
+    retention_returns_days: AtLeastOne = 30  # return files not picked up
+    retention_archives_days: AtLeastOne = 90  # rejected and cancelled archives
+    retention_transfer_log_days: AtLeastOne = 400
 
     # Gateway
-    max_file_age_days: int = 30  # oldest creation date accepted in a file name
-    go_wait_hours: float = 24  # parts waiting longer for their GO are refused with ACRF-130
+    max_file_age_days: AtLeastOne = 30  # oldest creation date accepted in a file name
+    go_wait_hours: Positive = 24  # parts waiting longer for their GO are refused with ACRF-130
     max_file_mb: int | None = None  # overrides every application's own limit when set
     sftp_allow_ssh_rsa: bool = False  # legacy clients that only sign with ssh-rsa (SHA-1)
     allow_sha1_signatures: bool = False
     trust_store: Path | None = None  # PEM bundle of CAs sender certificates must chain to
     crl_files: list[Path] = []
-    return_zip_threshold_mb: int = 50  # return files above this go out zipped as CO
-    return_max_mb: int = 200  # largest return file an application may post (POST /api/v1/returns)
+    return_zip_threshold_mb: AtLeastOne = 50  # return files above this go out zipped as CO
+    return_max_mb: AtLeastOne = 200  # largest return file an application may post (POST /api/v1/returns)
 
     # Public face and limits (docs/security.md)
     public_url: str | None = None  # the URL clients use (token audience, how-to); default http://<http_bind>
     legacy_algorithms: bool = False  # SHA-1 SSH kex/MACs/host-key signatures and CBC TLS ciphers, for old clients
-    sftp_max_handles: int = 32  # open files and folders per SFTP session
+    sftp_max_handles: AtLeastOne = 32  # open files and folders per SFTP session
     max_connections_per_address: int = 50  # open connections per remote address, on each listener
-    max_login_tries: int = 3  # password tries per connection (SFTP, FTP) before it is closed
-    idle_timeout_s: int = 300  # an SFTP or FTP connection with no traffic for this long is closed
-    http_header_timeout_s: float = 10  # a request's headers must arrive within this
-    http_max_body_kb: int = 1024  # every HTTP body except web-service uploads (those: the application's limit)
-    session_check_s: float = 2.0  # how often live sessions are checked against blocks (all instances)
+    max_login_tries: AtLeastOne = 3  # password tries per connection (SFTP, FTP) before it is closed
+    idle_timeout_s: AtLeastOne = 300  # an SFTP or FTP connection with no traffic for this long is closed
+    http_header_timeout_s: Positive = 10  # a request's headers must arrive within this
+    http_max_body_kb: AtLeastOne = 1024  # every HTTP body except web-service uploads (those: the application's limit)
+    session_check_s: Positive = 2.0  # how often live sessions are checked against blocks (all instances)
 
     @property
     def resolved_data_dir(self) -> Path:

@@ -99,3 +99,17 @@ def test_bad_input_is_refused_in_one_line_with_exit_2_not_a_traceback(tmp_path):
         result = run(*args, "--data-dir", str(tmp_path))
         assert result.returncode == 2, (args, result.stderr)
         assert said in result.stderr and "Traceback" not in result.stderr, (args, result.stderr)
+
+
+@pytest.mark.parametrize(("variable", "value"), [("GGA_RETENTION_RETURNS_DAYS", "-1"),
+                                                 ("GGA_RETENTION_TRANSFER_LOG_DAYS", "0"),
+                                                 ("GGA_RETENTION_EVERY_S", "0"), ("GGA_SESSION_CHECK_S", "0"),
+                                                 ("GGA_GO_WAIT_HOURS", "-2")])
+def test_a_count_or_interval_that_would_do_damage_is_refused_at_start(tmp_path, variable, value):
+    """A retention of -1 day purged every return file not yet picked up and the whole transfer log at the first
+    round; an interval of 0 ran retention in a busy loop. Now the start is refused, naming the setting."""
+    result = run("serve", "--data-dir", str(tmp_path), env=os.environ | {variable: value})
+    assert result.returncode == 2, result.stderr
+    setting = variable.removeprefix("GGA_").lower()
+    assert f"refused: {setting}: Input should be greater than" in result.stderr, result.stderr
+    assert not (tmp_path / "gga.db").exists()  # refused before anything was touched
