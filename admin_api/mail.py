@@ -12,11 +12,12 @@ import smtplib
 import ssl
 from datetime import timedelta
 from email.message import EmailMessage
+from email.utils import format_datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kernel.clock import utcnow
+from kernel.clock import as_utc, utcnow
 from kernel.i18n import of_person, translate
 from kernel.settings import Settings
 from store.database import Database
@@ -95,6 +96,8 @@ def _send(settings: Settings, mail: OutboxMail) -> None:
     msg = EmailMessage()
     msg["From"], msg["To"], msg["Subject"] = settings.mail_from, mail.recipient, mail.subject
     msg["Message-ID"] = f"<outbox-{mail.id}@{settings.mail_from.rpartition('@')[2] or 'gga.local'}>"
+    # required by RFC 5322 and not added by many relays: when it was queued, the same on every retry
+    msg["Date"] = format_datetime(as_utc(mail.created_at))
     msg.set_content(mail.body)
     assert settings.smtp_host is not None
     with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:

@@ -5,6 +5,7 @@ import ssl
 import time
 from datetime import timedelta
 from email.header import decode_header, make_header
+from email.utils import parsedate_to_datetime
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -13,7 +14,7 @@ from aiosmtpd.smtp import AuthResult
 from sqlalchemy import select, update
 
 from admin_api.mail import deliver_pending
-from kernel.clock import utcnow
+from kernel.clock import as_utc, utcnow
 from keys.issuing import issue
 from store.models import OutboxMail
 from tests.admin_api.world import make_world
@@ -100,6 +101,10 @@ def test_an_smtp_outage_delays_mails_and_every_mail_arrives_once(db, client, aut
             while len(inbox.messages) < 2 and time.monotonic() < deadline:
                 time.sleep(0.05)
             assert len({m["Message-ID"] for m in inbox.messages}) == len(inbox.messages) == 2
+            with db.session() as session:  # RFC 5322's required Date: when each was queued, not when it finally went
+                rows = session.scalars(select(OutboxMail))
+                queued = sorted(as_utc(r.created_at).replace(microsecond=0) for r in rows)
+            assert sorted(parsedate_to_datetime(m["Date"]) for m in inbox.messages) == queued
         finally:
             controller.stop()
     finally:
