@@ -179,6 +179,7 @@ class GatewaySSHServer(asyncssh.SSHServer):
         try:
             session = await asyncio.to_thread(self._key_session, username, key.public_data)
         except GGAError as err:  # the sender's sessions are at their cap already: refused with the code
+            self.key_tried = False  # the right key (its refusal is logged): no failed login for the defender
             self._refuse_login(err)
             return False
         if session is None or self.lost:

@@ -161,6 +161,8 @@ def test_sessions_per_sender_are_capped_across_protocols(harness, kit, db):
     refused = log_rows(db, event="session")
     assert error_codes(refused) == ["TOO_MANY_SESSIONS"] * 3
     assert sorted(r.protocol for r in refused) == ["FTPS", "SFTP", "SFTP"]
+    # the right key, refused for the cap, is no failed login: ten of them banned a busy sender's address
+    assert [r for r in log_rows(db, event="login") if r.result == "refused"] == []
     deadline = time.monotonic() + 5
     while _open_rows(db) and time.monotonic() < deadline:
         time.sleep(0.05)
