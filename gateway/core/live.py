@@ -3,7 +3,8 @@
 A block is a row in the database, so a watch on every instance ends the sessions of a sender blocked anywhere:
 within ``GGA_SESSION_CHECK_S`` plus the time a front end needs to close a connection. The session rows cap the
 sessions of one technical user across instances (``GGA_MAX_SESSIONS_PER_SENDER``); an instance removes its own rows
-when it starts (what a crash left) and when it stops.
+when it starts (what a crash left) and when it stops, and its watch vouches for them every round (``seen_at``): the
+rows of an instance that crashed and stays down stop counting after ``stale_after_s``.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from gateway.core.session import GatewaySession
 from gateway.core.translog import TransferLog
+from kernel.clock import utcnow
 from kernel.errors import ErrorCode, GGAError
 from store.database import Database
 from store.directory import SenderDirectory
@@ -31,6 +34,7 @@ class LiveSessions:
         self.directory, self.translog, self.every_s = directory, translog, every_s
         self.db, self.instance, self.max_per_sender = db, instance, max_per_sender
         self.siblings = siblings  # workers of one `gga serve`: instances named ``<siblings>-w<n>``
+        self.stale_after = timedelta(seconds=max(60.0, 10 * every_s))  # many missed rounds: a dead instance's
         self._sessions: dict[int, tuple[GatewaySession, Callable[[], None]]] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -67,6 +71,7 @@ class LiveSessions:
         sender_id = session.sender.id
         with self.db.session() as db:
             db.execute(select(Sender.id).where(Sender.id == sender_id).with_for_update())
+            db.execute(delete(LiveSession).where(LiveSession.sender_id == sender_id, self._stale()))
             self._refuse_past_cap(db, sender_id)
             row = LiveSession(sender_id=sender_id, instance=self.instance, protocol=session.protocol,
                               remote_address=session.remote[:64])
@@ -76,10 +81,22 @@ class LiveSessions:
 
     def _refuse_past_cap(self, db: Session, sender_id: int) -> None:
         open_now = db.scalar(select(func.count()).select_from(LiveSession)
-                             .where(LiveSession.sender_id == sender_id)) or 0
+                             .where(LiveSession.sender_id == sender_id, ~self._stale())) or 0
         if 0 < self.max_per_sender <= open_now:
             raise GGAError(ErrorCode.TOO_MANY_SESSIONS, f"At most {self.max_per_sender} sessions at once for one "
                            "technical user; close one first.", {"max_sessions": self.max_per_sender})
+
+    def _stale(self) -> ColumnElement[bool]:
+        """Rows no instance vouched for lately (a crashed one that stays down), or from before seen_at existed."""
+        return or_(LiveSession.seen_at.is_(None), LiveSession.seen_at < utcnow() - self.stale_after)
+
+    def vouch(self) -> None:
+        """This instance's rows are still open sessions (each watch round). Blocking."""
+        with self._lock:
+            if not self._sessions:
+                return
+        with self.db.session() as db:
+            db.execute(update(LiveSession).where(LiveSession.instance == self.instance).values(seen_at=utcnow()))
 
     def _log_refusal(self, session: GatewaySession, err: GGAError) -> None:
         self.translog.record("session", "refused", protocol=session.protocol, error_code=str(err.code),
@@ -137,6 +154,7 @@ class LiveSessions:
     def _run(self) -> None:
         while not self._stopping.wait(self.every_s):
             try:
+                self.vouch()
                 self.end_blocked()
             except Exception:  # the database may be away for a moment: try again at the next tick
                 log.exception("session watch")

@@ -41,6 +41,8 @@ class LiveSession(Base):
     protocol: Mapped[str] = mapped_column(String(6))
     remote_address: Mapped[str] = mapped_column(String(64))
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # refreshed by its instance's session watch: rows a crashed instance left stop counting once this is old
+    seen_at: Mapped[datetime | None] = mapped_column(default=utcnow)
 
 
 def banned_until(session: Session, address: str, now: datetime) -> datetime | None:

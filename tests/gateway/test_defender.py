@@ -7,12 +7,16 @@ from __future__ import annotations
 import asyncio
 import ftplib
 import time
+from datetime import timedelta
 
 import asyncssh
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from gateway.core.session import GatewaySession
+from kernel.clock import as_utc, utcnow
+from kernel.errors import ErrorCode, GGAError
 from store.models import LiveSession
 from tests.gateway.harness import GatewayHarness, error_codes, log_rows, sftp_call
 from tests.gateway.test_ftp import tls_client
@@ -241,3 +245,51 @@ def test_a_session_whose_channel_is_removed_is_ended_as_a_blocked_sender_s_is(ha
 
     asyncio.run(run())
     assert error_codes(log_rows(db, event="session")) == ["CHANNEL_NOT_REGISTERED"]
+
+
+@pytest.mark.parametrize("limits", [{"max_sessions_per_sender": 2}])
+def test_sessions_a_crashed_instance_left_stop_counting_against_the_cap(harness, kit, db):
+    """Another instance died with two of this sender's sessions and stays down: its rows filled the cap on every
+    other instance until it came back. Rows no instance vouched for lately no longer count (and are cleared); a
+    live instance's rows are vouched for each watch round and still count."""
+    sender_id = harness.gateway.directory.by_number(kit.number).id
+    stale = utcnow() - timedelta(hours=1)
+    with db.session() as session:
+        for _ in range(2):
+            session.add(LiveSession(sender_id=sender_id, instance="crashed-host-8022", protocol="SFTP",
+                                    remote_address="127.0.0.9:1", started_at=stale, seen_at=stale))
+    assert sftp_call(harness.port, kit, lambda sftp: sftp.listdir("/")) is not None  # not TOO_MANY_SESSIONS
+    with db.read() as session:
+        assert session.scalar(select(func.count()).select_from(LiveSession).where(
+            LiveSession.instance == "crashed-host-8022")) == 0
+    live = harness.gateway.live
+    with db.session() as session:  # two open elsewhere, vouched for just now: the cap holds
+        for _ in range(2):
+            session.add(LiveSession(sender_id=sender_id, instance="other-host-8022", protocol="SFTP",
+                                    remote_address="127.0.0.9:2", seen_at=utcnow()))
+    with pytest.raises(GGAError) as refused:
+        live.refuse_if_full(GatewaySession(harness.gateway.directory.by_number(kit.number), "SFTP", "SFTP",
+                                           "127.0.0.1:1", harness.home(kit)))
+    assert refused.value.code == ErrorCode.TOO_MANY_SESSIONS
+
+
+def test_the_session_watch_vouches_for_this_instances_rows(harness, kit, db):
+    async def run() -> None:
+        from tests.gateway.harness import _connect
+
+        conn = await _connect(harness.port, kit)
+        try:
+            deadline = time.monotonic() + 5
+            while _open_rows(db) < 1 and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+            with db.session() as session:
+                session.execute(update(LiveSession).values(seen_at=utcnow() - timedelta(hours=1)))
+            await asyncio.to_thread(harness.gateway.live.vouch)
+            with db.read() as session:
+                seen = session.scalars(select(LiveSession.seen_at)).all()
+            assert len(seen) == 1 and as_utc(seen[0]) > utcnow() - timedelta(minutes=1)
+        finally:
+            conn.close()
+            await conn.wait_closed()
+
+    asyncio.run(run())
