@@ -28,6 +28,22 @@ def gap_of(db, kit) -> Caller:
         return Caller(session.get(Enterprise, number).main_manager_niss, "eid")
 
 
+def block(harness, kit, db) -> None:  # type: ignore[no-untyped-def]
+    with db.session() as session:
+        senders.update(session, gap_of(db, kit), kit.domain_id, SenderPatch(status="blocked"),
+                       harness.services.passwords)
+
+
+def unblock_without_ws(harness, kit, db) -> None:  # type: ignore[no-untyped-def]
+    """The sender active again, without its Web Service channel."""
+    with db.session() as session:
+        senders.update(session, gap_of(db, kit), kit.domain_id, SenderPatch(status="active"),
+                       harness.services.passwords)
+        senders.update_channel(session, gap_of(db, kit), kit.domain_id, "FTP",
+                               ChannelPatch(add_applications=["WECH"]))  # WECH was only on WS
+        senders.remove_channel(session, gap_of(db, kit), kit.domain_id, "WS")
+
+
 def test_wrong_password_on_ftp_says_login_failed_and_logs_it_once(harness, kit, db):
     with pytest.raises(ftplib.error_perm, match="530 LOGIN_FAILED"):
         tls_client(harness, kit, "Not-the-password-1")
@@ -35,17 +51,10 @@ def test_wrong_password_on_ftp_says_login_failed_and_logs_it_once(harness, kit, 
 
 
 def test_web_service_token_refusals_go_through_the_same_rules(harness, kit, db):
-    with db.session() as session:
-        senders.update(session, gap_of(db, kit), kit.domain_id, SenderPatch(status="blocked"),
-                       harness.services.passwords)
+    block(harness, kit, db)
     blocked = token_call(harness, assertion(harness, kit))
     assert (blocked.status_code, blocked.json()["error"]["code"]) == (403, "SENDER_BLOCKED")
-    with db.session() as session:
-        senders.update(session, gap_of(db, kit), kit.domain_id, SenderPatch(status="active"),
-                       harness.services.passwords)
-        senders.update_channel(session, gap_of(db, kit), kit.domain_id, "FTP",
-                               ChannelPatch(add_applications=["WECH"]))  # WECH was only on WS
-        senders.remove_channel(session, gap_of(db, kit), kit.domain_id, "WS")
+    unblock_without_ws(harness, kit, db)
     without_channel = token_call(harness, assertion(harness, kit))  # told no more than an unknown sender is
     assert (without_channel.status_code, without_channel.json()["error"]["code"]) == (401, "ASSERTION_INVALID")
     logins = [(r.result, r.error_code, r.protocol, r.technical_user, (r.details or {}).get("method"))
@@ -114,20 +123,13 @@ def test_a_token_refused_after_its_sender_is_blocked_or_loses_the_channel_is_log
     transfer log says so, as for SFTP and FTP: it said nothing. A client calling on is one more row per burst."""
     headers = bearer(harness, kit)
     returns = f"{harness.http_url}/REST/batch/v1/T/returns"
-    with db.session() as session:
-        senders.update(session, gap_of(db, kit), kit.domain_id, SenderPatch(status="blocked"),
-                       harness.services.passwords)
+    block(harness, kit, db)
     answers = [httpx.get(returns, headers=headers) for _ in range(3)]
     assert {(a.status_code, a.json()["error"]["code"]) for a in answers} == {(403, "SENDER_BLOCKED")}
     refused = [r for r in rows(db, "login", count=2) if r.result == "refused"]
     assert [(r.error_code, r.technical_user, r.details.get("method")) for r in refused] == [
         ("SENDER_BLOCKED", kit.technical_user, "bearer")]
-    with db.session() as session:
-        senders.update(session, gap_of(db, kit), kit.domain_id, SenderPatch(status="active"),
-                       harness.services.passwords)
-        senders.update_channel(session, gap_of(db, kit), kit.domain_id, "FTP",
-                               ChannelPatch(add_applications=["WECH"]))  # WECH was only on WS
-        senders.remove_channel(session, gap_of(db, kit), kit.domain_id, "WS")
+    unblock_without_ws(harness, kit, db)
     gone = httpx.get(returns, headers=headers)
     assert (gone.status_code, gone.json()["error"]["code"]) == (403, "CHANNEL_NOT_REGISTERED")
     refused = [r for r in rows(db, "login", count=3) if r.result == "refused"]
