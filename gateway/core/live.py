@@ -4,7 +4,7 @@ A block is a row in the database, so a watch on every instance ends the sessions
 within ``GGA_SESSION_CHECK_S`` plus the time a front end needs to close a connection. The session rows cap the
 sessions of one technical user across instances (``GGA_MAX_SESSIONS_PER_SENDER``); an instance removes its own rows
 when it starts (what a crash left) and when it stops, and its watch vouches for them every round (``seen_at``): the
-rows of an instance that crashed and stays down stop counting after ``stale_after_s``.
+rows of an instance that crashed and stays down stop counting after ten missed rounds (at least 60 s).
 """
 
 from __future__ import annotations
