@@ -100,7 +100,7 @@ class Settings(BaseSettings):
     public_url: str | None = None  # the URL clients use (token audience, how-to); default http://<http_bind>
     legacy_algorithms: bool = False  # SHA-1 SSH kex/MACs/host-key signatures and CBC TLS ciphers, for old clients
     sftp_max_handles: AtLeastOne = 32  # open files and folders per SFTP session
-    max_connections_per_address: int = 50  # open connections per remote address, on each listener
+    max_connections_per_address: Annotated[int, Field(ge=0)] = 50  # per remote address, on each listener (0: none)
     max_login_tries: AtLeastOne = 3  # password tries per connection (SFTP, FTP) before it is closed
     idle_timeout_s: AtLeastOne = 300  # an SFTP or FTP connection with no traffic for this long is closed
     http_header_timeout_s: Positive = 10  # a request's headers must arrive within this
