@@ -101,11 +101,8 @@ class Authenticator:
         if refusal is not None or sender is None:
             code = refusal or ErrorCode.TOKEN_INVALID
             user = sender.technical_user if sender else "-"
-            unlogged = self.bearer_bursts.refused(f"{user} {address_of(remote)} {code}")
-            if unlogged is not None:
-                self.translog.record("login", "refused", protocol="WS", error_code=str(code),
-                                     technical_user=user[:64], remote_address=remote, method="bearer",
-                                     refused_unlogged=unlogged)
+            self._refused_in_bursts(self.bearer_bursts, f"{user} {address_of(remote)} {code}", user, "WS", remote,
+                                    "bearer", code)
             raise GGAError(code)
         return self.session(sender, "WS", "WS", remote)
 
@@ -126,12 +123,17 @@ class Authenticator:
         try:
             self.defender.check(remote)
         except GGAError as err:
-            unlogged = self.banned_bursts.refused(address_of(remote))
-            if unlogged is not None:
-                self.translog.record("login", "refused", protocol=protocol, error_code=str(err.code),
-                                     technical_user=user[:64], remote_address=remote, method=method,
-                                     refused_unlogged=unlogged)
+            self._refused_in_bursts(self.banned_bursts, address_of(remote), user, protocol, remote, method, err.code)
             raise
+
+    def _refused_in_bursts(self, bursts: RefusalBursts, key: str, user: str, protocol: str, remote: str,
+                           method: str, code: ErrorCode) -> None:
+        """A refusal a client may repeat in a loop, logged once per burst of ``key`` (``refused_unlogged`` counts
+        the ones in between)."""
+        unlogged = bursts.refused(key)
+        if unlogged is not None:
+            self.translog.record("login", "refused", protocol=protocol, error_code=str(code), technical_user=user[:64],
+                                 remote_address=remote, method=method, refused_unlogged=unlogged)
 
     def refused(self, user: str, protocol: str, remote: str, method: str, code: ErrorCode,
                 **details: str) -> GGAError:
