@@ -8,7 +8,7 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from gateway.core.spool import Spool, write_set
+from gateway.core.spool import Placement, Spool, write_set
 from gateway.core.translog import TransferLog
 from gateway.naming import BatchName
 from kernel.tickets import new_sequence
@@ -38,9 +38,11 @@ class ReturnDelivery:
         return chosen if chosen in sender.channels or not sender.channels else next(iter(sender.channels))
 
     def deliver(self, sender: SenderInfo, code: str, environment: str, content: bytes, channel: str,
-                application: str | None = None, name: BatchName | None = None, *, logged: bool = True) -> Delivered:
+                application: str | None = None, name: BatchName | None = None, *, logged: bool = True,
+                placement: Placement | None = None) -> Delivered:
         """Write FO (or CO), FS, then GO. With ``name`` given, delivering twice rewrites the same files. With
-        ``logged=False`` the caller writes the log row (``Delivered.log_fields``) in its own transaction."""
+        ``logged=False`` the caller writes the log row (``Delivered.log_fields``) in its own transaction. With
+        ``placement``, the folder's fsync is left to its ``finish`` (with the other files of a batch)."""
         folder = self.spool.return_folder(sender.number, channel, environment)
         fo = name or self._free_name(folder, code, environment)
         out, payload = fo, content
@@ -49,7 +51,11 @@ class ReturnDelivery:
         signature = fs_file(sign_detached(payload, self.identity.certificate, self.identity.key))
         go = out.with_kind("GO")
         # the GO last: a client that sees it finds the whole set
-        write_set(folder, [(str(out), payload), (str(out.with_kind("FS")), signature), (str(go), b"")])
+        files = [(str(out), payload), (str(out.with_kind("FS")), signature), (str(go), b"")]
+        if placement is None:
+            write_set(folder, files)
+        else:
+            placement.write(folder, files)
         line = {"protocol": channel, "sender_number": sender.number, "technical_user": sender.technical_user,
                 "file_name": str(out), "size": len(payload), "application": application or code,
                 "environment": environment, "channel": channel}

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from gateway.core.spool import fsync_dir
 from store.database import PING_AFTER_IDLE_S, Database
-from store.rawsql import RawInsert
+from store.rawsql import RawInsert, RawStatement
 
 log = logging.getLogger("gga.groupcommit")
 MAX_BATCH = 64
@@ -36,11 +36,22 @@ def insert_row(session: Connection | Session, statement: RawInsert, row: dict[st
     """The row inserted in the caller's transaction. Inside a group commit's on PostgreSQL, it is queued for one
     INSERT per statement at the end of the batch, with the others' (one round trip where there were as many as
     records): only for rows nothing in the same transaction reads back."""
-    rows = getattr(_batch, "rows", None)
-    if rows is not None and _batch.connection is session:
-        rows.setdefault((statement, frozenset(row)), []).append(row)
+    write_rows(session, statement, [row])
+
+
+def write_rows(session: Connection | Session, statement: RawInsert | RawStatement, rows: list[dict[str, Any]]
+               ) -> None:
+    """``insert_row`` for several rows of one statement, an INSERT or an UPDATE per row (executemany)."""
+    queued = getattr(_batch, "rows", None)
+    if not rows:
+        return
+    if queued is not None and _batch.connection is session:
+        for row in rows:
+            queued.setdefault((statement, frozenset(row)), []).append(row)
+    elif len(rows) == 1 and isinstance(statement, RawInsert):
+        statement.run(session, rows[0])
     else:
-        statement.run(session, row)
+        statement.run_many(session, rows)
 
 
 def flush_queued(session: Connection | Session) -> None:

@@ -6,6 +6,7 @@ import contextlib
 import logging
 import os
 import secrets
+from collections.abc import Sequence
 from pathlib import Path
 
 from gateway.naming import ALL_FOLDERS, RETURN_FOLDERS
@@ -41,8 +42,14 @@ class Spool:
 
 def make_dirs(path: Path) -> None:
     """``mkdir -p`` whose folders survive a crash: each one made here is fsynced into its parent before anything
-    is put in it (on ext4 without a journal, a new entry lasts only once its folder is fsynced: an application's
-    ticket folder, or a new mailbox, could vanish with the files recorded in it)."""
+    is put in it (on ext4 without a journal, a new entry lasts only once its folder is fsynced: a new mailbox
+    could vanish with the files recorded in it)."""
+    for parent in _made(path):
+        fsync_dir(parent)
+
+
+def _made(path: Path) -> list[Path]:
+    """``mkdir -p``; returns the parents of the folders it made, to be fsynced."""
     missing = []
     while not path.is_dir():
         missing.append(path)
@@ -50,28 +57,24 @@ def make_dirs(path: Path) -> None:
     for folder in reversed(missing):
         with contextlib.suppress(FileExistsError):  # made meanwhile by another: its parent is fsynced here all the same
             folder.mkdir()
-    for folder in missing:
-        fsync_dir(folder.parent)
+    return [folder.parent for folder in missing]
 
 
 def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    """A folder's entries made durable (opened read-only and fsynced, as a file is)."""
+    fsync_file(path)
 
 
 def write_set(folder: Path, files: list[tuple[str, bytes]]) -> None:
     """Several files made whole (each fsynced), renamed into place in order, then one fsync of the folder."""
-    for tmp, target in _staged(folder, files):
-        os.replace(tmp, target)
-    fsync_dir(folder)
+    placement = Placement()
+    placement.write(folder, files)
+    placement.finish()
 
 
-def _staged(folder: Path, files: list[tuple[str, bytes]]) -> list[tuple[Path, Path]]:
-    """Each file written whole and fsynced under a temporary name: (temporary, final) paths. A failure (a full
-    disk) removes the temporary files it made: they were left for good in an application's folder."""
+def _staged(folder: Path, files: Sequence[tuple[str, bytes]]) -> list[tuple[Path, Path]]:
+    """Each file written whole under a temporary name (not fsynced yet): (temporary, final) paths. A failure (a
+    full disk) removes the temporary files it made: they were left for good in an application's folder."""
     staged: list[tuple[Path, Path]] = []
     try:
         for name, data in files:
@@ -82,37 +85,94 @@ def _staged(folder: Path, files: list[tuple[str, bytes]]) -> list[tuple[Path, Pa
                 view = memoryview(data)
                 while view:
                     view = view[os.write(fd, view):]
-                os.fsync(fd)
             finally:
                 os.close(fd)
     except BaseException:
-        for tmp, _ in staged:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
+        _discard(staged)
         raise
     return staged
 
 
-def place(target_dir: Path, sources: list[Path], files: list[tuple[str, bytes]]) -> list[Path]:
-    """Files moved into ``target_dir`` (already-moved ones are found there) and new ``files`` written whole into
-    it; returns where the sources are now, every step durable.
+def _discard(staged: list[tuple[Path, Path]]) -> None:
+    for tmp, _ in staged:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def fsync_file(path: Path) -> None:
+    """A file's data and inode made durable, by its path (whoever wrote it)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class Placement:
+    """Files written and moved into several folders, made durable together by ``finish``: the new files and the
+    moved files' new links fsynced (at once), the new files renamed into place in order, every folder that gained
+    one (and the parents of the folders made) fsynced once, and only then the moved files' sources unlinked and
+    their folders fsynced once. Until a source goes, its file has that durable name; once it goes, the new one is
+    durable: at every moment a file has a durable name. A batch of submissions shares its folders' fsyncs (the
+    return folder's, the applications' folder's, INTEST's). (Its files' fsyncs on a pool of threads, to let the
+    journal commit them together, measured no faster: those threads took turns on the interpreter with the
+    uploads'.)
 
     Not a rename: without a journal the two folders reach the disk independently (another upload's fsync of the
     source folder any moment), and a crash between could leave the file in neither. Each file is linked into the
-    target and fsynced (its link count with it), the target folder fsynced, and only then the sources unlinked and
-    their folders fsynced: at every moment the file has a durable name, so a source gone with no target was
+    target and fsynced (its link count with it) before its source is unlinked: a source gone with no target was
     taken by another move (two submissions answering for one file), not lost: logged, and skipped."""
-    make_dirs(target_dir)
-    moved = [_link_into(target_dir, source) for source in sources]
-    write_set(target_dir, files)  # the new files, then the one fsync of the folder for them and the links
-    for source in sources:
-        source.unlink(missing_ok=True)  # a worker whose lease ran out may be moving it at the same moment
-    for folder in {source.parent for source in sources}:
-        fsync_dir(folder)
+
+    def __init__(self) -> None:
+        self._staged: list[tuple[Path, Path]] = []  # renamed in this order (a set's GO last)
+        self._linked: list[Path] = []
+        self._folders: dict[Path, None] = {}
+        self._sources: list[Path] = []
+
+    def write(self, folder: Path, files: Sequence[tuple[str, bytes]]) -> None:
+        """New files written whole under temporary names, to be renamed into ``folder`` in order."""
+        self._staged += _staged(folder, files)
+        self._folders[folder] = None
+
+    def move(self, target_dir: Path, sources: list[Path], files: Sequence[tuple[str, bytes]] = ()) -> list[Path]:
+        """Sources linked into ``target_dir`` (made if missing; already-moved ones are found there) and new
+        ``files`` written into it; returns where the sources will be. They are unlinked by ``finish``."""
+        self._folders.update(dict.fromkeys(_made(target_dir)))
+        moved = [_link_into(target_dir, source, self._linked) for source in sources]
+        self.write(target_dir, files)
+        self._sources += sources
+        return moved
+
+    def finish(self) -> None:
+        try:
+            for path in [tmp for tmp, _ in self._staged] + self._linked:
+                fsync_file(path)
+        except BaseException:
+            _discard(self._staged)
+            raise
+        for tmp, target in self._staged:
+            os.replace(tmp, target)
+        for folder in self._folders:
+            fsync_dir(folder)
+        for source in self._sources:
+            source.unlink(missing_ok=True)  # a worker whose lease ran out may be moving it at the same moment
+        for folder in dict.fromkeys(source.parent for source in self._sources):
+            fsync_dir(folder)
+        self._staged, self._linked, self._folders, self._sources = [], [], {}, []
+
+
+def place(target_dir: Path, sources: list[Path], files: list[tuple[str, bytes]]) -> list[Path]:
+    """Files moved into ``target_dir`` (already-moved ones are found there) and new ``files`` written whole into
+    it; returns where the sources are now, every step durable (``Placement``)."""
+    placement = Placement()
+    moved = placement.move(target_dir, sources, files)
+    placement.finish()
     return moved
 
 
-def _link_into(target_dir: Path, source: Path) -> Path:
+def _link_into(target_dir: Path, source: Path, linked: list[Path]) -> Path:
+    """The source's new link in ``target_dir``; one made here is added to ``linked``, to be fsynced (the inode's
+    new link count: else unlinking the source could free it under the target)."""
     target = target_dir / source.name
     try:
         os.link(source, target)
@@ -125,11 +185,7 @@ def _link_into(target_dir: Path, source: Path) -> Path:
         if not target.exists():
             log.warning("%s: gone before it could be moved into %s (another move took it)", source, target_dir)
         return target  # moved already (a retry, a racing worker), and the source unlinked
-    fd = os.open(target, os.O_RDONLY)
-    try:
-        os.fsync(fd)  # the inode's new link count: else unlinking the source could free it under the target
-    finally:
-        os.close(fd)
+    linked.append(target)
     return target
 
 

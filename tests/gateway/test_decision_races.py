@@ -40,8 +40,8 @@ def between_read_and_write(intake: Intake, monkeypatch, act: Callable[[], None])
     plan_on_read = intake.pipeline._plan
     plans: list = []
 
-    def racing(submission_id: int):  # type: ignore[no-untyped-def]
-        plan = plan_on_read(submission_id)
+    def racing(submission_id: int, *reading):  # type: ignore[no-untyped-def]
+        plan = plan_on_read(submission_id, *reading)
         if not plans:
             plans.append(plan)
             if plan is not None:
@@ -90,7 +90,7 @@ def test_a_decision_written_while_a_td_moves_the_parts_waits_for_it_and_is_made_
     submission_id = intake.send(files)
     plan = intake.pipeline._plan(submission_id)  # a worker's decision on a read: accept
     assert plan is not None and plan.decision["accepted_base"] is not None
-    monkeypatch.setattr(intake.pipeline, "_plan", lambda _sid: plan)
+    monkeypatch.setattr(intake.pipeline, "_plan", lambda _sid, *_reading: plan)
     move_all = pipeline_module.move_all
     worker: list[threading.Thread] = []
 
@@ -121,11 +121,11 @@ def test_a_td_after_the_decision_cancels_nothing_of_it(intake, monkeypatch):  # 
     carry_out = intake.pipeline._carry_out
     raced: list[int] = []
 
-    def td_first(sid: int, decided=None):  # type: ignore[no-untyped-def]
+    def td_first(sid: int, decided, placement):  # type: ignore[no-untyped-def]
         if not raced:  # decided and committed, nothing moved yet: the TD comes now
             raced.append(sid)
             intake.upload("INTEST", td, b"")
-        return carry_out(sid, decided)
+        return carry_out(sid, decided, placement)
 
     monkeypatch.setattr(intake.pipeline, "_carry_out", td_first)
     intake.pipeline.process(submission_id)

@@ -98,18 +98,18 @@ def processed_once(wins: dict[str, list[int]], ids: list[int]) -> None:
 
 def record_wins(pipeline: IntakePipeline, name: str, wins: dict[str, list[int]],
                 monkeypatch: pytest.MonkeyPatch) -> None:
-    """``process`` counted wherever it is called from (a test thread, the pipeline's own intake threads)."""
-    real = pipeline.process
+    """Submissions carried out, counted wherever they are processed from (a test thread's ``process``, the
+    pipeline's own intake threads' batches)."""
+    real = pipeline.process_many
     lock = threading.Lock()
 
-    def counted(submission_id: int) -> bool:
-        done = real(submission_id)
-        if done:
-            with lock:
-                wins[name].append(submission_id)
-        return done
+    def counted(submission_ids: list[int]) -> dict:
+        outcomes = real(submission_ids)
+        with lock:
+            wins[name].extend(sid for sid, done in outcomes.items() if done is True)
+        return outcomes
 
-    monkeypatch.setattr(pipeline, "process", counted)
+    monkeypatch.setattr(pipeline, "process_many", counted)
 
 
 def run_all(targets: list[Callable[[], None]], timeout: float = 90) -> list[BaseException]:
@@ -153,8 +153,8 @@ def test_two_workers_processing_the_same_submissions_at_once_answer_each_once(ha
     def rendezvous(name: str, pipeline: IntakePipeline) -> None:
         real = pipeline._plan
 
-        def plan(submission_id: int):  # type: ignore[no-untyped-def]
-            made = real(submission_id)
+        def plan(submission_id: int, *reading):  # type: ignore[no-untyped-def]
+            made = real(submission_id, *reading)
             if made is not None:
                 planned[name].append(submission_id)
             try:
@@ -253,13 +253,12 @@ def test_a_lease_expiring_during_the_carry_out_still_answers_once(harness, kit, 
     taken_over: list[bool] = []
     errors: list[BaseException] = []
 
-    def stalled(submission_id: int, decided=None) -> None:  # type: ignore[no-untyped-def]
+    def stalled(submission_id: int, decided, placement):  # type: ignore[no-untyped-def]
         """Decided and leased by the owner, nothing delivered yet: its lease runs out and the sibling claims it."""
         expire_lease(db, submission_id)
         if sibling_first:
             taken_over.append(sibling.pipeline.process(submission_id))
-            carry_out(submission_id, decided)
-            return
+            return carry_out(submission_id, decided, placement)
         meet = threading.Barrier(2, timeout=20)
 
         def take_over() -> None:
@@ -273,7 +272,7 @@ def test_a_lease_expiring_during_the_carry_out_still_answers_once(harness, kit, 
         other.start()
         meet.wait()
         try:
-            carry_out(submission_id, decided)
+            return carry_out(submission_id, decided, placement)
         finally:
             other.join(30)
             assert not other.is_alive()
@@ -305,10 +304,10 @@ def test_a_late_carry_out_logs_no_second_delivery(harness, kit, db, sibling, mon
     owner = harness.gateway.pipeline
     carry_out = owner._carry_out
 
-    def stalled(submission_id: int, decided=None) -> None:  # type: ignore[no-untyped-def]
+    def stalled(submission_id: int, decided, placement):  # type: ignore[no-untyped-def]
         expire_lease(db, submission_id)
         assert sibling.pipeline.process(submission_id)
-        carry_out(submission_id, decided)
+        return carry_out(submission_id, decided, placement)
 
     monkeypatch.setattr(owner, "_carry_out", stalled)
     for sid in ids:
@@ -334,11 +333,11 @@ def test_an_acrf_fetched_before_a_late_carry_out_does_not_come_back(harness, kit
                 fetched.append(name)
                 await sftp.remove(f"/OUTTEST/{name}")
 
-    def stalled(submission_id: int, decided=None) -> None:  # type: ignore[no-untyped-def]
+    def stalled(submission_id: int, decided, placement):  # type: ignore[no-untyped-def]
         expire_lease(db, submission_id)
         assert sibling.pipeline.process(submission_id)
         sftp_call(harness.port, kit, fetch_and_delete)
-        carry_out(submission_id, decided)
+        return carry_out(submission_id, decided, placement)
 
     monkeypatch.setattr(owner, "_carry_out", stalled)
     monkeypatch.setattr("gateway.pipeline.RECHECK_AFTER_S", 0)  # the stall stands for a lease's minute

@@ -68,7 +68,8 @@ def test_a_move_gives_each_file_a_durable_name_at_every_step_and_new_folders_rea
         tmp_path: Path, monkeypatch):
     """On ext4 without a journal a new folder's entry lasts only once its parent is fsynced, and a rename's two
     folders reach the disk independently (another upload's fsync of the source folder any moment): the parts of an
-    accepted submission could vanish after a crash while the database said where they were."""
+    accepted submission could vanish after a crash while the database said where they were. Until its source is
+    unlinked a file keeps that durable name, so everything new is made durable before the first source goes."""
     source_dir, target = tmp_path / "INTEST", tmp_path / "applications" / "DMFA" / "T" / "TICKET"
     source_dir.mkdir()
     sources = [source_dir / "FI.x", source_dir / "GO.x"]
@@ -77,10 +78,9 @@ def test_a_move_gives_each_file_a_durable_name_at_every_step_and_new_folders_rea
     steps = recorded_steps(monkeypatch)
     moved = spool.place(target, sources, [("manifest.json", b"{}")])
     assert [p.read_bytes() for p in moved] == [b"FI.x", b"GO.x"] and not any(s.exists() for s in sources)
-    first_link = next(i for i, s in enumerate(steps) if s[0] == "link")
-    for made in (target, *list(target.parents)[:3]):  # each new folder's parent fsynced before anything goes in
-        assert ("fsync_dir", str(made.parent)) in steps[:first_link], made
     first_unlink = next(i for i, s in enumerate(steps) if s[0] == "unlink" and "INTEST" in s[1])
+    for made in (target, *list(target.parents)[:3]):  # each new folder's parent fsynced before a source goes
+        assert ("fsync_dir", str(made.parent)) in steps[:first_unlink], made
     for moved_file in moved:  # linked, its inode fsynced, the target folder fsynced: all before a source goes
         link = steps.index(("link", str(moved_file)))
         assert ("fsync", str(moved_file)) in steps[link:first_unlink]
@@ -95,3 +95,52 @@ def test_a_new_mailbox_is_fsynced_into_its_parents(tmp_path: Path, monkeypatch):
     synced = {path for kind, path in steps if kind == "fsync_dir"}
     for folder in (home, home.parent, home.parent.parent, home.parent.parent.parent):
         assert str(folder.parent) in synced, folder
+
+
+def test_a_batch_of_moves_shares_its_folders_fsyncs_and_no_source_goes_before_all_are_durable(
+        tmp_path: Path, monkeypatch):
+    """The intake carries out several submissions at once: their ticket folders' parent, the return folder and
+    INTEST are fsynced once for the batch, and every file is durable in its new place before any source goes."""
+    source_dir, out = tmp_path / "INTEST", tmp_path / "OUTTEST"
+    source_dir.mkdir()
+    out.mkdir()
+    tickets = [tmp_path / "applications" / "DMFA" / "T" / f"TICKET{i}" for i in range(3)]
+    sources = [[source_dir / f"FI.{i}", source_dir / f"GO.{i}"] for i in range(3)]
+    for pair in sources:
+        for source in pair:
+            source.write_bytes(source.name.encode())
+    steps = recorded_steps(monkeypatch)
+    placement = spool.Placement()
+    moved = []
+    for i, (ticket, pair) in enumerate(zip(tickets, sources, strict=True)):
+        placement.write(out, [(f"FO.{i}", b"acrf"), (f"GO.{i}", b"")])
+        moved.append(placement.move(ticket, pair, [("manifest.json", b"{}")]))
+    assert all(source.exists() for pair in sources for source in pair), "nothing goes before finish"
+    placement.finish()
+
+    assert [[p.read_bytes() for p in pair] for pair in moved] == [[f"FI.{i}".encode(), f"GO.{i}".encode()]
+                                                                  for i in range(3)]
+    assert sorted(p.name for p in out.iterdir()) == ["FO.0", "FO.1", "FO.2", "GO.0", "GO.1", "GO.2"]
+    synced = [path for kind, path in steps if kind == "fsync_dir"]
+    for shared in (out, tickets[0].parent, source_dir):
+        assert synced.count(str(shared)) == 1, shared
+    first_unlink = next(i for i, s in enumerate(steps) if s[0] == "unlink" and "INTEST" in s[1])
+    durable = {path for _, path in steps[:first_unlink]}
+    for ticket, pair in zip(tickets, moved, strict=True):
+        assert {str(ticket), *map(str, pair)} <= durable
+        assert any(path.startswith(str(ticket / ".manifest.json.")) for path in durable), "fsynced, then renamed"
+
+
+def test_a_batch_whose_files_cannot_be_made_durable_keeps_its_sources_and_leaves_no_temporary(
+        tmp_path: Path, monkeypatch):
+    source_dir, target = tmp_path / "INTEST", tmp_path / "applications" / "TICKET"
+    source_dir.mkdir()
+    source = source_dir / "FI.x"
+    source.write_bytes(b"data")
+    placement = spool.Placement()
+    placement.move(target, [source], [("manifest.json", b"{}")])
+    monkeypatch.setattr(spool.os, "fsync", lambda fd: (_ for _ in ()).throw(OSError(errno.EIO, "I/O error")))
+    with pytest.raises(OSError, match="I/O error"):
+        placement.finish()
+    assert source.read_bytes() == b"data", "the source is the file's durable name: it stays"
+    assert sorted(p.name for p in target.iterdir()) == ["FI.x"], "no manifest, no temporary file"
