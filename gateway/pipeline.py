@@ -47,7 +47,7 @@ from store.rawsql import RawInsert, RawStatement
 
 log = logging.getLogger("gga.pipeline")
 LEASE = timedelta(seconds=60)  # a worker that dies frees its submission this long after its claim
-RECHECK_AFTER_S = 20.0  # a carry-out this late after its claim first checks its lease still holds (one read)
+RECHECK_AFTER_S = 20.0  # a batch this late after its claims checks their leases still hold before placing files
 PENDING = ("received", "decided")
 INTAKE_THREADS = 1  # one thread taking batches: a second one measured 10-15 % slower (turns on the interpreter)
 INTAKE_BATCH = 16  # submissions an intake thread carries out together: their commits and folder fsyncs shared
@@ -164,12 +164,13 @@ class IntakePipeline:
     def schedule(self, submission_id: int) -> None:
         """Queued for an intake thread, which takes whatever is waiting (up to ``INTAKE_BATCH``) at once."""
         with self._wake:
-            if submission_id in self._queued or self._closing:  # closing: the lease loop of the next start takes it
+            if self._closing:  # the lease loop of the next start takes it
                 return
-            self._queued.add(submission_id)
-            self._ready.append(submission_id)
+            if submission_id not in self._queued:
+                self._queued.add(submission_id)
+                self._ready.append(submission_id)
             self._intake = [thread for thread in self._intake if thread.is_alive()]  # one that died is replaced
-            if len(self._intake) < INTAKE_THREADS:
+            if len(self._intake) < INTAKE_THREADS:  # (the lease loop schedules what it left queued again)
                 thread = threading.Thread(target=self._intake_loop, name="intake", daemon=True)
                 self._intake.append(thread)
                 thread.start()
@@ -291,7 +292,10 @@ class IntakePipeline:
             return dict(self._plans([submission_id]))[submission_id]
         try:
             row = session.execute(_UNDECIDED, {"sid": submission_id, "now": utcnow()}).first()
-            return None if row is None else self._plan_in(session, _Sub(**row._mapping), senders)
+            plan = None if row is None else self._plan_in(session, _Sub(**row._mapping), senders)
+            if session.dialect.name == "sqlite":  # the next one on a fresh snapshot: it sees the decisions since
+                session.rollback()
+            return plan
         except Exception as exc:  # worked out again in the write transaction, which raises if it is real
             log.debug("submission %s: decision on a read failed (%r); deciding in the write", submission_id, exc)
             session.rollback()  # the next one reads in a fresh transaction (PostgreSQL refuses any in a failed one)
@@ -411,6 +415,7 @@ class IntakePipeline:
             else:
                 if close is not None:
                     closing.append((submission_id, close))
+        closing = self._still_held(closing, placement)
         try:
             placement.finish()
         except Exception as exc:
@@ -432,19 +437,32 @@ class IntakePipeline:
         if accepted and self.on_event is not None:
             self.on_event()
 
+    def _still_held(self, closing: list[tuple[int, _Closing]], placement: Placement) -> list[tuple[int, _Closing]]:
+        """A batch that ran late (a stalled disk): the submissions whose lease ran out meanwhile are left to the
+        worker that took them over, their files not placed (else an ACRF the sender fetched and deleted meanwhile
+        would come back). One read, only then, just before the files appear."""
+        now = time.monotonic()
+        late = [sid for sid, _ in closing if now - self._claimed_at.get(sid, now) > RECHECK_AFTER_S]
+        if not late:
+            return closing
+        lost = set(late) - self._still_ours(late)
+        if lost:
+            log.info("submissions %s: their leases ran out in a late batch; other workers answer them", sorted(lost))
+            placement.drop(lost)  # type: ignore[arg-type]
+        return [(sid, close) for sid, close in closing if sid not in lost]
+
     def _failed(self, submission_id: int, exc: Exception, outcomes: dict[int, bool | Exception]) -> None:
-        self._release(submission_id, exc)
         outcomes[submission_id] = exc
+        try:
+            self._release(submission_id, exc)
+        except Exception:  # the database gone: its lease runs out instead; the batch's others go on
+            log.exception("submission %s: its lease could not be given back", submission_id)
 
     def _carry_out(self, submission_id: int, decided: _Decided | None, placement: Placement) -> _Closing | None:
         """The ACRF written and the parts moved into ``placement`` (durable at its ``finish``); returns the close
         to commit after that: the submission's status, its event in the outbox in the same transaction that makes
         it accepted. No transaction is held during the side effects. ``decided``: what this worker's decision just
         committed; otherwise (decided before a stop) read again. None: nothing to close here."""
-        claimed = self._claimed_at.get(submission_id)
-        if claimed is not None and time.monotonic() - claimed > RECHECK_AFTER_S and not self._still_ours(submission_id):
-            log.info("submission %s: its lease ran out before the carry-out; another worker answers it", submission_id)
-            return None  # else an ACRF the sender fetched and deleted meanwhile would come back
         taken = decided or self._decided(submission_id)
         if taken is None:
             log.info("submission %s: closed by another worker meanwhile", submission_id)
@@ -462,7 +480,7 @@ class IntakePipeline:
         manifest = _manifest(sub, sender, parts)
         written = [("manifest.json", json.dumps(manifest, indent=2).encode())]
         # the parts moved and the manifest written into the folder (both idempotent), fsynced with the batch's
-        for p, moved in zip(pending, placement.move(target, sources, written), strict=True):
+        for p, moved in zip(pending, placement.move(target, sources, written, sub.id), strict=True):
             p.path = str(moved)
         status = "accepted" if accepted else "rejected"
 
@@ -488,11 +506,12 @@ class IntakePipeline:
 
         return _Closing(close, accepted)
 
-    def _still_ours(self, submission_id: int) -> bool:
+    def _still_ours(self, submission_ids: list[int]) -> set[int]:
+        """Those still decided and leased by this worker."""
         with self.db.read() as session:
-            return session.execute(select(Submission.id).where(
-                Submission.id == submission_id, Submission.status == "decided", Submission.lease_owner == self.owner,
-                Submission.lease_until > utcnow())).first() is not None
+            return set(session.scalars(select(Submission.id).where(
+                Submission.id.in_(submission_ids), Submission.status == "decided",
+                Submission.lease_owner == self.owner, Submission.lease_until > utcnow())))
 
     def _decided(self, submission_id: int) -> _Decided | None:
         """A decision committed earlier, read again; None when another worker closed the submission since this one
@@ -518,7 +537,7 @@ class IntakePipeline:
         acrf_name = parse(sub.acrf_name or "")
         return self.returns.deliver(sender, "ACRF", acrf_name.environment, document,
                                     sub.delivered_channel or sub.channel, application=sub.application,
-                                    name=acrf_name, logged=False, placement=placement).log_fields
+                                    name=acrf_name, logged=False, placement=placement, whose=sub.id).log_fields
 
     def cancel(self, s: GatewaySession, td: BatchName) -> None:
         """TD: the parts of a submission not yet processed go to the cancelled folder."""

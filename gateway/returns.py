@@ -39,7 +39,7 @@ class ReturnDelivery:
 
     def deliver(self, sender: SenderInfo, code: str, environment: str, content: bytes, channel: str,
                 application: str | None = None, name: BatchName | None = None, *, logged: bool = True,
-                placement: Placement | None = None) -> Delivered:
+                placement: Placement | None = None, whose: object = None) -> Delivered:
         """Write FO (or CO), FS, then GO. With ``name`` given, delivering twice rewrites the same files. With
         ``logged=False`` the caller writes the log row (``Delivered.log_fields``) in its own transaction. With
         ``placement``, the folder's fsync is left to its ``finish`` (with the other files of a batch)."""
@@ -55,7 +55,7 @@ class ReturnDelivery:
         if placement is None:
             write_set(folder, files)
         else:
-            placement.write(folder, files)
+            placement.write(folder, files, whose)
         line = {"protocol": channel, "sender_number": sender.number, "technical_user": sender.technical_user,
                 "file_name": str(out), "size": len(payload), "application": application or code,
                 "environment": environment, "channel": channel}

@@ -109,56 +109,99 @@ def fsync_file(path: Path) -> None:
 
 
 class Placement:
-    """Files written and moved into several folders, made durable together by ``finish``: the new files and the
-    moved files' new links fsynced (at once), the new files renamed into place in order, every folder that gained
-    one (and the parents of the folders made) fsynced once, and only then the moved files' sources unlinked and
-    their folders fsynced once. Until a source goes, its file has that durable name; once it goes, the new one is
-    durable: at every moment a file has a durable name. A batch of submissions shares its folders' fsyncs (the
-    return folder's, the applications' folder's, INTEST's). (Its files' fsyncs on a pool of threads, to let the
-    journal commit them together, measured no faster: those threads took turns on the interpreter with the
-    uploads'.)
+    """Files written and moved into several folders, made durable together by ``finish``; at every moment each file
+    has a durable name. A batch of submissions shares its folders' fsyncs (the return folder's, the applications'
+    folders', INTEST's). In ``finish``, in this order:
+
+    1. the new files written whole under temporary names (only now: a crash leaves as few behind as it can), each
+       fsynced, and so is each moved file's new link (its inode's link count: else unlinking the source could free
+       it under the target);
+    2. every set's files but its last renamed into place and their folders fsynced, then each set's last file (an
+       ACRF's GO): a client, even after a crash, never finds a GO without its FO and FS;
+    3. every folder that gained an entry fsynced, with the target folders' parents up to the folder they share
+       with their sources: whoever made a folder (another worker, an attempt that failed before its fsync), it is
+       durable before anything leaves its source;
+    4. only then the sources unlinked and their folders fsynced. Until a source goes, its file has that durable
+       name; once it goes, the new one is durable.
 
     Not a rename: without a journal the two folders reach the disk independently (another upload's fsync of the
-    source folder any moment), and a crash between could leave the file in neither. Each file is linked into the
-    target and fsynced (its link count with it) before its source is unlinked: a source gone with no target was
-    taken by another move (two submissions answering for one file), not lost: logged, and skipped."""
+    source folder any moment), and a crash between could leave the file in neither. A source gone with no target
+    was taken by another move (two submissions answering for one file), not lost: logged, and skipped. (The files'
+    fsyncs on a pool of threads, so the journal commits them together, measured no faster: those threads took
+    turns on the interpreter with the uploads'.)"""
 
     def __init__(self) -> None:
-        self._staged: list[tuple[Path, Path]] = []  # renamed in this order (a set's GO last)
+        self._sets: list[tuple[object, Path, list[tuple[str, bytes]]]] = []  # (whose, folder, files)
         self._linked: list[Path] = []
         self._folders: dict[Path, None] = {}
-        self._sources: list[Path] = []
+        self._sources: list[tuple[object, Path]] = []
 
-    def write(self, folder: Path, files: Sequence[tuple[str, bytes]]) -> None:
-        """New files written whole under temporary names, to be renamed into ``folder`` in order."""
-        self._staged += _staged(folder, files)
+    def write(self, folder: Path, files: Sequence[tuple[str, bytes]], whose: object = None) -> None:
+        """New files to be written whole into ``folder`` and appear there in this order. ``whose``: what ``drop``
+        names to leave them out."""
+        if files:
+            self._sets.append((whose, folder, list(files)))
         self._folders[folder] = None
 
-    def move(self, target_dir: Path, sources: list[Path], files: Sequence[tuple[str, bytes]] = ()) -> list[Path]:
+    def move(self, target_dir: Path, sources: list[Path], files: Sequence[tuple[str, bytes]] = (),
+             whose: object = None) -> list[Path]:
         """Sources linked into ``target_dir`` (made if missing; already-moved ones are found there) and new
         ``files`` written into it; returns where the sources will be. They are unlinked by ``finish``."""
-        self._folders.update(dict.fromkeys(_made(target_dir)))
+        made = _made(target_dir)
+        shared = Path(os.path.commonpath([target_dir, sources[0]])) if sources else None
+        self._folders.update(dict.fromkeys(made if shared is None else _up_to(target_dir, shared)))
         moved = [_link_into(target_dir, source, self._linked) for source in sources]
-        self.write(target_dir, files)
-        self._sources += sources
+        self.write(target_dir, files, whose)
+        self._sources += [(whose, source) for source in sources]
         return moved
 
+    def drop(self, whose: set[object]) -> None:
+        """Their new files never written and their sources left where they are (their new links stay: second
+        names of the same files, which whoever moves them next finds in place)."""
+        self._sets = [entry for entry in self._sets if entry[0] not in whose]
+        self._sources = [entry for entry in self._sources if entry[0] not in whose]
+
     def finish(self) -> None:
+        pending: list[tuple[Path, Path]] = []
         try:
-            for path in [tmp for tmp, _ in self._staged] + self._linked:
+            staged = []
+            for _, folder, files in self._sets:
+                staged.append(_staged(folder, files))
+                pending += staged[-1]
+            for path in [tmp for tmp, _ in pending] + self._linked:
                 fsync_file(path)
+            early = [pair for pairs in staged for pair in pairs[:-1]]
+            if early:
+                self._rename(early, pending)
+                for folder in dict.fromkeys(target.parent for _, target in early):
+                    fsync_dir(folder)
+            self._rename([pairs[-1] for pairs in staged], pending)
         except BaseException:
-            _discard(self._staged)
+            _discard(pending)  # not left for good in an application's or a return folder
             raise
-        for tmp, target in self._staged:
-            os.replace(tmp, target)
         for folder in self._folders:
             fsync_dir(folder)
-        for source in self._sources:
+        for _, source in self._sources:
             source.unlink(missing_ok=True)  # a worker whose lease ran out may be moving it at the same moment
-        for folder in dict.fromkeys(source.parent for source in self._sources):
+        for folder in dict.fromkeys(source.parent for _, source in self._sources):
             fsync_dir(folder)
-        self._staged, self._linked, self._folders, self._sources = [], [], {}, []
+        self._sets, self._linked, self._folders, self._sources = [], [], {}, []
+
+    @staticmethod
+    def _rename(pairs: list[tuple[Path, Path]], pending: list[tuple[Path, Path]]) -> None:
+        for tmp, target in pairs:
+            os.replace(tmp, target)
+            pending.remove((tmp, target))
+
+
+def _up_to(target_dir: Path, shared: Path) -> list[Path]:
+    """The folders whose entries lead from ``shared`` to ``target_dir``: its parents up to ``shared``, included."""
+    folders = []
+    for parent in target_dir.parents:
+        folders.append(parent)
+        if parent == shared:
+            return folders
+    return folders
 
 
 def place(target_dir: Path, sources: list[Path], files: list[tuple[str, bytes]]) -> list[Path]:
@@ -178,8 +221,13 @@ def _link_into(target_dir: Path, source: Path, linked: list[Path]) -> Path:
         os.link(source, target)
     except FileExistsError:  # linked already (a retry, or a racing worker that may unlink the source any moment)
         with contextlib.suppress(FileNotFoundError):
-            if not os.path.samefile(source, target):
-                os.replace(source, target)  # another file of that name there: the source's wins, as a move did
+            if not os.path.samefile(source, target):  # another file of that name there: the source's wins
+                # linked beside it and renamed over it within the target folder (a rename across folders could
+                # leave it in neither after a crash); its source is unlinked only once the folder is fsynced
+                beside = target_dir / f".{source.name}.{secrets.token_hex(4)}.tmp"
+                os.link(source, beside)
+                os.replace(beside, target)
+                linked.append(target)
         return target
     except FileNotFoundError:
         if not target.exists():

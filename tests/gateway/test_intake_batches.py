@@ -4,13 +4,17 @@ alone or, where the batch's shared step fails, every one is retried and none is 
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
+from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import select, update
 
 from gateway.core import spool
 from gateway.pipeline import IntakePipeline
+from kernel.clock import utcnow
 from store.models import OutboxEvent, Submission
 from tests.gateway.harness import build
 from tests.gateway.test_pipeline_decisions import applications, intake  # noqa: F401 (the fixture)
@@ -128,3 +132,58 @@ def test_scheduled_submissions_are_all_carried_out_by_the_intake_threads(intake,
         time.sleep(0.05)
     assert statuses(intake, ids) == ["accepted"] * COUNT
     assert sorted(i for batch in batches for i in batch) == sorted(ids) and len(batches) < COUNT
+
+
+def acrf_files(intake, submission_id: int) -> list[Path]:  # noqa: F811
+    stem = intake.row(submission_id).acrf_name[2:]
+    return sorted(p for p in intake.home().rglob(f"*{stem}*") if not p.name.startswith("."))
+
+
+def test_an_acrf_fetched_while_a_late_batch_ran_does_not_come_back(intake, monkeypatch):  # noqa: F811
+    """The batch stalled past the first submission's lease (a minute: here RECHECK_AFTER_S 0 stands for it);
+    another worker answered it and the sender fetched and deleted its ACRF. The batch's files appear only after,
+    so the stalled worker must leave that submission's ACRF out."""
+    monkeypatch.setattr("gateway.pipeline.RECHECK_AFTER_S", 0)
+    first, second = sent(intake, count=2)
+    stalled = intake.pipeline
+    other = copy.copy(stalled)  # another worker of the instance: its own lease owner
+    other.owner, other._claimed_at = "another-worker", {}
+    carry_out, fetched = IntakePipeline._carry_out, []
+
+    def meanwhile(self, submission_id, decided, placement):  # type: ignore[no-untyped-def]
+        if self is stalled and submission_id == second and not fetched:
+            with intake.db.session() as session:
+                session.execute(update(Submission).where(Submission.id == first).values(
+                    lease_until=utcnow() - timedelta(seconds=1)))
+            assert other.process(first) is True
+            fetched.extend(acrf_files(intake, first))
+            for path in fetched:
+                path.unlink()
+        return carry_out(self, submission_id, decided, placement)
+
+    monkeypatch.setattr(IntakePipeline, "_carry_out", meanwhile)
+    stalled.process_many([first, second])
+    assert len(fetched) == 3 and acrf_files(intake, first) == [], "the fetched ACRF came back"
+    assert statuses(intake, [first, second]) == ["accepted", "accepted"] and len(acrf_files(intake, second)) == 3
+    assert len(intake.log("delivery")) == 2, "each ACRF logged once"
+
+
+def test_a_release_that_fails_leaves_the_batchs_others_answered_and_no_temporary(intake, monkeypatch):  # noqa: F811
+    deliver, calls = intake.gateway.returns.deliver, []
+
+    def second_fails(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError("disk unavailable")
+        return deliver(*args, **kwargs)
+
+    def database_gone(self, submission_id, exc):  # type: ignore[no-untyped-def]
+        raise RuntimeError("database unavailable")
+
+    monkeypatch.setattr(intake.gateway.returns, "deliver", second_fails)
+    monkeypatch.setattr(IntakePipeline, "_release", database_gone)
+    ids = sent(intake, count=3)
+    outcomes = intake.pipeline.process_many(ids)
+    assert isinstance(outcomes[ids[1]], OSError) and outcomes[ids[0]] is True and outcomes[ids[2]] is True
+    assert statuses(intake, ids) == ["accepted", "decided", "accepted"], "its lease runs out; the others go on"
+    assert list(intake.home().rglob("*.tmp")) == []

@@ -32,9 +32,11 @@ def test_a_set_that_cannot_be_written_whole_leaves_nothing_behind(tmp_path: Path
 
 
 def recorded_steps(monkeypatch) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
-    """The durability-relevant calls the spool makes, in order: folder fsyncs, links, inode fsyncs, unlinks."""
+    """The durability-relevant calls the spool makes, in order: folder fsyncs, links, inode fsyncs, renames (as
+    ``("replace", "<from> -> <to>")``), unlinks."""
     steps: list[tuple[str, str]] = []
     real_fsync_dir, real_link, real_unlink, real_open = spool.fsync_dir, spool.os.link, Path.unlink, spool.os.open
+    real_replace = spool.os.replace
     opened: dict[int, str] = {}
 
     def fsync_dir(path: Path) -> None:
@@ -54,7 +56,12 @@ def recorded_steps(monkeypatch) -> list[tuple[str, str]]:  # type: ignore[no-unt
         opened[fd] = str(path)
         return fd
 
+    def replace(src, dst) -> None:  # type: ignore[no-untyped-def]
+        steps.append(("replace", f"{src} -> {dst}"))
+        real_replace(src, dst)
+
     real_fsync = spool.os.fsync
+    monkeypatch.setattr(spool.os, "replace", replace)
     monkeypatch.setattr(spool, "fsync_dir", fsync_dir)
     monkeypatch.setattr(spool.os, "link", link)
     monkeypatch.setattr(spool.os, "open", open_)
@@ -122,8 +129,11 @@ def test_a_batch_of_moves_shares_its_folders_fsyncs_and_no_source_goes_before_al
                                                                   for i in range(3)]
     assert sorted(p.name for p in out.iterdir()) == ["FO.0", "FO.1", "FO.2", "GO.0", "GO.1", "GO.2"]
     synced = [path for kind, path in steps if kind == "fsync_dir"]
-    for shared in (out, tickets[0].parent, source_dir):
+    for shared in (tickets[0].parent, source_dir):
         assert synced.count(str(shared)) == 1, shared
+    renamed = [i for i, (kind, what) in enumerate(steps) if kind == "replace" and what.endswith(str(out / "FO.0"))]
+    go_renamed = [i for i, (kind, what) in enumerate(steps) if kind == "replace" and what.endswith(str(out / "GO.0"))]
+    assert ("fsync_dir", str(out)) in steps[renamed[0]:go_renamed[0]], "the FOs durable before any GO appears"
     first_unlink = next(i for i, s in enumerate(steps) if s[0] == "unlink" and "INTEST" in s[1])
     durable = {path for _, path in steps[:first_unlink]}
     for ticket, pair in zip(tickets, moved, strict=True):
@@ -144,3 +154,54 @@ def test_a_batch_whose_files_cannot_be_made_durable_keeps_its_sources_and_leaves
         placement.finish()
     assert source.read_bytes() == b"data", "the source is the file's durable name: it stays"
     assert sorted(p.name for p in target.iterdir()) == ["FI.x"], "no manifest, no temporary file"
+
+
+def test_folders_another_worker_made_are_made_durable_before_a_source_goes(tmp_path: Path, monkeypatch):
+    """The ticket's parents exist already (another worker, or an attempt that failed, made them and may never
+    have fsynced them into their parents): the move fsyncs them all the same, up to the folder it shares with
+    the source, before the source goes."""
+    data = tmp_path / "data"
+    source_dir, target = data / "spool" / "INTEST", data / "applications" / "DMFA" / "T" / "TICKET"
+    source_dir.mkdir(parents=True)
+    target.parent.mkdir(parents=True)  # made by someone else
+    source = source_dir / "FI.x"
+    source.write_bytes(b"part")
+    steps = recorded_steps(monkeypatch)
+    spool.place(target, [source], [("manifest.json", b"{}")])
+    first_unlink = next(i for i, s in enumerate(steps) if s[0] == "unlink" and "INTEST" in s[1])
+    for folder in (target, target.parent, target.parent.parent, data / "applications", data):
+        assert ("fsync_dir", str(folder)) in steps[:first_unlink], folder
+    assert (target / "FI.x").read_bytes() == b"part"
+
+
+def test_a_set_whose_rename_fails_leaves_no_temporary_file(tmp_path: Path, monkeypatch):
+    real_replace, calls = spool.os.replace, []
+
+    def failing(src, dst) -> None:  # type: ignore[no-untyped-def]
+        calls.append(dst)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(spool.os, "replace", failing)
+    with pytest.raises(OSError, match="No space"):
+        write_set(tmp_path, [("FO.x", b"data"), ("FS.x", b"sig"), ("GO.x", b"")])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["FO.x"], "no hidden temporary left for good, no GO"
+
+
+def test_a_part_replacing_another_of_its_name_is_never_renamed_across_folders(tmp_path: Path, monkeypatch):
+    """A different file of the same name is in the target already: the source's wins, linked beside it and renamed
+    within the target folder (a rename from INTEST could leave it in neither folder after a crash)."""
+    source_dir, target = tmp_path / "INTEST", tmp_path / "TICKET"
+    source_dir.mkdir()
+    target.mkdir()
+    (target / "FI.x").write_bytes(b"an older file")
+    source = source_dir / "FI.x"
+    source.write_bytes(b"the part")
+    steps = recorded_steps(monkeypatch)
+    (moved,) = spool.place(target, [source], [])
+    assert moved.read_bytes() == b"the part" and not source.exists()
+    assert [p.name for p in target.iterdir()] == ["FI.x"]
+    assert not [what for kind, what in steps if kind == "replace" and what.startswith(str(source_dir))]
+    first_unlink = next(i for i, s in enumerate(steps) if s[0] == "unlink" and "INTEST" in s[1])
+    assert ("fsync", str(moved)) in steps[:first_unlink]
