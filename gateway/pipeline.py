@@ -448,7 +448,7 @@ class IntakePipeline:
         lost = set(late) - self._still_ours(late)
         if lost:
             log.info("submissions %s: their leases ran out in a late batch; other workers answer them", sorted(lost))
-            placement.drop(lost)  # type: ignore[arg-type]
+            placement.drop(lost)
         return [(sid, close) for sid, close in closing if sid not in lost]
 
     def _failed(self, submission_id: int, exc: Exception, outcomes: dict[int, bool | Exception]) -> None:

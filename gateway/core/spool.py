@@ -6,7 +6,7 @@ import contextlib
 import logging
 import os
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from gateway.naming import ALL_FOLDERS, RETURN_FOLDERS
@@ -155,7 +155,7 @@ class Placement:
         self._sources += [(whose, source) for source in sources]
         return moved
 
-    def drop(self, whose: set[object]) -> None:
+    def drop(self, whose: Collection[object]) -> None:
         """Their new files never written and their sources left where they are (their new links stay: second
         names of the same files, which whoever moves them next finds in place)."""
         self._sets = [entry for entry in self._sets if entry[0] not in whose]

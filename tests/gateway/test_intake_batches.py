@@ -57,7 +57,8 @@ def test_a_batch_answers_each_submission_once_with_its_own_result(intake):  # no
     assert intake.pipeline.process_many(ids) == dict.fromkeys(ids, False), "nothing is carried out twice"
 
 
-def test_one_failing_submission_of_a_batch_is_retried_alone(intake, monkeypatch):  # noqa: F811
+def second_delivery_fails(intake, monkeypatch) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """The second ACRF of what follows cannot be written (a disk error)."""
     deliver, calls = intake.gateway.returns.deliver, []
 
     def second_fails(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -67,6 +68,10 @@ def test_one_failing_submission_of_a_batch_is_retried_alone(intake, monkeypatch)
         return deliver(*args, **kwargs)
 
     monkeypatch.setattr(intake.gateway.returns, "deliver", second_fails)
+
+
+def test_one_failing_submission_of_a_batch_is_retried_alone(intake, monkeypatch):  # noqa: F811
+    second_delivery_fails(intake, monkeypatch)
     ids = sent(intake)
     outcomes = intake.pipeline.process_many(ids)
     assert isinstance(outcomes[ids[1]], OSError)
@@ -169,18 +174,10 @@ def test_an_acrf_fetched_while_a_late_batch_ran_does_not_come_back(intake, monke
 
 
 def test_a_release_that_fails_leaves_the_batchs_others_answered_and_no_temporary(intake, monkeypatch):  # noqa: F811
-    deliver, calls = intake.gateway.returns.deliver, []
-
-    def second_fails(*args, **kwargs):  # type: ignore[no-untyped-def]
-        calls.append(1)
-        if len(calls) == 2:
-            raise OSError("disk unavailable")
-        return deliver(*args, **kwargs)
-
     def database_gone(self, submission_id, exc):  # type: ignore[no-untyped-def]
         raise RuntimeError("database unavailable")
 
-    monkeypatch.setattr(intake.gateway.returns, "deliver", second_fails)
+    second_delivery_fails(intake, monkeypatch)
     monkeypatch.setattr(IntakePipeline, "_release", database_gone)
     ids = sent(intake, count=3)
     outcomes = intake.pipeline.process_many(ids)
