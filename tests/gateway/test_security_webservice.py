@@ -176,7 +176,10 @@ def test_a_banned_address_cannot_use_a_token_it_got_before_the_ban(harness, kit)
 
 
 def _revoking_material():  # type: ignore[no-untyped-def]
-    """A CA, a certificate it revoked, and its CRL on disk (made at import: the gateway reads CRLs at its start)."""
+    """A CA, a certificate it revoked, and its CRL on disk (made at import: the gateway reads CRLs at its start;
+    removed when the test process ends)."""
+    import atexit
+    import shutil
     import tempfile
     from pathlib import Path
 
@@ -186,6 +189,7 @@ def _revoking_material():  # type: ignore[no-untyped-def]
     ca = pki.ca("Revoking CA")
     revoked = pki.sender("EXPgate001 revoked", issuer=ca)
     path = Path(tempfile.mkdtemp(prefix="gga-crl-")) / "revoked.crl"
+    atexit.register(shutil.rmtree, path.parent, True)
     path.write_bytes(pki.crl(ca, revoked).public_bytes(serialization.Encoding.PEM))
     return revoked, path
 
