@@ -51,7 +51,7 @@ RECHECK_AFTER_S = 20.0  # a batch this late after its claims checks their leases
 PENDING = ("received", "decided")
 INTAKE_THREADS = 1  # one thread taking batches: a second one measured 10-15 % slower (turns on the interpreter)
 INTAKE_BATCH = 16  # submissions an intake thread carries out together: their commits and folder fsyncs shared
-INTAKE_SLOTS = INTAKE_THREADS * INTAKE_BATCH  # scheduled here at most when a worker takes a sibling's backlog
+INTAKE_SLOTS = 4  # a sibling's backlog taken a few at a time (every share_s), as the 4 threads did
 FOLDER_ENV = {folder: env for env, folder in ENVIRONMENTS.items()}
 
 

@@ -38,7 +38,7 @@ def test_an_idle_worker_takes_the_backlog_of_a_busy_sibling_once(harness, kit, d
 def test_a_worker_with_no_free_intake_thread_takes_nothing(harness, kit, db, sibling):  # type: ignore[no-untyped-def]
     harness.gateway.pipeline.schedule = lambda _id: None
     put(harness.port, kit, build(kit))
-    sibling.pipeline._queued.update(range(-INTAKE_SLOTS, 0))  # its own threads' batches all full
+    sibling.pipeline._queued.update(range(-INTAKE_SLOTS, 0))  # as many of its own queued as it takes
     assert sibling.pipeline.share() == 0
     with db.read() as session:
         assert session.scalar(select(Submission.status)) == "received", "still waiting for a free worker"
