@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -113,6 +114,7 @@ def main() -> None:
         for proc in (vsftpd, gateway):
             proc.send_signal(signal.SIGTERM)
             proc.wait(30)
+        shutil.rmtree(work, ignore_errors=True)  # its 256 MiB files and both servers' copies
 
 
 def run(args, work: Path, demo: dict, gw_port: int, vs_port: int) -> None:  # type: ignore[no-untyped-def]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -129,6 +130,7 @@ def main() -> None:
         for proc in (sshd, gateway):
             proc.send_signal(signal.SIGTERM)
             proc.wait(30)
+        shutil.rmtree(work, ignore_errors=True)  # its 256 MiB files and both servers' copies
 
 
 def run(args, work: Path, demo: dict, sshd_port: int, key: str) -> None:  # type: ignore[no-untyped-def]
