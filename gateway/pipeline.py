@@ -65,7 +65,6 @@ class IntakePipeline:
         self.records = GroupCommit(db, "upload-records")
         self._stopping = threading.Event()
         self._loop: threading.Thread | None = None
-        self._claimed_at: dict[int, float] = {}  # submissions being carried out here: when their lease was taken
         self._queued: set[int] = set()  # scheduled here and not finished: not scheduled twice, not stolen back
         self._queued_lock = threading.Lock()
         self._ready: deque[int] = deque()  # scheduled, not taken by an intake thread yet
@@ -206,16 +205,10 @@ class IntakePipeline:
         """``process`` for several submissions at once: their claims and decisions in one group commit, their
         ACRFs and parts written with one fsync per folder, their closes in one group commit. Each one's outcome:
         carried out (True), not taken (False), or the error that failed it alone."""
-        claiming = time.monotonic()  # at or before the claims: a late carry-out is never taken for an early one
+        claiming = time.monotonic()  # at or before the claims: a late batch is never taken for an early one
         outcomes: dict[int, bool | Exception] = {}
         taken = self._take_many(sorted(set(submission_ids)), outcomes)
-        for submission_id in taken:
-            self._claimed_at[submission_id] = claiming
-        try:
-            self._carry_out_many(taken, outcomes)
-        finally:
-            for submission_id in taken:
-                self._claimed_at.pop(submission_id, None)
+        self._carry_out_many(taken, claiming, outcomes)
         return {sid: outcomes.get(sid, sid in taken) for sid in submission_ids}
 
     def _take_many(self, submission_ids: list[int], outcomes: dict[int, bool | Exception]) -> dict[int, _Taken]:
@@ -402,7 +395,8 @@ class IntakePipeline:
                 files.refused.append(row)
         return files, superseded
 
-    def _carry_out_many(self, taken: dict[int, _Taken], outcomes: dict[int, bool | Exception]) -> None:
+    def _carry_out_many(self, taken: dict[int, _Taken], claiming: float,
+                        outcomes: dict[int, bool | Exception]) -> None:
         """Each submission's ACRF delivered and parts moved (both idempotent), the folders they went into fsynced
         once for all, then their closes committed together. A failure fails its submission alone (its lease given
         back with a backoff), or, for a folder's fsync, every submission of the batch: none was closed."""
@@ -415,7 +409,7 @@ class IntakePipeline:
             else:
                 if close is not None:
                     closing.append((submission_id, close))
-        closing = self._still_held(closing, placement)
+        closing = self._still_held(closing, placement, claiming)
         try:
             placement.finish()
         except Exception as exc:
@@ -437,14 +431,14 @@ class IntakePipeline:
         if accepted and self.on_event is not None:
             self.on_event()
 
-    def _still_held(self, closing: list[tuple[int, _Closing]], placement: Placement) -> list[tuple[int, _Closing]]:
+    def _still_held(self, closing: list[tuple[int, _Closing]], placement: Placement,
+                    claiming: float) -> list[tuple[int, _Closing]]:
         """A batch that ran late (a stalled disk): the submissions whose lease ran out meanwhile are left to the
         worker that took them over, their files not placed (else an ACRF the sender fetched and deleted meanwhile
         would come back). One read, only then, just before the files appear."""
-        now = time.monotonic()
-        late = [sid for sid, _ in closing if now - self._claimed_at.get(sid, now) > RECHECK_AFTER_S]
-        if not late:
+        if not closing or time.monotonic() - claiming <= RECHECK_AFTER_S:
             return closing
+        late = [sid for sid, _ in closing]
         lost = set(late) - self._still_ours(late)
         if lost:
             log.info("submissions %s: their leases ran out in a late batch; other workers answer them", sorted(lost))

@@ -42,7 +42,7 @@ class ReturnDelivery:
                 placement: Placement | None = None, whose: object = None) -> Delivered:
         """Write FO (or CO), FS, then GO. With ``name`` given, delivering twice rewrites the same files. With
         ``logged=False`` the caller writes the log row (``Delivered.log_fields``) in its own transaction. With
-        ``placement``, the folder's fsync is left to its ``finish`` (with the other files of a batch)."""
+        ``placement``, the files are written and made durable by its ``finish`` (with the other files of a batch)."""
         folder = self.spool.return_folder(sender.number, channel, environment)
         fo = name or self._free_name(folder, code, environment)
         out, payload = fo, content

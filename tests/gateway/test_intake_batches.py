@@ -152,7 +152,7 @@ def test_an_acrf_fetched_while_a_late_batch_ran_does_not_come_back(intake, monke
     first, second = sent(intake, count=2)
     stalled = intake.pipeline
     other = copy.copy(stalled)  # another worker of the instance: its own lease owner
-    other.owner, other._claimed_at = "another-worker", {}
+    other.owner = "another-worker"
     carry_out, fetched = IntakePipeline._carry_out, []
 
     def meanwhile(self, submission_id, decided, placement):  # type: ignore[no-untyped-def]
