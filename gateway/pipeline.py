@@ -284,8 +284,10 @@ class IntakePipeline:
         if session is None:
             return dict(self._plans([submission_id]))[submission_id]
         try:
-            row = session.execute(_UNDECIDED, {"sid": submission_id, "now": utcnow()}).first()
-            plan = None if row is None else self._plan_in(session, _Sub(**row._mapping), senders)
+            if not session.in_transaction():  # the raw statements would not begin one: one snapshot per decision
+                session.begin()
+            rows = _UNDECIDED.rows(session, {"sid": submission_id, "now": utcnow()})
+            plan = self._plan_in(session, _Sub(**rows[0]), senders) if rows else None
             if session.dialect.name == "sqlite":  # the next one on a fresh snapshot: it sees the decisions since
                 session.rollback()
             return plan
@@ -354,8 +356,8 @@ class IntakePipeline:
             raise _Raced  # another submission took one of them meanwhile
         # the ACRF's channel held until this commits (FOR SHARE: its removal waits, then sees this decision and is
         # refused); one removed since the plan was read makes the decision again, on the channels left
-        if plan.sender.channels and session.execute(_CHANNEL_HELD, {
-                "sender": sub.sender_id, "type": plan.decision["delivered_channel"]}).first() is None:
+        if plan.sender.channels and not _CHANNEL_HELD.rows(session, {
+                "sender": sub.sender_id, "type": plan.decision["delivered_channel"]}):
             raise _Raced
         _claim_parts(session, sub.id, plan.parts)
         decided = _DECIDE.run(session, {"sid": sub.id, **{f"new_{k}": v for k, v in plan.decision.items()}})
@@ -372,14 +374,14 @@ class IntakePipeline:
         if sub.created_at < utcnow() - self.give_up:
             return [Finding(ErrorCode.PROCESSING_FAILED, sub.go_name,
                             "processing kept failing" if sub.last_error else "not processed in time")]
-        already = session.scalar(_ALREADY, {"sender": sub.sender_id, "base": sub.base, "sid": sub.id}) is not None
+        already = bool(_ALREADY.rows(session, {"sender": sub.sender_id, "base": sub.base, "sid": sub.id}))
         return check(CheckContext(sender, sub.channel, files, already, self.max_age_days, self.policy, now(),
                                   received_at=sub.created_at))
 
     def _files(self, session: Connection, sub: _Sub) -> tuple[SubmissionFiles, list[int]]:
         """The GO and its parts in one read: the parts before the GO, not taken by another submission; and the
         refused parts a resend replaced (to be marked superseded with the decision)."""
-        rows = [_Part(**r._mapping) for r in session.execute(_FILES_OF, {
+        rows = [_Part(**r) for r in _FILES_OF.rows(session, {
             "go": sub.go_file_id, "sender": sub.sender_id, "base": sub.base, "sid": sub.id})]
         go = rows.pop()  # the highest id
         assert go.id == sub.go_file_id
@@ -727,16 +729,18 @@ _CLAIM = RawStatement(update(Submission.__table__).where(
     _SUBS.id == bindparam("sid"), *_due(bindparam("now", type_=_SUBS.lease_until.type), _SUBS),
 ).values(lease_owner=bindparam("owner"), lease_until=bindparam("until", type_=_SUBS.lease_until.type),
          attempts=_SUBS.attempts + 1).returning(*_SUB_COLUMNS), _SUB_COLUMNS)
-_FILES_OF = select(*_PART_COLUMNS).where(or_(  # the GO, and the parts before it not taken by another submission
+_FILES_OF = RawStatement(select(*_PART_COLUMNS).where(or_(  # the GO, and the parts before it not another's
     _FILES.id == bindparam("go"),
     and_(_FILES.sender_id == bindparam("sender"), _FILES.base == bindparam("base"), _FILES.id < bindparam("go"),
-         _FILES.status.in_(("received", "refused")), _FILES.kind.in_(("FI", "FS")),
-         or_(_FILES.submission_id.is_(None), _FILES.submission_id == bindparam("sid"))))).order_by(_FILES.id)
-_ALREADY = select(_SUBS.id).where(_SUBS.sender_id == bindparam("sender"), _SUBS.accepted_base == bindparam("base"),
-                                  _SUBS.id != bindparam("sid")).limit(1)
-_UNDECIDED = select(*_SUB_COLUMNS).where(  # worth deciding: undecided and claimable now (no other worker's lease)
-    _SUBS.id == bindparam("sid"), _SUBS.status == "received",
-    *claimable(_SUBS, bindparam("now", type_=_SUBS.lease_until.type)))
+         or_(_FILES.status == "received", _FILES.status == "refused"), or_(_FILES.kind == "FI", _FILES.kind == "FS"),
+         or_(_FILES.submission_id.is_(None), _FILES.submission_id == bindparam("sid"))))).order_by(_FILES.id),
+    _PART_COLUMNS)
+_ALREADY = RawStatement(select(_SUBS.id).where(
+    _SUBS.sender_id == bindparam("sender"), _SUBS.accepted_base == bindparam("base"), _SUBS.id != bindparam("sid")
+).limit(1), [_SUBS.id])
+_UNDECIDED = RawStatement(select(*_SUB_COLUMNS).where(  # worth deciding: undecided and claimable now
+    _SUBS.id == bindparam("sid"), _SUBS.status == "received",  # (no other worker's lease)
+    *claimable(_SUBS, bindparam("now", type_=_SUBS.lease_until.type))), _SUB_COLUMNS)
 _SUPERSEDE = update(ReceivedFile.__table__).where(  # refused parts a resend replaced, if no other submission's
     _FILES.id.in_(bindparam("ids", expanding=True)), _FILES.status == "refused",
     or_(_FILES.submission_id.is_(None), _FILES.submission_id == bindparam("sid")),
@@ -746,8 +750,10 @@ _CLAIM_PARTS = update(ReceivedFile.__table__).where(  # a part or GO cancelled (
     or_(_FILES.status != "cancelled", _FILES.kind == bindparam("cancelled_kind")),
     or_(_FILES.submission_id.is_(None), _FILES.submission_id == bindparam("sid")),
 ).values(submission_id=bindparam("sid"))
-_CHANNEL_HELD = select(SenderChannel.id).where(SenderChannel.sender_id == bindparam("sender"),
-                                               SenderChannel.type == bindparam("type")).with_for_update(read=True)
+_CHANNELS = SenderChannel.__table__.c
+_CHANNEL_HELD = RawStatement(select(_CHANNELS.id).where(
+    _CHANNELS.sender_id == bindparam("sender"), _CHANNELS.type == bindparam("type")).with_for_update(read=True),
+    [_CHANNELS.id])
 _DECIDE = RawStatement(update(Submission.__table__).where(_SUBS.id == bindparam("sid"), _SUBS.status == "received"
                                                           ).values(
     {name: bindparam(f"new_{name}", type_=_SUBS[name].type)

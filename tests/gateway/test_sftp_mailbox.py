@@ -105,3 +105,20 @@ def test_listing_works_for_ls_l(harness, kit):
         return [n.longname for n in await sftp.readdir("/OUTTEST") if not n.filename.startswith(".")]
     lines = sftp_call(harness.port, kit, long_listing)
     assert len(lines) == 3 and all(line.startswith("-rw") for line in lines)
+
+
+def test_a_dead_peer_is_found_by_tcp_keepalive(harness, kit):
+    # a client whose host vanished sends nothing more: the kernel's probes close its connection within about two
+    # minutes (and free its session slot), as asyncssh's keepalive did without its timer re-armed per packet
+    import socket
+
+    async def probe(sftp):  # type: ignore[no-untyped-def]
+        await sftp.listdir("/")
+        return [(sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE),
+                 sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE),
+                 sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL),
+                 sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT))
+                for sock in (conn.get_extra_info("socket") for conn in harness.sftp.listener.connections)]
+
+    found = sftp_call(harness.port, kit, probe)
+    assert found and all(on and idle + interval * count <= 150 for on, idle, interval, count in found)

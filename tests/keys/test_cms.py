@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from asn1crypto import cms as asn1_cms
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import pkcs7
@@ -91,6 +92,28 @@ def test_certificate_not_the_registered_one(signer, root):
     other = pki.sender("someone else", issuer=root)
     fs = fs_file(pki.sign(CONTENT, other))
     assert code_of(lambda: verify(fs, signer)) == ErrorCode.SIGNER_NOT_REGISTERED
+
+
+def with_issuer(der: bytes, issuer: asn1_x509.Name) -> bytes:
+    """The signature with its signer's issuer Name replaced (the signature does not cover it)."""
+    info = asn1_cms.ContentInfo.load(der)
+    info["content"]["signer_infos"][0]["sid"].chosen["issuer"] = issuer
+    return info.dump(force=True)
+
+
+def test_an_issuer_name_encoded_otherwise_still_names_the_certificate(signer):
+    # another tool may encode the issuer's strings as PrintableString where the certificate has UTF8String: the same
+    # Name (RFC 5280 7.1), so the same signer; the byte comparison is only its shortcut
+    issuer = asn1_x509.Name.load(signer.certificate.issuer.public_bytes())
+    printable = asn1_x509.Name(name="", value=asn1_x509.RDNSequence([asn1_x509.RelativeDistinguishedName([
+        {"type": pair["type"], "value": asn1_x509.DirectoryString(name="printable_string", value=pair["value"].native)}
+        for pair in rdn]) for rdn in issuer.chosen]))
+    assert printable.dump() != issuer.dump() and printable.hashable == issuer.hashable
+    fs = fs_file(with_issuer(pki.sign(CONTENT, signer), printable))
+    assert verify(fs, signer) == signer.certificate
+    other = asn1_x509.Name.build({"common_name": "Someone Else CA"})
+    assert code_of(lambda: verify(fs_file(with_issuer(pki.sign(CONTENT, signer), other)), signer)) == \
+        ErrorCode.SIGNER_NOT_REGISTERED
 
 
 def test_same_name_other_key_is_not_the_registered_certificate(signer, root):
