@@ -21,7 +21,7 @@ from sqlalchemy import delete, text
 
 from gateway.core.metrics import RETENTION_PURGED
 from gateway.core.reservation import orphan_claim, same_file
-from gateway.core.spool import PARTIAL
+from gateway.core.spool import PARTIAL, is_temporary
 from gateway.naming import RETURN_FOLDERS
 from kernel.clock import utcnow
 from kernel.settings import Settings
@@ -32,7 +32,8 @@ log = logging.getLogger("gga.retention")
 
 LOCK_KEY = 7242027  # pg advisory lock of the retention round (migrations use 7242026)
 KINDS = ("returns", "rejected", "cancelled", "transfer_log", "used_assertions", "service_tokens", "outbox_events",
-         "outbox_mails", "partial")
+         "outbox_mails", "partial", "temporaries")
+TEMPORARY_AGE_S = 3600  # a file being placed lives milliseconds under its hidden name; one this old was a crash's
 
 
 def run_retention(db: Database, spool_root: Path, settings: Settings, now: datetime | None = None) -> dict[str, int]:
@@ -65,6 +66,10 @@ def run_retention(db: Database, spool_root: Path, settings: Settings, now: datet
                & (OutboxMail.created_at < now - timedelta(hours=settings.mail_retry_h))))).rowcount
     counts["partial"] = sum(_purge_partial(p, moment - 2 * settings.idle_timeout_s)
                             for p in mailboxes.glob(f"*/*/{PARTIAL}"))
+    counts["temporaries"] = _purge_temporaries([
+        *(folder for name in RETURN_FOLDERS.values() for folder in mailboxes.glob(f"*/*/{name}")),
+        spool_root / "rejected", spool_root / "cancelled", settings.resolved_data_dir / "applications"],
+        moment - TEMPORARY_AGE_S)
     for kind in KINDS:
         log.info("retention purged %d %s", counts[kind], kind, extra={"context": {"kind": kind, "count": counts[kind]}})
         RETENTION_PURGED.labels(kind).inc(counts[kind])
@@ -93,6 +98,22 @@ def _purge_files(roots: Iterator[Path] | list[Path], before: float) -> int:
             if old and Path(folder) != root:
                 with contextlib.suppress(OSError):  # not empty, or gone
                     os.rmdir(folder)
+    return removed
+
+
+def _purge_temporaries(roots: list[Path], before: float) -> int:
+    """The hidden files a crash left while files were being placed (spool.Placement: written or linked under a
+    temporary name, then renamed into place) in the folders it places files into; nothing else."""
+    removed = 0
+    for root in roots:
+        for folder, _dirs, files in os.walk(root):
+            for name in files:
+                if is_temporary(name):
+                    path = Path(folder, name)
+                    with contextlib.suppress(FileNotFoundError):
+                        if path.lstat().st_mtime < before:
+                            path.unlink()
+                            removed += 1
     return removed
 
 

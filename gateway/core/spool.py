@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import secrets
 from collections.abc import Collection, Sequence
 from pathlib import Path
@@ -14,6 +15,16 @@ from kernel import mailboxes
 
 log = logging.getLogger("gga.spool")
 PARTIAL = ".partial"  # uploads in progress; never listed, never processed
+_TEMPORARY = re.compile(r"\..+\.[0-9a-f]{8}\.tmp")  # a file being placed (``_temporary``); a crash may leave one
+
+
+def _temporary(folder: Path, name: str) -> Path:
+    """The hidden name a file is written or linked under before it is renamed to ``name`` (never listed)."""
+    return folder / f".{name}.{secrets.token_hex(4)}.tmp"
+
+
+def is_temporary(name: str) -> bool:
+    return _TEMPORARY.fullmatch(name) is not None
 
 
 class Spool:
@@ -78,7 +89,7 @@ def _staged(folder: Path, files: Sequence[tuple[str, bytes]]) -> list[tuple[Path
     staged: list[tuple[Path, Path]] = []
     try:
         for name, data in files:
-            tmp = folder / f".{name}.{secrets.token_hex(4)}.tmp"
+            tmp = _temporary(folder, name)
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
             staged.append((tmp, folder / name))
             try:
@@ -224,7 +235,7 @@ def _link_into(target_dir: Path, source: Path, linked: list[Path]) -> Path:
             if not os.path.samefile(source, target):  # another file of that name there: the source's wins
                 # linked beside it and renamed over it within the target folder (a rename across folders could
                 # leave it in neither after a crash); its source is unlinked only once the folder is fsynced
-                beside = target_dir / f".{source.name}.{secrets.token_hex(4)}.tmp"
+                beside = _temporary(target_dir, source.name)
                 os.link(source, beside)
                 os.replace(beside, target)
                 linked.append(target)

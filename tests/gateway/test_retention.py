@@ -143,3 +143,30 @@ def test_one_instance_at_a_time(db, settings, caplog):
         assert run_exclusive(db, settings.spool_dir, settings) is None
     assert run_exclusive(db, settings.spool_dir, settings) is not None
     assert any("retention purged 0 returns" in r.getMessage() for r in caplog.records)
+
+
+def test_files_a_crash_left_half_placed_go_once_old(db, settings, tmp_path):
+    # a process killed while it placed an ACRF (its files written under hidden names, not yet renamed) leaves them
+    # behind; the next rounds remove them once no placement can still be at work on them, and nothing else
+    import subprocess
+    import sys
+
+    home = settings.spool_dir / "mailboxes" / "123456" / "SFTP"
+    ticket = settings.resolved_data_dir / "applications" / "DMFA" / "T" / "T9"
+    for folder in (home / "OUTTEST", ticket):
+        folder.mkdir(parents=True)
+        script = ("import os, sys; from pathlib import Path; from gateway.core import spool\n"
+                  "os.replace = lambda *a: os._exit(9)  # killed between writing and renaming\n"
+                  f"spool.write_set(Path({str(folder)!r}), [('FO.ACRF.1', b'<FO/>'), ('GO.ACRF.1', b'')])\n")
+        assert subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).parents[2]).returncode == 9
+    left = sorted(p for folder in (home / "OUTTEST", ticket) for p in folder.iterdir())
+    assert len(left) == 4 and all(p.name.startswith(".") and p.name.endswith(".tmp") for p in left)
+    kept = [make(home / "OUTTEST" / "FO.ACRF.0", 2 * 3600), make(ticket / "FI.x", 2 * 3600),
+            make(home / "IN" / ".FI.y.0123abcd.tmp", 2 * 3600)]  # an upload folder is processing's, never this
+
+    assert run_retention(db, settings.spool_dir, settings)["temporaries"] == 0  # young: may be a live placement
+    assert all(p.exists() for p in left)
+    for path in left:
+        age(path, 2 * 3600)
+    assert run_retention(db, settings.spool_dir, settings)["temporaries"] == 4
+    assert not any(p.exists() for p in left) and all(p.exists() for p in kept)
