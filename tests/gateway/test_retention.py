@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
+import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -145,12 +147,9 @@ def test_one_instance_at_a_time(db, settings, caplog):
     assert any("retention purged 0 returns" in r.getMessage() for r in caplog.records)
 
 
-def test_files_a_crash_left_half_placed_go_once_old(db, settings, tmp_path):
+def test_files_a_crash_left_half_placed_go_once_old(db, settings):
     # a process killed while it placed an ACRF (its files written under hidden names, not yet renamed) leaves them
     # behind; the next rounds remove them once no placement can still be at work on them, and nothing else
-    import subprocess
-    import sys
-
     home = settings.spool_dir / "mailboxes" / "123456" / "SFTP"
     ticket = settings.resolved_data_dir / "applications" / "DMFA" / "T" / "T9"
     for folder in (home / "OUTTEST", ticket):

@@ -1,5 +1,7 @@
 """The jailed mailbox: what may be written, read, deleted and listed, and how each refusal reads."""
 
+import socket
+
 import asyncssh
 import pytest
 from sqlalchemy import select
@@ -110,8 +112,6 @@ def test_listing_works_for_ls_l(harness, kit):
 def test_a_dead_peer_is_found_by_tcp_keepalive(harness, kit):
     # a client whose host vanished sends nothing more: the kernel's probes close its connection within about two
     # minutes (and free its session slot), as asyncssh's keepalive did without its timer re-armed per packet
-    import socket
-
     async def probe(sftp):  # type: ignore[no-untyped-def]
         await sftp.listdir("/")
         return [(sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE),
