@@ -276,13 +276,11 @@ class IntakePipeline:
             if submission_id not in read:
                 yield submission_id, None
 
-    def _plan(self, submission_id: int, session: Connection | None = None,
-              senders: dict[int, SenderInfo | None] | None = None) -> _Plan | None:
+    def _plan(self, submission_id: int, session: Connection,
+              senders: dict[int, SenderInfo | None]) -> _Plan | None:
         """The decision of an undecided submission, read and worked out without writing anything. None when it is
         not undecided, or when the read failed: another worker may be taking its parts (moving their files) right
         now; the decision is then worked out again inside the write, where that race is settled."""
-        if session is None:
-            return dict(self._plans([submission_id]))[submission_id]
         try:
             if not session.in_transaction():  # the raw statements would not begin one: one snapshot per decision
                 session.begin()
@@ -524,7 +522,7 @@ class IntakePipeline:
         return _Decided(sub, parts, sender)
 
     def _deliver_acrf(self, sub: _Sub, sender: SenderInfo, parts: list[_Part], findings: list[Finding],
-                      placement: Placement | None = None) -> dict:
+                      placement: Placement) -> dict:
         """The ACRF written (idempotent: the same name each time); returns its delivery's log fields."""
         go = next(p for p in parts if p.id == sub.go_file_id)
         summaries = [PartSummary(p.name, p.size, p.sha256 or "") for p in parts

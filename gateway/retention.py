@@ -44,9 +44,9 @@ def run_retention(db: Database, spool_root: Path, settings: Settings, now: datet
     returns_before = moment - settings.retention_returns_days * 86400
     archives_before = moment - settings.retention_archives_days * 86400
     mailboxes = spool_root / "mailboxes"
+    returns = [folder for name in RETURN_FOLDERS.values() for folder in mailboxes.glob(f"*/*/{name}")]
     counts = {
-        "returns": sum(_purge_files(mailboxes.glob(f"*/*/{folder}"), returns_before)
-                       for folder in RETURN_FOLDERS.values()),
+        "returns": _purge_files(returns, returns_before),
         "rejected": _purge_files([spool_root / "rejected"], archives_before),
         "cancelled": _purge_files([spool_root / "cancelled"], archives_before),
     }
@@ -66,17 +66,15 @@ def run_retention(db: Database, spool_root: Path, settings: Settings, now: datet
                & (OutboxMail.created_at < now - timedelta(hours=settings.mail_retry_h))))).rowcount
     counts["partial"] = sum(_purge_partial(p, moment - 2 * settings.idle_timeout_s)
                             for p in mailboxes.glob(f"*/*/{PARTIAL}"))
-    counts["temporaries"] = _purge_temporaries([
-        *(folder for name in RETURN_FOLDERS.values() for folder in mailboxes.glob(f"*/*/{name}")),
-        spool_root / "rejected", spool_root / "cancelled", settings.resolved_data_dir / "applications"],
-        moment - TEMPORARY_AGE_S)
+    counts["temporaries"] = _purge_temporaries([*returns, spool_root / "rejected", spool_root / "cancelled",
+                                                settings.resolved_data_dir / "applications"], moment - TEMPORARY_AGE_S)
     for kind in KINDS:
         log.info("retention purged %d %s", counts[kind], kind, extra={"context": {"kind": kind, "count": counts[kind]}})
         RETENTION_PURGED.labels(kind).inc(counts[kind])
     return counts
 
 
-def _purge_files(roots: Iterator[Path] | list[Path], before: float) -> int:
+def _purge_files(roots: list[Path], before: float) -> int:
     """Regular files under ``roots`` last modified before ``before``, then the folders that left empty (never the
     roots themselves)."""
     removed = 0

@@ -88,7 +88,7 @@ def test_a_decision_written_while_a_td_moves_the_parts_waits_for_it_and_is_made_
     (_, fi, _), (_, fs, _), (_, go, _) = files.files
     td = "TD" + go[2:]
     submission_id = intake.send(files)
-    plan = intake.pipeline._plan(submission_id)  # a worker's decision on a read: accept
+    plan = dict(intake.pipeline._plans([submission_id]))[submission_id]  # a worker's decision on a read: accept
     assert plan is not None and plan.decision["accepted_base"] is not None
     monkeypatch.setattr(intake.pipeline, "_plan", lambda _sid, *_reading: plan)
     move_all = pipeline_module.move_all
