@@ -52,7 +52,7 @@ def _load(data: bytes | str) -> x509.Certificate:
         if raw[:1] == b"\x30":
             return x509.load_der_x509_certificate(raw)
         return x509.load_der_x509_certificate(base64.b64decode(b"".join(raw.split()), validate=True))
-    except (ValueError, binascii.Error, TypeError) as exc:
+    except (ValueError, binascii.Error, TypeError, x509.InvalidVersion) as exc:  # InvalidVersion: not a ValueError
         raise GGAError(ErrorCode.CERTIFICATE_MALFORMED, f"Not a readable X.509 certificate: {exc}") from exc
 
 

@@ -49,6 +49,19 @@ def test_any_bytes_give_a_coded_refusal(data):
         assert err.code == ErrorCode.CERTIFICATE_MALFORMED
 
 
+def test_a_certificate_of_an_unknown_version_is_malformed(cert):
+    # X.509 v2 (version field 1; found by the certificate fuzz test): cryptography refuses it with its own
+    # InvalidVersion, which is not a ValueError; it must still be CERTIFICATE_MALFORMED, not a crash
+    der = cert.public_bytes(serialization.Encoding.DER)
+    v3 = b"\xa0\x03\x02\x01\x02"  # [0] EXPLICIT INTEGER 2 (v3)
+    assert der.count(v3) == 1
+    for form in (der.replace(v3, b"\xa0\x03\x02\x01\x01"), der.replace(v3, b"\xa0\x03\x02\x01\x07")):
+        for encoded in (form, base64.b64encode(form)):
+            with pytest.raises(GGAError) as err:
+                load_certificate(encoded)
+            assert err.value.code == ErrorCode.CERTIFICATE_MALFORMED
+
+
 # -- what may sign (issue 12) ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize(("kind", "expected"), [
     ("rsa1024", "RSA key of 1024 bits (at least 2048)"),
