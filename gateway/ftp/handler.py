@@ -385,6 +385,13 @@ class GatewayFTPHandler(TLS_FTPHandler):
             return
         super().ftp_USER(line)
 
+    def ftp_QUIT(self, line: str) -> None:
+        if not self.data_channel:
+            # pyftpdlib frees a waiting passive port after its 221, and the client may already be using the port
+            # on another connection (another thread); free it first so the 221 means the port is free
+            self._shutdown_connecting_dtp()
+        super().ftp_QUIT(line)
+
     def handle_auth_failed(self, msg: str, password: str) -> None:
         super().handle_auth_failed(_AsWritten(msg), password)
 
