@@ -106,6 +106,9 @@ class ErrorCode(StrEnum):
     UPLOAD_IN_PROGRESS = "UPLOAD_IN_PROGRESS"
     TRANSFER_IN_PROGRESS = "TRANSFER_IN_PROGRESS"
     DATA_PORT_UNAVAILABLE = "DATA_PORT_UNAVAILABLE"
+    IDLE_TIMEOUT = "IDLE_TIMEOUT"
+    LOGIN_TIMEOUT = "LOGIN_TIMEOUT"
+    DATA_TIMEOUT = "DATA_TIMEOUT"
     PROCESSING_FAILED = "PROCESSING_FAILED"
     COMMAND_NOT_ALLOWED = "COMMAND_NOT_ALLOWED"
     ADDRESS_BANNED = "ADDRESS_BANNED"
@@ -428,6 +431,25 @@ _SPECS: dict[ErrorCode, ErrorSpec] = {
         503, "Every passive data port is in use right now: try PASV or EPSV again in a moment.",
         "Tous les ports de données passifs sont occupés : réessayez PASV ou EPSV dans un instant.",
         "Alle passieve datapoorten zijn bezet: probeer PASV of EPSV zo meteen opnieuw."),
+    ErrorCode.IDLE_TIMEOUT: ErrorSpec(
+        408, "No request came for the idle timeout (GGA_IDLE_TIMEOUT_S): disconnected; reconnect to go on.",
+        "Aucune requête pendant le délai d'inactivité (GGA_IDLE_TIMEOUT_S) : déconnecté ; reconnectez-vous pour "
+        "continuer.",
+        "Geen verzoek binnen de inactiviteitstermijn (GGA_IDLE_TIMEOUT_S): verbinding verbroken; maak opnieuw "
+        "verbinding om verder te gaan."),
+    ErrorCode.LOGIN_TIMEOUT: ErrorSpec(
+        408, "Not logged in within 30 s of connecting: disconnected.",
+        "Pas de connexion dans les 30 s suivant l'ouverture : déconnecté.",
+        "Niet aangemeld binnen 30 s na het verbinden: verbinding verbroken."),
+    ErrorCode.DATA_TIMEOUT: ErrorSpec(
+        408, "An FTP data connection carried nothing for the idle timeout (GGA_IDLE_TIMEOUT_S), or was not opened "
+        "within 30 s: the transfer is ended, and an upload ended so is not kept (send it again).",
+        "Une connexion de données FTP n'a rien transporté pendant le délai d'inactivité (GGA_IDLE_TIMEOUT_S), ou "
+        "n'a pas été ouverte dans les 30 s : le transfert est terminé, et un dépôt terminé ainsi n'est pas gardé "
+        "(envoyez-le à nouveau).",
+        "Een FTP-dataverbinding droeg niets binnen de inactiviteitstermijn (GGA_IDLE_TIMEOUT_S), of werd niet "
+        "binnen 30 s geopend: de overdracht is beëindigd, en een zo beëindigde upload wordt niet bewaard (verstuur "
+        "hem opnieuw)."),
     ErrorCode.TRANSFER_IN_PROGRESS: ErrorSpec(
         409, "A transfer is under way on this connection: wait for its end (or ABOR it) before the next command.",
         "Un transfert est en cours sur cette connexion : attendez sa fin (ou ABOR) avant la commande suivante.",

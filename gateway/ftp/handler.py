@@ -219,6 +219,17 @@ class GatewayDTPHandler(TLS_DTPHandler, _ResetNoted):
             err = GGAError(ErrorCode.UPLOAD_INCOMPLETE)
             self._resp = (f"451 {err.code}: {err.message}", logger.warning)
 
+    def handle_timeout(self) -> None:
+        """pyftpdlib's check, every ``timeout``, that the transfer still moves: a stalled one is ended as it ends
+        it, with the code in the reply (an upload ended so is not kept)."""
+        if self.get_transmitted_bytes() > self._lastdata:
+            self._lastdata = self.get_transmitted_bytes()
+            return
+        self._resp = (f"421 {ErrorCode.DATA_TIMEOUT}: no data for {self.timeout:g} s (GGA_IDLE_TIMEOUT_S): the "
+                      "transfer is ended, and an upload ended so is not kept (send it again).", logger.info)
+        self.close()
+        self.cmd_channel.close_when_done()
+
     def handle_error(self) -> None:
         if isinstance(self.file_obj, UploadFile) and self.file_obj.upload.failed is not None:
             self.close()  # _end_transfer answers 552 with the code
@@ -239,6 +250,13 @@ class RangeOnlyPassiveDTP(TLS_FTPHandler.passive_dtp):  # type: ignore[name-defi
             self.close()
             raise _NoPassivePort
         super().bind(addr)
+
+    def handle_timeout(self) -> None:
+        """The client never opened the data connection it asked for: the code, not pyftpdlib's bare text."""
+        if self.cmd_channel.connected:
+            self.cmd_channel.respond(f"421 {ErrorCode.DATA_TIMEOUT}: the data connection asked for was not opened "
+                                     f"within {self.timeout:g} s.", logfun=logger.info)
+        self.close()
 
 
 OPTIONS = re.compile(r"^(-[A-Za-z]+\s*)+")  # LIST -la /OUTTEST: options clients send before the path
@@ -293,8 +311,17 @@ class GatewayFTPHandler(TLS_FTPHandler):
 
     def _login_expired(self) -> None:
         if not self.authenticated and not self._closed:
-            self.respond(f"421 Not logged in within {LOGIN_TIMEOUT_S} s: disconnected.", logfun=logger.info)
+            err = GGAError(ErrorCode.LOGIN_TIMEOUT, f"Not logged in within {LOGIN_TIMEOUT_S} s of connecting: "
+                           "disconnected.")
+            self.respond(f"421 {err.code}: {err.message}", logfun=logger.info)
             self.close_when_done()
+
+    def handle_timeout(self) -> None:
+        """pyftpdlib's idle timeout, answered with its code."""
+        err = GGAError(ErrorCode.IDLE_TIMEOUT, f"No command for {self.timeout:g} s (GGA_IDLE_TIMEOUT_S): "
+                       "disconnected; reconnect to go on.")
+        self.respond(f"421 {err.code}: {err.message}", logfun=logger.info)
+        self.close_when_done()
 
     # -- commands ----------------------------------------------------------------------------------------------
     _overlong = False

@@ -93,6 +93,9 @@ class MailboxSFTPServer(asyncssh.SFTPServer):
         self.session: GatewaySession = conn.get_extra_info("gga_session")
         self.login_logged: asyncio.Future | None = conn.get_extra_info("gga_login_logged")
         self.activity: Activity = conn.get_extra_info("gga_activity") or Activity()
+        channels = conn.get_extra_info("gga_channels")
+        if channels is not None:  # told why, should the connection be closed under them
+            channels.add(chan)
         self.handles = 0  # open files and folders, at most settings.sftp_max_handles
         self.handles_logged = False
         super().__init__(chan, chroot=os.fsencode(self.session.home))

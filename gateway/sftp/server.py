@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 
 import asyncssh
@@ -62,6 +64,8 @@ class GatewaySSHServer(asyncssh.SSHServer):
         self.lost = False
         self.activity = Activity()
         self.idle_timer: asyncio.TimerHandle | None = None
+        self.login_timer: asyncio.TimerHandle | None = None
+        self.channels: weakref.WeakSet[asyncssh.SSHServerChannel] = weakref.WeakSet()  # its SFTP sessions
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self.conn = conn
@@ -74,8 +78,19 @@ class GatewaySSHServer(asyncssh.SSHServer):
         self.address = ip
         dead_peers_found_by_tcp(conn.get_extra_info("socket"))
         self.listener.connections.add(conn)
-        conn.set_extra_info(gga_activity=self.activity)
+        conn.set_extra_info(gga_activity=self.activity, gga_channels=self.channels)
         self._watch_idle()
+        self.login_timer = asyncio.get_running_loop().call_later(LOGIN_TIMEOUT_S, self._login_expired)
+
+    def _login_expired(self) -> None:
+        """Not logged in by now: disconnected with the code (asyncssh's own login timeout, a backstop a little
+        later, closes without a word)."""
+        if self.session is None and self.conn is not None:
+            log.info("closing SFTP connection %s of %r: not logged in within %d s", self.remote, self.user,
+                     LOGIN_TIMEOUT_S)
+            self.conn.disconnect(asyncssh.DISC_BY_APPLICATION,
+                                 f"{ErrorCode.LOGIN_TIMEOUT}: not logged in within {LOGIN_TIMEOUT_S} s of connecting: "
+                                 "disconnected.")
 
     def _refuse_connection(self, conn: asyncssh.SSHServerConnection, ip: str) -> None:
         """Past the per-address limit: disconnected before any key exchange, logged once per burst."""
@@ -97,11 +112,17 @@ class GatewaySSHServer(asyncssh.SSHServer):
             self.idle_timer = asyncio.get_running_loop().call_later(timeout - idle, self._watch_idle)
         elif self.conn is not None:
             log.info("closing SFTP connection %s of %r: idle for %d s", self.remote, self.user, timeout)
-            self.conn.disconnect(asyncssh.DISC_BY_APPLICATION, f"Idle for {timeout} s: disconnected.")
+            reason = (f"{ErrorCode.IDLE_TIMEOUT}: no request for {timeout} s (GGA_IDLE_TIMEOUT_S): disconnected; "
+                      "reconnect to go on.")
+            for chan in list(self.channels):  # OpenSSH's client prints what comes on stderr, not a disconnect's reason
+                with contextlib.suppress(Exception):  # (a channel closing meanwhile): the disconnect still goes
+                    chan.write_stderr((reason + "\n").encode())
+            self.conn.disconnect(asyncssh.DISC_BY_APPLICATION, reason)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self.idle_timer is not None:
-            self.idle_timer.cancel()
+        for timer in (self.idle_timer, self.login_timer):
+            if timer is not None:
+                timer.cancel()
         self.lost = True
         self._forget_live()
         if self.conn is not None and self.address:
@@ -226,6 +247,8 @@ class GatewaySSHServer(asyncssh.SSHServer):
 
     def _attach(self, session: GatewaySession, live_key: int | None) -> None:
         self.live_key = live_key  # removed when the connection ends
+        if self.login_timer is not None:
+            self.login_timer.cancel()
         if self.conn is not None:
             self.session = session
             self.conn.set_extra_info(gga_session=session)
@@ -312,7 +335,7 @@ class SFTPFrontEnd:
 
     async def _listen(self) -> str:
         settings = self.gateway.settings
-        options = dict(server_host_keys=host_keys(settings), allow_scp=False, login_timeout=LOGIN_TIMEOUT_S,
+        options = dict(server_host_keys=host_keys(settings), allow_scp=False, login_timeout=LOGIN_TIMEOUT_S + 5,
                        sftp_factory=lambda chan: MailboxSFTPServer(chan, self.gateway), line_editor=False,
                        **algorithm_options(settings))
         if self.dealt is not None:

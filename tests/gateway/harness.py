@@ -316,8 +316,9 @@ def error_ids(acrf: ET.Element) -> list[str]:
 
 
 # -- an asyncssh client ------------------------------------------------------------------------------------------
-async def _connect(port: int, kit: SenderKit, password: str | None = None, key: bool = True):  # type: ignore[no-untyped-def]
-    options = {"known_hosts": None, "username": kit.technical_user}
+async def _connect(port: int, kit: SenderKit, password: str | None = None, key: bool = True,  # type: ignore[no-untyped-def]
+                   **more: object):
+    options = {"known_hosts": None, "username": kit.technical_user, **more}
     if password is not None:
         options |= {"password": password, "client_keys": None}
     elif key:

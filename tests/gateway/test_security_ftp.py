@@ -96,23 +96,37 @@ def test_a_nul_in_a_command_is_answered_501_and_the_connection_kept(harness, kit
 def test_idle_control_and_data_connections_are_closed(harness, kit, db):
     ftp = tls_client(harness, kit)
     time.sleep(1.5)
-    with pytest.raises(ftplib.error_temp, match=r"^421 Control connection timed out"):
+    with pytest.raises(ftplib.error_temp, match=r"^421 IDLE_TIMEOUT: No command for 1 s \(GGA_IDLE_TIMEOUT_S\)"):
         ftp.voidcmd("NOOP")  # the 421 was waiting
     ftp.close()
     ftp = tls_client(harness, kit)
     data = ftp.transfercmd(f"STOR {fi_name(kit, '00004')}")  # a data connection that never sends
-    with pytest.raises(ftplib.error_temp, match=r"^421 Data connection timed out"):
+    with pytest.raises(ftplib.error_temp, match=r"^421 DATA_TIMEOUT: no data for 1 s .* not kept"):
         ftp.voidresp()
     data.close()
     ftp.close()
     assert error_codes(log_rows(db, event="upload", count=1)) == ["UPLOAD_INCOMPLETE"]
 
 
+def test_a_data_connection_never_opened_ends_with_its_code(harness, kit, monkeypatch):
+    """pyftpdlib answered a bare "421 Passive data channel timed out." to a client that asked for a passive port
+    and never connected to it."""
+    monkeypatch.setattr(ftp_handler.RangeOnlyPassiveDTP, "timeout", 1)
+    ftp = tls_client(harness, kit)
+    ftp.sendcmd("PASV")
+    time.sleep(1.5)
+    with pytest.raises(ftplib.error_temp, match=r"^421 DATA_TIMEOUT: the data connection asked for was not opened "
+                       r"within 1 s"):
+        ftp.voidcmd("NOOP")  # the 421 was waiting
+    assert ftp.voidcmd("NOOP").startswith("200")  # the control connection goes on
+    ftp.quit()
+
+
 def test_a_client_that_does_not_log_in_is_disconnected(harness, monkeypatch):
     monkeypatch.setattr(ftp_handler, "LOGIN_TIMEOUT_S", 1)  # read when each connection starts
     plain = plain_client(harness)
     time.sleep(1.5)
-    with pytest.raises(ftplib.error_temp, match=r"^421 Not logged in within 1 s"):
+    with pytest.raises(ftplib.error_temp, match=r"^421 LOGIN_TIMEOUT: Not logged in within 1 s of connecting"):
         plain.voidcmd("NOOP")
     plain.close()
 

@@ -6,7 +6,9 @@ import ftplib
 import logging
 import os
 import resource
+import select
 import socket
+import subprocess
 import time
 
 import asyncssh
@@ -14,6 +16,7 @@ import pytest
 
 from admin_api.sender import service as senders
 from admin_api.sender.schemas import SenderPatch
+from gateway.sftp import server as sftp_server
 from tests.gateway.harness import _connect, build, error_codes, log_rows, put, sftp_call, today
 from tests.gateway.test_ftp import gap, tls_client
 
@@ -114,6 +117,45 @@ def test_idle_connections_are_closed_busy_ones_are_not(harness, kit):
             await asyncio.wait_for(idle.wait_closed(), 1)  # closed by the server after 1 s without a request
             assert await sftp.listdir("/OUT") == [".", ".."]
             sftp.exit()
+
+    asyncio.run(run())
+
+
+@pytest.mark.parametrize("limits", [{"idle_timeout_s": 1}])
+def test_an_idle_openssh_client_is_told_why_it_was_disconnected(harness, kit):
+    """The disconnect said "Idle for 1 s: disconnected.", without the code every other refusal carries."""
+    sftp = subprocess.Popen(["sftp", "-i", str(kit.ssh_key_path), "-P", str(harness.port), "-o",
+                             "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
+                             f"{kit.technical_user}@127.0.0.1"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    told = b"IDLE_TIMEOUT: no request for 1 s (GGA_IDLE_TIMEOUT_S): disconnected"
+    err, deadline = b"", time.monotonic() + 15
+    try:  # its stdin left open and silent (sftp itself notices the end at its next command)
+        while told not in err and time.monotonic() < deadline:
+            if select.select([sftp.stderr], [], [], 0.5)[0]:
+                err += os.read(sftp.stderr.fileno(), 4096)  # type: ignore[union-attr]
+    finally:
+        sftp.kill()
+        sftp.communicate()
+    assert told in err, err
+
+
+class _SlowTypist(asyncssh.SSHClient):
+    """Asked for a password, takes longer than the login timeout to give one."""
+
+    async def password_auth_requested(self) -> str:
+        await asyncio.sleep(5)
+        return "too late"
+
+
+def test_a_client_that_does_not_log_in_in_time_is_told_why(harness, kit, monkeypatch):
+    """asyncssh's own login timeout closed the connection without a word: the client only saw it lost."""
+    monkeypatch.setattr(sftp_server, "LOGIN_TIMEOUT_S", 1)  # read when each connection starts
+
+    async def run():
+        with pytest.raises(asyncssh.DisconnectError, match=r"^LOGIN_TIMEOUT: not logged in within 1 s"):
+            await asyncio.wait_for(_connect(harness.port, kit, key=False, client_factory=_SlowTypist,
+                                            preferred_auth="password"), 4)
 
     asyncio.run(run())
 
