@@ -35,13 +35,14 @@ class LiveSessions:
         self.db, self.instance, self.max_per_sender = db, instance, max_per_sender
         self.siblings = siblings  # workers of one `gga serve`: instances named ``<siblings>-w<n>``
         self.stale_after = timedelta(seconds=max(60.0, 10 * every_s))  # many missed rounds: a dead instance's
-        self._sessions: dict[int, tuple[GatewaySession, Callable[[], None]]] = {}
+        self._sessions: dict[int, tuple[GatewaySession, Callable[[GGAError], None]]] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._watch: threading.Thread | None = None
 
-    def add(self, session: GatewaySession, end: Callable[[], None]) -> int:
-        """Register a session; ``end`` must be safe to call from any thread (it closes the connection). Blocking
+    def add(self, session: GatewaySession, end: Callable[[GGAError], None]) -> int:
+        """Register a session; ``end`` must be safe to call from any thread (it closes the connection, telling the
+        client the error where its protocol can). Blocking
         (database). Past the sender's cap: ``TOO_MANY_SESSIONS``, logged, and nothing registered."""
         try:
             key = self._claim(session)
@@ -143,7 +144,7 @@ class LiveSessions:
             code = ErrorCode.CHANNEL_NOT_REGISTERED if session.sender.id in working else ErrorCode.SENDER_BLOCKED
             self.remove(key)
             try:
-                end()
+                end(GGAError(code))
             except Exception:
                 log.exception("ending a blocked sender's session")
             self.translog.record("session", "ended", protocol=session.protocol, error_code=str(code),

@@ -426,8 +426,9 @@ class GatewayFTPHandler(TLS_FTPHandler):
         if self.attempted_logins >= self.max_login_attempts:  # pyftpdlib has answered and is closing
             self.gateway.auth.refused(username[:64], "FTP", self.remote, "password", ErrorCode.TOO_MANY_LOGIN_TRIES)
 
-    def end_from_any_thread(self) -> None:
-        """How LiveSessions ends this connection (a blocked sender) from its watch thread."""
+    def end_from_any_thread(self, err: GGAError) -> None:
+        """How LiveSessions ends this connection (a blocked sender) from its watch thread: cut, without a reply
+        (pyftpdlib's loop takes no call from another thread, and a TLS connection no bytes); ``err`` is logged."""
         shut_down(self.socket)
 
     def _forget_live(self) -> None:

@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import asyncssh
@@ -112,12 +113,19 @@ class GatewaySSHServer(asyncssh.SSHServer):
             self.idle_timer = asyncio.get_running_loop().call_later(timeout - idle, self._watch_idle)
         elif self.conn is not None:
             log.info("closing SFTP connection %s of %r: idle for %d s", self.remote, self.user, timeout)
-            reason = (f"{ErrorCode.IDLE_TIMEOUT}: no request for {timeout} s (GGA_IDLE_TIMEOUT_S): disconnected; "
-                      "reconnect to go on.")
-            for chan in list(self.channels):  # OpenSSH's client prints what comes on stderr, not a disconnect's reason
-                with contextlib.suppress(Exception):  # (a channel closing meanwhile): the disconnect still goes
-                    chan.write_stderr((reason + "\n").encode())
-            self.conn.disconnect(asyncssh.DISC_BY_APPLICATION, reason)
+            self._disconnect(GGAError(ErrorCode.IDLE_TIMEOUT, f"no request for {timeout} s (GGA_IDLE_TIMEOUT_S): "
+                                      "disconnected; reconnect to go on."))
+
+    def _disconnect(self, err: GGAError) -> None:
+        """Ends a logged-in connection, telling why: as the disconnect's reason, and on each SFTP session's stderr,
+        the one place OpenSSH's sftp prints it from (it takes the channel's close for the end first)."""
+        if self.conn is None:
+            return
+        reason = f"{err.code}: {err.message}"
+        for chan in list(self.channels):
+            with contextlib.suppress(Exception):  # (a channel closing meanwhile): the disconnect still goes
+                chan.write_stderr((reason + "\n").encode())
+        self.conn.disconnect(asyncssh.DISC_BY_APPLICATION, reason)
 
     def connection_lost(self, exc: Exception | None) -> None:
         for timer in (self.idle_timer, self.login_timer):
@@ -254,11 +262,10 @@ class GatewaySSHServer(asyncssh.SSHServer):
             self.conn.set_extra_info(gga_session=session)
             self.activity.touch()
 
-    def _end_from_any_thread(self):  # type: ignore[no-untyped-def]
+    def _end_from_any_thread(self) -> Callable[[GGAError], None]:
         """How LiveSessions ends this connection (a blocked sender) from its watch thread."""
-        loop, conn = asyncio.get_running_loop(), self.conn
-        assert conn is not None
-        return lambda: loop.call_soon_threadsafe(conn.close)
+        loop = asyncio.get_running_loop()
+        return lambda err: loop.call_soon_threadsafe(self._disconnect, err)
 
 
 # A dead peer's connection is found by the kernel's TCP keepalive (first probe after 60 s of silence, then every

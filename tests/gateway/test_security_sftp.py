@@ -121,23 +121,47 @@ def test_idle_connections_are_closed_busy_ones_are_not(harness, kit):
     asyncio.run(run())
 
 
-@pytest.mark.parametrize("limits", [{"idle_timeout_s": 1}])
-def test_an_idle_openssh_client_is_told_why_it_was_disconnected(harness, kit):
-    """The disconnect said "Idle for 1 s: disconnected.", without the code every other refusal carries."""
-    sftp = subprocess.Popen(["sftp", "-i", str(kit.ssh_key_path), "-P", str(harness.port), "-o",
+def _openssh_session(harness, kit) -> subprocess.Popen:  # type: ignore[no-untyped-def]
+    """OpenSSH's sftp, logged in, its stdin left open and silent."""
+    return subprocess.Popen(["sftp", "-i", str(kit.ssh_key_path), "-P", str(harness.port), "-o",
                              "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
                              f"{kit.technical_user}@127.0.0.1"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
-    told = b"IDLE_TIMEOUT: no request for 1 s (GGA_IDLE_TIMEOUT_S): disconnected"
-    err, deadline = b"", time.monotonic() + 15
-    try:  # its stdin left open and silent (sftp itself notices the end at its next command)
+
+
+def _stderr_until(sftp: subprocess.Popen, told: bytes, timeout: float = 15) -> bytes:
+    """What it printed on stderr once ``told`` is among it (or the timeout passed); then it is ended. sftp itself
+    notices the connection's end only at its next command: what the server said comes from its ssh on stderr."""
+    err, deadline = b"", time.monotonic() + timeout
+    try:
         while told not in err and time.monotonic() < deadline:
             if select.select([sftp.stderr], [], [], 0.5)[0]:
                 err += os.read(sftp.stderr.fileno(), 4096)  # type: ignore[union-attr]
     finally:
         sftp.kill()
         sftp.communicate()
-    assert told in err, err
+    return err
+
+
+@pytest.mark.parametrize("limits", [{"idle_timeout_s": 1}])
+def test_an_idle_openssh_client_is_told_why_it_was_disconnected(harness, kit):
+    """The disconnect said "Idle for 1 s: disconnected.", without the code every other refusal carries."""
+    told = b"IDLE_TIMEOUT: no request for 1 s (GGA_IDLE_TIMEOUT_S): disconnected"
+    assert told in _stderr_until(_openssh_session(harness, kit), told)
+
+
+def test_an_openssh_client_whose_sender_is_blocked_is_told_why(harness, kit, db):
+    """A blocked sender's session was closed without a word (only the transfer log had the code)."""
+    sftp = _openssh_session(harness, kit)
+    deadline = time.monotonic() + 10
+    while not harness.gateway.live.by_protocol()["SFTP"] and time.monotonic() < deadline:  # logged in
+        time.sleep(0.05)
+    with db.session() as session:
+        senders.update(session, gap(db, kit), kit.domain_id, SenderPatch(status="blocked"),
+                       harness.services.passwords)
+    told = b"SENDER_BLOCKED: The sender or its technical user is blocked."
+    assert told in _stderr_until(sftp, told)
+    assert error_codes(log_rows(db, event="session", count=1)) == ["SENDER_BLOCKED"]
 
 
 class _SlowTypist(asyncssh.SSHClient):
