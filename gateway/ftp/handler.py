@@ -27,11 +27,11 @@ LOGIN_TIMEOUT_S = 30  # from connect to logged in
 LOGIN_REFUSED = f"{ErrorCode.LOGIN_FAILED}: unknown user, wrong password, or blocked."
 
 
-def shut_down(sock: object) -> None:
+def shut_down(sock: object, how: int = socket.SHUT_RDWR) -> None:
     """End a control connection from any thread: its own thread wakes at once and closes it (a transfer under way
     ends as cut). A TLS connection (pyOpenSSL) shuts its socket with sock_shutdown; its shutdown() is the TLS one."""
     with contextlib.suppress(Exception):
-        (getattr(sock, "sock_shutdown", None) or sock.shutdown)(socket.SHUT_RDWR)  # type: ignore[attr-defined]
+        (getattr(sock, "sock_shutdown", None) or sock.shutdown)(how)  # type: ignore[attr-defined]
 
 
 def in_background(call: Callable[..., object], *args: object, **kwargs: object) -> None:
@@ -283,6 +283,7 @@ class GatewayFTPHandler(TLS_FTPHandler):
     permit_foreign_addresses = False
     use_sendfile = False
     live_key: int | None = None
+    _ended_by: GGAError | None = None  # set from the session watch's thread: told, then closed, on this one's
     _on_own_loop = False
     _login_timer = None
 
@@ -427,9 +428,20 @@ class GatewayFTPHandler(TLS_FTPHandler):
             self.gateway.auth.refused(username[:64], "FTP", self.remote, "password", ErrorCode.TOO_MANY_LOGIN_TRIES)
 
     def end_from_any_thread(self, err: GGAError) -> None:
-        """How LiveSessions ends this connection (a blocked sender) from its watch thread: cut, without a reply
-        (pyftpdlib's loop takes no call from another thread, and a TLS connection no bytes); ``err`` is logged."""
-        shut_down(self.socket)
+        """How LiveSessions ends this connection (a blocked sender) from its watch thread. pyftpdlib's loop takes no
+        call from another thread, so its reading side is shut: the loop wakes at once, readable, and
+        ``handle_read_event`` answers 421 with the code and closes, on the connection's own thread."""
+        self._ended_by = err
+        shut_down(self.socket, socket.SHUT_RD)
+
+    def handle_read_event(self) -> None:
+        err = self._ended_by
+        if err is None:
+            super().handle_read_event()
+            return
+        with contextlib.suppress(Exception):  # nothing read: a TLS connection can still write (best effort)
+            self.respond(f"421 {err.code}: {err.message}", logfun=logger.info)
+        self.close()
 
     def _forget_live(self) -> None:
         if self.live_key is not None:

@@ -116,7 +116,7 @@ class GatewaySSHServer(asyncssh.SSHServer):
             self._disconnect(GGAError(ErrorCode.IDLE_TIMEOUT, f"no request for {timeout} s (GGA_IDLE_TIMEOUT_S): "
                                       "disconnected; reconnect to go on."))
 
-    def _disconnect(self, err: GGAError) -> None:
+    def _disconnect(self, err: GGAError, code: int = asyncssh.DISC_BY_APPLICATION) -> None:
         """Ends a logged-in connection, telling why: as the disconnect's reason, and on each SFTP session's stderr,
         the one place OpenSSH's sftp prints it from (it takes the channel's close for the end first)."""
         if self.conn is None:
@@ -125,7 +125,7 @@ class GatewaySSHServer(asyncssh.SSHServer):
         for chan in list(self.channels):
             with contextlib.suppress(Exception):  # (a channel closing meanwhile): the disconnect still goes
                 chan.write_stderr((reason + "\n").encode())
-        self.conn.disconnect(asyncssh.DISC_BY_APPLICATION, reason)
+        self.conn.disconnect(code, reason)
 
     def connection_lost(self, exc: Exception | None) -> None:
         for timer in (self.idle_timer, self.login_timer):
@@ -157,11 +157,10 @@ class GatewaySSHServer(asyncssh.SSHServer):
         return True
 
     def _refuse_login(self, err: GGAError) -> None:
-        """Disconnect with the code: a ban, or too many sessions (already logged)."""
-        if self.conn is not None:
-            reason = asyncssh.DISC_TOO_MANY_CONNECTIONS if err.code == ErrorCode.TOO_MANY_SESSIONS \
-                else asyncssh.DISC_NO_MORE_AUTH_METHODS_AVAILABLE
-            self.conn.disconnect(reason, f"{err.code}: {err.message}")
+        """Disconnect with the code: a ban, or too many sessions (already logged; a key login is counted once it
+        completed, when its SFTP session may be open already)."""
+        self._disconnect(err, asyncssh.DISC_TOO_MANY_CONNECTIONS if err.code == ErrorCode.TOO_MANY_SESSIONS
+                         else asyncssh.DISC_NO_MORE_AUTH_METHODS_AVAILABLE)
 
     def password_auth_supported(self) -> bool:
         return True

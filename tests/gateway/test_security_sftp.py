@@ -254,12 +254,13 @@ def test_blocking_a_sender_ends_its_open_sessions(harness, kit, db):
 
 
 def _until_closed(ftp: ftplib.FTP_TLS, deadline: float) -> None:
-    """The server ends the FTPS control connection: the next command meets its end."""
+    """The server ends the FTPS control connection, telling why: the next command gets its 421 with the code."""
     while time.monotonic() < deadline:
         try:
             ftp.voidcmd("NOOP")
-        except (EOFError, OSError, ftplib.Error):
+        except ftplib.error_temp as told:
             ftp.close()
+            assert str(told).startswith("421 SENDER_BLOCKED: "), told  # (it was cut without a word)
             return
         time.sleep(0.1)
     raise AssertionError("the FTPS session of the blocked sender is still open")
