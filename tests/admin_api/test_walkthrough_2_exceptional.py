@@ -30,12 +30,16 @@ def request_body(acme, manager="self", first="Elise", last="DUPONT"):
 
 
 def pdf_text(pdf: bytes) -> str:
+    """The PDF's content streams, inflated. Each is read from its start to its own end (zlib knows it): cut at the
+    next "endstream", one whose last byte was a CR (1 in 256) lost it to the line break and came back deflated."""
     chunks = []
-    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+    for start in re.finditer(rb"(?<!end)stream\r?\n", pdf):
+        inflate = zlib.decompressobj()
         try:
-            chunks.append(zlib.decompress(stream).decode("latin-1"))
-        except zlib.error:
-            chunks.append(stream.decode("latin-1"))
+            text = inflate.decompress(pdf[start.end():])
+        except zlib.error:  # not deflated: up to its end
+            text = pdf[start.end():].split(b"endstream", 1)[0]
+        chunks.append(text.decode("latin-1"))
     return "".join(chunks)
 
 
