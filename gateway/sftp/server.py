@@ -89,9 +89,8 @@ class GatewaySSHServer(asyncssh.SSHServer):
         if self.session is None and self.conn is not None:
             log.info("closing SFTP connection %s of %r: not logged in within %d s", self.remote, self.user,
                      LOGIN_TIMEOUT_S)
-            self.conn.disconnect(asyncssh.DISC_BY_APPLICATION,
-                                 f"{ErrorCode.LOGIN_TIMEOUT}: not logged in within {LOGIN_TIMEOUT_S} s of connecting: "
-                                 "disconnected.")
+            self._disconnect(GGAError(ErrorCode.LOGIN_TIMEOUT, f"not logged in within {LOGIN_TIMEOUT_S} s of "
+                                      "connecting: disconnected."))
 
     def _refuse_connection(self, conn: asyncssh.SSHServerConnection, ip: str) -> None:
         """Past the per-address limit: disconnected before any key exchange, logged once per burst."""
@@ -117,8 +116,9 @@ class GatewaySSHServer(asyncssh.SSHServer):
                                       "disconnected; reconnect to go on."))
 
     def _disconnect(self, err: GGAError, code: int = asyncssh.DISC_BY_APPLICATION) -> None:
-        """Ends a logged-in connection, telling why: as the disconnect's reason, and on each SFTP session's stderr,
-        the one place OpenSSH's sftp prints it from (it takes the channel's close for the end first)."""
+        """Ends the connection, telling why: as the disconnect's reason, and on each SFTP session's stderr, the
+        one place OpenSSH's sftp prints it from once its session is open (it takes the channel's close for the
+        end first)."""
         if self.conn is None:
             return
         reason = f"{err.code}: {err.message}"
