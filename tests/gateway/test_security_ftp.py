@@ -108,6 +108,21 @@ def test_idle_control_and_data_connections_are_closed(harness, kit, db):
     assert error_codes(log_rows(db, event="upload", count=1)) == ["UPLOAD_INCOMPLETE"]
 
 
+@pytest.mark.parametrize(("limits", "login_timeout_s"), [({"idle_timeout_s": 1}, 30), ({}, 1)])
+def test_a_client_silent_in_its_tls_handshake_is_closed(harness, monkeypatch, login_timeout_s):
+    """No reply can go out mid-handshake: the idle timeout's coded one (until pyftpdlib's close for that case was
+    restored) and the login timeout's left such a connection open for good, its thread and slots with it."""
+    monkeypatch.setattr(ftp_handler, "LOGIN_TIMEOUT_S", login_timeout_s)
+    with socket.create_connection(("127.0.0.1", harness.ftp_port), timeout=10) as silent:
+        reader = silent.makefile("rb")
+        assert reader.readline().startswith(b"220")
+        silent.sendall(b"AUTH TLS\r\n")
+        assert reader.readline().startswith(b"234")
+        started = time.monotonic()
+        assert silent.recv(1) == b""  # then no ClientHello: closed by the server
+        assert time.monotonic() - started < 5
+
+
 def test_a_data_connection_never_opened_ends_with_its_code(harness, kit, monkeypatch):
     """pyftpdlib answered a bare "421 Passive data channel timed out." to a client that asked for a passive port
     and never connected to it."""
