@@ -311,23 +311,22 @@ class GatewayFTPHandler(TLS_FTPHandler):
         self._login_timer = self.ioloop.call_later(LOGIN_TIMEOUT_S, self._login_expired, _errback=self.handle_error)
 
     def _login_expired(self) -> None:
-        if self._ssl_accepting and not self._closed:  # a TLS handshake under way takes no reply: closed as it is
-            self.close()
-        elif not self.authenticated and not self._closed:
-            err = GGAError(ErrorCode.LOGIN_TIMEOUT, f"Not logged in within {LOGIN_TIMEOUT_S} s of connecting: "
-                           "disconnected.")
-            self.respond(f"421 {err.code}: {err.message}", logfun=logger.info)
-            self.close_when_done()
+        if not self.authenticated and not self._closed:
+            self._timed_out(GGAError(ErrorCode.LOGIN_TIMEOUT, f"Not logged in within {LOGIN_TIMEOUT_S} s of "
+                                     "connecting: disconnected."))
 
     def handle_timeout(self) -> None:
-        """pyftpdlib's idle timeout, answered with its code; a TLS handshake under way takes no reply (a client that
-        went silent in it held its thread and slots for good) and is closed as it is, as pyftpdlib's TLS one does."""
+        """pyftpdlib's idle timeout, answered with its code."""
+        self._timed_out(GGAError(ErrorCode.IDLE_TIMEOUT, f"No command for {self.timeout:g} s (GGA_IDLE_TIMEOUT_S): "
+                                 "disconnected; reconnect to go on."))
+
+    def _timed_out(self, err: GGAError) -> None:
+        """421 with the code, then closed; a TLS handshake under way takes no reply (a client that went silent in
+        it held its thread and slots for good) and is closed as it is, as pyftpdlib's TLS handler does."""
         if self._ssl_accepting:
-            logger.info("TLS handshake not finished within the idle timeout: closed")
+            logger.info("%s during the TLS handshake: closed", err.code)
             self.close()
             return
-        err = GGAError(ErrorCode.IDLE_TIMEOUT, f"No command for {self.timeout:g} s (GGA_IDLE_TIMEOUT_S): "
-                       "disconnected; reconnect to go on.")
         self.respond(f"421 {err.code}: {err.message}", logfun=logger.info)
         self.close_when_done()
 
