@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import os
 import re
 import socket
 import threading
@@ -32,6 +33,16 @@ def shut_down(sock: object, how: int = socket.SHUT_RDWR) -> None:
     ends as cut). A TLS connection (pyOpenSSL) shuts its socket with sock_shutdown; its shutdown() is the TLS one."""
     with contextlib.suppress(Exception):
         (getattr(sock, "sock_shutdown", None) or sock.shutdown)(how)  # type: ignore[attr-defined]
+
+
+def _drop_unread(fd: int) -> None:
+    """Whatever the kernel holds unread on a non-blocking socket (raw bytes, under TLS too): read and dropped."""
+    for _ in range(64):  # bounded: a client streaming at us is cut by the close all the same
+        try:
+            if not os.read(fd, 65536):
+                return
+        except (BlockingIOError, InterruptedError):
+            return
 
 
 def in_background(call: Callable[..., object], *args: object, **kwargs: object) -> None:
@@ -447,6 +458,19 @@ class GatewayFTPHandler(TLS_FTPHandler):
             return
         with contextlib.suppress(Exception):  # nothing read: a TLS connection can still write (best effort)
             self.respond(f"421 {err.code}: {err.message}", logfun=logger.info)
+        self._close_with_fin()
+
+    def _close_with_fin(self) -> None:
+        """Closed so the client reads the 421: a socket closed with bytes unread (a command that crossed the
+        reply) makes the kernel send a reset, not a FIN, and a client that gets it loses what it had not read yet
+        (the 421). What came since the reading side was shut is read and dropped, the writing side ends after
+        the reply, and what still crosses meets a connection the client already saw end."""
+        with contextlib.suppress(OSError):
+            fd = self.socket.fileno()
+            _drop_unread(fd)
+            if not self.producer_fifo:  # the 421 is out (a reply still queued would be cut by the FIN)
+                shut_down(self.socket, socket.SHUT_WR)
+                _drop_unread(fd)
         self.close()
 
     def _forget_live(self) -> None:

@@ -5,15 +5,18 @@ import ftplib
 import io
 import socket
 import ssl
+import threading
 import time
 
 import pytest
 
+from admin_api.sender import service as senders
+from admin_api.sender.schemas import SenderPatch
 from gateway.ftp import handler as ftp_handler
 from store.models import Domain, Sender, SenderChannel
 from tests.admin_api.senders import CONTACT
 from tests.gateway.harness import error_codes, log_rows, today
-from tests.gateway.test_ftp import tls_client
+from tests.gateway.test_ftp import gap, tls_client
 
 
 def plain_client(harness) -> ftplib.FTP:
@@ -135,6 +138,36 @@ def test_a_data_connection_never_opened_ends_with_its_code(harness, kit, monkeyp
         ftp.voidcmd("NOOP")  # the 421 was waiting
     assert ftp.voidcmd("NOOP").startswith("200")  # the control connection goes on
     ftp.quit()
+
+
+def test_a_blocked_sender_reads_its_421_when_a_command_crosses_it(harness, kit, db, monkeypatch):
+    """The 421 went out, then the connection was closed with the client's next command unread: the kernel sent a
+    reset, not a FIN, so the client saw "connection reset by peer" (and a client that had not read the 421 yet, or
+    whose stack drops unread data on a reset, lost it). Now the unread command is dropped and the close is a FIN."""
+    ending, crossed = threading.Event(), threading.Event()
+    original = ftp_handler.GatewayFTPHandler.handle_read_event
+
+    def held(handler) -> None:  # type: ignore[no-untyped-def]  # the session is being ended: a command crosses now
+        if handler._ended_by is not None and not ending.is_set():
+            ending.set()
+            crossed.wait(10)
+        original(handler)
+
+    monkeypatch.setattr(ftp_handler.GatewayFTPHandler, "handle_read_event", held)
+    router_sender(db, kit, harness.services.passwords)
+    client = plain_client(harness)
+    client.login("EXProuter1", "Router-Sender-2026")
+    with db.session() as session:
+        domain_id = session.query(Sender).filter_by(number="999001").one().domain_id
+        senders.update(session, gap(db, kit), domain_id, SenderPatch(status="blocked"), harness.services.passwords)
+    assert ending.wait(10)
+    client.sock.sendall(b"NOOP\r\n")
+    time.sleep(0.1)
+    crossed.set()
+    time.sleep(0.3)  # the 421 and the close both arrive before the client reads
+    assert client.sock.recv(4096).startswith(b"421 SENDER_BLOCKED: ")
+    assert client.sock.recv(4096) == b""  # an orderly end (it was ECONNRESET)
+    client.close()
 
 
 def test_a_client_that_does_not_log_in_is_disconnected(harness, monkeypatch):
