@@ -410,7 +410,21 @@ class GatewayFTPHandler(TLS_FTPHandler):
         # pyftpdlib answers every filesystem refusal 550; a name being uploaded is busy for now: 450, try later
         if resp.startswith(f"550 {ErrorCode.UPLOAD_IN_PROGRESS}"):
             resp = "450" + resp[3:]
+        elif self._aborting_upload and resp.startswith("426 "):
+            resp = f"426 {ErrorCode.UPLOAD_INCOMPLETE}: aborted (ABOR): nothing of this upload is kept."
         super().respond(resp, logfun)
+
+    _aborting_upload = False
+
+    def ftp_ABOR(self, line: str) -> None:
+        """An upload aborted is not kept: its 426 says so with the code (pyftpdlib's said "Transfer aborted")."""
+        channel = self.data_channel
+        self._aborting_upload = (channel is not None and isinstance(channel.file_obj, UploadFile)
+                                 and channel.transfer_in_progress())
+        try:
+            super().ftp_ABOR(line)
+        finally:
+            self._aborting_upload = False
 
     # -- logins ------------------------------------------------------------------------------------------------
     def ftp_USER(self, line: str) -> None:
@@ -461,10 +475,11 @@ class GatewayFTPHandler(TLS_FTPHandler):
         self._close_with_fin()
 
     def _close_with_fin(self) -> None:
-        """Closed so the client reads the 421: a socket closed with bytes unread (a command that crossed the
-        reply) makes the kernel send a reset, not a FIN, and a client that gets it loses what it had not read yet
-        (the 421). What came since the reading side was shut is read and dropped, the writing side ends after
-        the reply, and what still crosses meets a connection the client already saw end."""
+        """Closed with a FIN after the 421: a socket closed with bytes unread (a command that crossed the reply)
+        makes the kernel send a reset, which the client sees as "connection reset by peer" and on some stacks
+        (Windows) drops what it had not read yet, the 421 with it. What came since the reading side was shut is
+        read and dropped, the writing side ends after the reply, and what still crosses after that meets a
+        connection the client has already seen end."""
         with contextlib.suppress(OSError):
             fd = self.socket.fileno()
             _drop_unread(fd)

@@ -170,6 +170,25 @@ def test_a_blocked_sender_reads_its_421_when_a_command_crosses_it(harness, kit, 
     client.close()
 
 
+def test_an_aborted_upload_is_not_kept_and_its_426_says_so(harness, kit, db):
+    """pyftpdlib's "426 Transfer aborted via ABOR." did not say what became of the bytes sent."""
+    ftp = tls_client(harness, kit)
+    data = ftp.transfercmd(f"STOR {fi_name(kit, '00007')}")
+    data.sendall(b"D" * 100_000)
+    for _ in range(100):  # until the server has bytes of it (ABOR before any is "no transfer to abort")
+        if "Total bytes received: 0" not in ftp.sendcmd("STAT"):
+            break
+        time.sleep(0.05)
+    with pytest.raises(ftplib.error_temp, match=r"^426 UPLOAD_INCOMPLETE: aborted \(ABOR\): nothing of this upload "
+                       r"is kept\.$"):
+        ftp.sendcmd("ABOR")
+    assert ftp.voidresp().startswith("226")
+    data.close()
+    assert ftp.nlst("/INTEST") == [] and ftp.voidcmd("NOOP").startswith("200")
+    ftp.quit()
+    assert error_codes(log_rows(db, event="upload", count=1)) == ["UPLOAD_INCOMPLETE"]
+
+
 def test_a_client_that_does_not_log_in_is_disconnected(harness, monkeypatch):
     monkeypatch.setattr(ftp_handler, "LOGIN_TIMEOUT_S", 1)  # read when each connection starts
     plain = plain_client(harness)
