@@ -327,6 +327,15 @@ async def _connect(port: int, kit: SenderKit, password: str | None = None, key: 
     return await asyncssh.connect("127.0.0.1", port, **options)
 
 
+def openssh_sftp(port: int, user: str, key_path: Path | str, *options: str, batch: bool = True) -> list[str]:
+    """OpenSSH's ``sftp`` command line for a key login on loopback, host key unchecked (``-b -``: commands read from
+    stdin, quiet); ``options`` are more ``-o`` settings."""
+    more = [arg for option in options for arg in ("-o", option)]
+    return ["sftp", *(["-q", "-b", "-"] if batch else []), "-i", str(key_path), "-P", str(port),
+            "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", *more,
+            f"{user}@127.0.0.1"]
+
+
 def put(port: int, kit: SenderKit, sub: Submission, password: str | None = None) -> list[str]:
     """Upload every file of ``sub``; returns the SFTP errors met (empty when all went in)."""
 

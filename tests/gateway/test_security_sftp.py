@@ -17,7 +17,7 @@ import pytest
 from admin_api.sender import service as senders
 from admin_api.sender.schemas import SenderPatch
 from gateway.sftp import server as sftp_server
-from tests.gateway.harness import _connect, build, error_codes, log_rows, put, sftp_call, today
+from tests.gateway.harness import _connect, build, error_codes, log_rows, openssh_sftp, put, sftp_call, today
 from tests.gateway.test_ftp import gap, tls_client
 
 
@@ -123,10 +123,8 @@ def test_idle_connections_are_closed_busy_ones_are_not(harness, kit):
 
 def _openssh_session(harness, kit) -> subprocess.Popen:  # type: ignore[no-untyped-def]
     """OpenSSH's sftp, logged in, its stdin left open and silent."""
-    return subprocess.Popen(["sftp", "-i", str(kit.ssh_key_path), "-P", str(harness.port), "-o",
-                             "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
-                             f"{kit.technical_user}@127.0.0.1"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    return subprocess.Popen(openssh_sftp(harness.port, kit.technical_user, kit.ssh_key_path, batch=False),
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 def _stderr_until(sftp: subprocess.Popen, told: bytes, timeout: float = 15) -> bytes:

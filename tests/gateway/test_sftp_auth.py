@@ -14,7 +14,7 @@ from admin_api.identity import Caller
 from admin_api.sender import service as senders
 from admin_api.sender.schemas import ChannelPatch, SenderPatch
 from store.models import TransferEvent
-from tests.gateway.harness import build, put
+from tests.gateway.harness import build, openssh_sftp, put
 
 
 def logins(db):
@@ -98,10 +98,8 @@ def test_unknown_users_cost_a_password_check_too(harness, kit, monkeypatch):
 
 def _openssh_login(port, user, key_path, algorithms) -> bool:
     """OpenSSH's sftp signing with exactly ``algorithms`` (ssh-rsa = the legacy SHA-1 signature)."""
-    result = subprocess.run(
-        ["sftp", "-q", "-b", "-", "-i", str(key_path), "-P", str(port), "-o", "StrictHostKeyChecking=no",
-         "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", f"PubkeyAcceptedAlgorithms={algorithms}",
-         "-o", "IdentitiesOnly=yes", f"{user}@127.0.0.1"], input="ls\n", text=True, capture_output=True, timeout=60)
+    command = openssh_sftp(port, user, key_path, f"PubkeyAcceptedAlgorithms={algorithms}", "IdentitiesOnly=yes")
+    result = subprocess.run(command, input="ls\n", text=True, capture_output=True, timeout=60)
     return result.returncode == 0
 
 

@@ -6,7 +6,7 @@ import time
 
 from keys.certificates import load_certificate
 from keys.cms import verify_detached
-from tests.gateway.harness import build, error_ids, put, wait_submission
+from tests.gateway.harness import build, error_ids, openssh_sftp, put, wait_submission
 from tests.keys import pki
 
 
@@ -53,9 +53,7 @@ def test_openssh_sftp_client_with_openssl_signature(harness, kit, tmp_path):
     (tmp_path / ("FS" + fi_name[2:])).write_text(__import__("base64").encodebytes(der).decode())  # wrapped base64
     (tmp_path / sub.go).write_bytes(b"")
     batch = f"cd INTEST\nput {fi_name}\nput FS{fi_name[2:]}\nput {sub.go}\n"
-    ssh = ["sftp", "-q", "-b", "-", "-i", str(kit.ssh_key_path), "-P", str(harness.port), "-o",
-           "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
-           f"{kit.technical_user}@127.0.0.1"]
+    ssh = openssh_sftp(harness.port, kit.technical_user, kit.ssh_key_path)
     result = subprocess.run(ssh, input=batch, text=True, capture_output=True, cwd=tmp_path, timeout=60)
     assert result.returncode == 0, result.stderr
     harness.wait_acrf(kit)
