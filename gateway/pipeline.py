@@ -123,7 +123,7 @@ class IntakePipeline:
             if submission_id is not None:
                 self.schedule(submission_id)
             if upload.name.kind == "TD":
-                self.cancel(upload.session, upload.name)
+                self.cancel(upload.session, upload.name, upload.folder)
         except Exception:
             log.exception("after recording %s", upload.name)
 
@@ -380,7 +380,7 @@ class IntakePipeline:
         """The GO and its parts in one read: the parts before the GO, not taken by another submission; and the
         refused parts a resend replaced (to be marked superseded with the decision)."""
         rows = [_Part(**r) for r in _FILES_OF.rows(session, {
-            "go": sub.go_file_id, "sender": sub.sender_id, "base": sub.base, "sid": sub.id})]
+            "go": sub.go_file_id, "sender": sub.sender_id, "channel": sub.channel, "base": sub.base, "sid": sub.id})]
         go = rows.pop()  # the highest id
         assert go.id == sub.go_file_id
         files = SubmissionFiles(go)
@@ -533,13 +533,15 @@ class IntakePipeline:
                                     sub.delivered_channel or sub.channel, application=sub.application,
                                     name=acrf_name, logged=False, placement=placement, whose=sub.id).log_fields
 
-    def cancel(self, s: GatewaySession, td: BatchName) -> None:
-        """TD: the parts of a submission not yet processed go to the cancelled folder."""
+    def cancel(self, s: GatewaySession, td: BatchName, folder: str) -> None:
+        """TD: the parts of a submission not yet processed go to the cancelled folder; only those of the TD's own
+        channel home and folder (another channel's files are not this session's to cancel)."""
         with self.db.session() as session:
             # locked until this commits (PostgreSQL; SQLite's write turn does it there): a decision claiming them
             # meanwhile waits, then finds them cancelled and is made again; one claimed first drops them from here
             rows = session.scalars(select(ReceivedFile).where(  # parts a decided submission took are past cancelling
-                ReceivedFile.sender_id == s.sender.id, ReceivedFile.base == td.base,
+                ReceivedFile.sender_id == s.sender.id, ReceivedFile.channel == s.channel,
+                ReceivedFile.folder == folder, ReceivedFile.base == td.base,
                 ReceivedFile.status == "received", ReceivedFile.submission_id.is_(None)).with_for_update()).all()
             target = self.spool.cancelled_folder(s.sender.number)
             with_files = [r for r in rows if r.path]
@@ -564,9 +566,9 @@ class IntakePipeline:
             waiting = session.scalars(select(ReceivedFile).where(
                 ReceivedFile.status == "received", ReceivedFile.kind.in_(("FI", "FS")),
                 ReceivedFile.submission_id.is_(None), ReceivedFile.received_at < cutoff).order_by(ReceivedFile.id))
-            groups: dict[tuple[int, str], ReceivedFile] = {}
+            groups: dict[tuple[int, str, str], ReceivedFile] = {}  # a submission name per channel home
             for row in waiting:
-                groups.setdefault((row.sender_id, row.base), row)
+                groups.setdefault((row.sender_id, row.channel, row.base), row)
             opened = [sid for row in groups.values() if (sid := self._stand_in(session, row)) is not None]
         for submission_id in opened:
             self.schedule(submission_id)
@@ -574,7 +576,7 @@ class IntakePipeline:
 
     def _stand_in(self, session: Session, row: ReceivedFile) -> int | None:
         if session.scalar(select(Submission.id).where(  # its GO came: that submission answers for the parts
-                Submission.sender_id == row.sender_id, Submission.base == row.base,
+                Submission.sender_id == row.sender_id, Submission.channel == row.channel, Submission.base == row.base,
                 Submission.status.in_(PENDING))) is not None:
             return None
         name = parse(row.name).closing_go()
@@ -589,7 +591,7 @@ class IntakePipeline:
         session.add(submission)
         session.flush()
         taken = session.execute(update(ReceivedFile).where(
-            ReceivedFile.sender_id == row.sender_id, ReceivedFile.base == row.base,
+            ReceivedFile.sender_id == row.sender_id, ReceivedFile.channel == row.channel, ReceivedFile.base == row.base,
             ReceivedFile.status == "received", ReceivedFile.kind.in_(("FI", "FS")),
             ReceivedFile.submission_id.is_(None), ReceivedFile.id < go.id,
         ).values(submission_id=submission.id)).rowcount  # type: ignore[attr-defined]
@@ -728,8 +730,9 @@ _CLAIM = RawStatement(update(Submission.__table__).where(
 ).values(lease_owner=bindparam("owner"), lease_until=bindparam("until", type_=_SUBS.lease_until.type),
          attempts=_SUBS.attempts + 1).returning(*_SUB_COLUMNS), _SUB_COLUMNS)
 _FILES_OF = RawStatement(select(*_PART_COLUMNS).where(or_(  # the GO, and the parts before it not another's
-    _FILES.id == bindparam("go"),
-    and_(_FILES.sender_id == bindparam("sender"), _FILES.base == bindparam("base"), _FILES.id < bindparam("go"),
+    _FILES.id == bindparam("go"),  # in the GO's own channel home: each channel's files are its own (contract 3)
+    and_(_FILES.sender_id == bindparam("sender"), _FILES.channel == bindparam("channel"),
+         _FILES.base == bindparam("base"), _FILES.id < bindparam("go"),
          or_(_FILES.status == "received", _FILES.status == "refused"), or_(_FILES.kind == "FI", _FILES.kind == "FS"),
          or_(_FILES.submission_id.is_(None), _FILES.submission_id == bindparam("sid"))))).order_by(_FILES.id),
     _PART_COLUMNS)
