@@ -14,7 +14,7 @@ from defusedxml.ElementTree import DefusedXMLParser
 
 from gateway.acrf import Finding, detail
 from gateway.naming import ENVIRONMENTS, parse
-from kernel.catalogue import APPLICATIONS
+from kernel.catalogue import APPLICATIONS, Application
 from kernel.clock import belgian_day
 from kernel.errors import ErrorCode, GGAError
 from keys.cms import VerificationPolicy, file_digest, verify_detached
@@ -42,6 +42,8 @@ class Part(Protocol):
     def status(self) -> str: ...
     @property
     def error_code(self) -> str | None: ...
+    @property
+    def received_at(self) -> datetime | None: ...
 
 
 @dataclass
@@ -64,7 +66,7 @@ class CheckContext:
     max_age_days: int
     policy: VerificationPolicy
     now: datetime
-    received_at: datetime | None = None  # the GO's reception: when the signing certificate must be valid
+    received_at: datetime | None = None  # the GO's reception: for a signature whose own reception is unknown
 
     @property
     def signed_at(self) -> datetime:
@@ -156,7 +158,10 @@ def _signature(ctx: CheckContext, data: Part, fs: Part) -> list[Finding]:
         return file_digest(Path(data.path), algorithm)  # another digest: the one re-read, rare
 
     try:
-        verify_detached(Path(fs.path).read_bytes(), digest_of, certificates, at=ctx.signed_at, policy=ctx.policy)
+        # the certificate is judged when the signature came (contract 5: "at reception"), not at the GO's later
+        # reception: one that expired in between refused files signed while it was valid
+        verify_detached(Path(fs.path).read_bytes(), digest_of, certificates, at=fs.received_at or ctx.signed_at,
+                        policy=ctx.policy)
     except GGAError as err:
         return [Finding(err.code, data.name, err.message)]
     return []
@@ -170,7 +175,7 @@ def _identification(data: Part) -> list[Finding]:
         xml = xml_prolog(path)
     except XmlUnsafe as exc:
         return [Finding(ErrorCode.XML_UNSAFE, data.name, str(exc))]
-    if xml is None or app is None or not app.form_identification:
+    if xml is None or app is None:
         return []
     try:
         found = _form_identification(path, xml)
@@ -178,10 +183,23 @@ def _identification(data: Part) -> list[Finding]:
         return [Finding(ErrorCode.XML_UNSAFE, data.name)]
     except SyntaxError:  # ParseError: malformed XML is the application's to judge
         return []
-    if found is not None and found.strip().upper() != app.form_identification:
+    if found is not None and _names_another(app, found.strip().upper()):
         return [Finding(ErrorCode.APPLICATION_CONTENT_MISMATCH, data.name, detail(
-            "identification", found=found.strip(), expected=app.form_identification, application=app.code))]
+            "identification", found=found.strip(), expected=app.form_identification or app.code,
+            application=app.code))]
     return []
+
+
+# what a Form/Identification may say: an application's own value where it has one, else any catalogue code
+_IDENTIFIED = frozenset(name for a in APPLICATIONS.values() for name in (a.code, a.form_identification) if name)
+
+
+def _names_another(app: Application, found: str) -> bool:
+    """The element names another application: not this one's value where it has one (DIMONA for DIMN); where it
+    has none (DUCN, PUBL...), another catalogue application (a DmfA's DMFA in a file named DUCN was accepted)."""
+    if app.form_identification:
+        return found != app.form_identification
+    return found in _IDENTIFIED and found != app.code
 
 
 # -- is it XML, in which encoding, and is its prolog safe ------------------------------------------------------------

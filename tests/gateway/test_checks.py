@@ -349,6 +349,19 @@ def test_a_certificate_is_judged_at_the_reception_of_the_files_not_at_a_later_de
     assert codes(check(at_reception)) == []
 
 
+def test_a_certificate_is_judged_at_the_reception_of_the_signature_not_of_the_go(sender, make, certs):
+    """The FS came while its certificate was valid, the GO after it expired: the files were refused
+    (CERTIFICATE_EXPIRED), judged at the GO's reception where the contract says at theirs."""
+    files = make.submission(signer=certs.expired)
+    expired_on = certs.expired.certificate.not_valid_after_utc
+    files.signatures[0].received_at = expired_on - timedelta(minutes=1)
+    go_after = CheckContext(sender, "SFTP", files, False, MAX_AGE, VerificationPolicy(), datetime.now(UTC),
+                            received_at=expired_on + timedelta(minutes=1))
+    assert codes(check(go_after)) == []
+    files.signatures[0].received_at = expired_on + timedelta(seconds=1)  # signed files that came too late
+    assert codes(check(go_after)) == ["CERTIFICATE_EXPIRED"]
+
+
 def test_one_bad_part_of_several(sender, make, certs):
     files = make.submission(parts=3)
     third = Path(files.data[2].path).read_bytes()
@@ -367,6 +380,20 @@ def test_form_identification_naming_another_application(sender, make, content):
     findings = run(sender, files)
     assert [(f.code, f.file_name, f.error_id) for f in findings] == [
         (ErrorCode.APPLICATION_CONTENT_MISMATCH, files.data[0].name, "ACRF-129")]
+
+
+@pytest.mark.parametrize("app", ["PUBL", "CHTP", "ECAR", "DUCN", "RCAD"])
+def test_an_application_without_its_own_identification_still_refuses_another_one(sender, make, app):
+    """A DmfA (Form/Identification DMFA) named DUCN, PUBL...: those applications have no value of their own in the
+    catalogue, and the check was skipped for them."""
+    files = make.submission(app=app)
+    findings = [f for f in run(sender, files) if f.code == ErrorCode.APPLICATION_CONTENT_MISMATCH]
+    assert [(f.file_name, f.error_id) for f in findings] == [(files.data[0].name, "ACRF-129")]
+    own = b"<Batch><Form><Identification>%s</Identification></Form></Batch>" % app.encode()
+    unknown = b"<Batch><Form><Identification>LOCAL-42</Identification></Form></Batch>"
+    for content in (own, unknown):  # its own code, or a value no catalogue application uses: not contradicted
+        assert ErrorCode.APPLICATION_CONTENT_MISMATCH not in {f.code for f in run(sender, make.submission(
+            app=app, content=content, seq="00002" if content == own else "00003"))}
 
 
 @pytest.mark.parametrize("content", [
