@@ -5,10 +5,11 @@ catalogue's."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from enum import Enum
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, EmailStr, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from kernel import identifiers
@@ -46,7 +47,10 @@ Instruction = Annotated[T | None, Blank.ASKS_NOTHING]
 
 class PatchBody(Body):
     """A PATCH's body: an absent field is unchanged (read ``model_fields_set``); ``""`` or ``null`` clears a
-    ``Clearable`` field, is absent for an ``Instruction`` and is refused (422) for a field the resource needs."""
+    ``Clearable`` field, is absent for an ``Instruction`` and is refused (422) for a field the resource needs. A
+    field the resource does not let change is refused (422): ignored, the caller believed it changed."""
+
+    model_config = ConfigDict(extra="forbid")
 
     @model_validator(mode="before")
     @classmethod
@@ -78,7 +82,7 @@ def _checked(check, code: str):  # type: ignore[no-untyped-def]
 
 def _phone(value: str) -> str:
     compact = re.sub(r"[\s./()\-]", "", value)
-    if not re.fullmatch(r"\+?\d{6,20}", compact):
+    if not re.fullmatch(r"\+?[0-9]{6,20}", compact):  # ASCII digits: \d took full-width and Arabic ones
         raise PydanticCustomError("VALIDATION_ERROR", "phone: 6 to 20 digits, optionally starting with +")
     return compact
 
@@ -87,7 +91,23 @@ Niss = Annotated[str, AfterValidator(_checked(identifiers.niss, "INVALID_NISS"))
 EnterpriseNumber = Annotated[str, AfterValidator(_checked(identifiers.enterprise_number,
                                                           "INVALID_ENTERPRISE_NUMBER"))]
 Phone = Annotated[str, AfterValidator(_phone)]
-Name = Annotated[str, Field(min_length=1, max_length=100)]
+# control characters (NUL, line breaks, tabs), line and paragraph separators, and invisible format characters (a
+# right-to-left override, a zero-width space) in a name people read: stored and echoed as sent, a NUL came out of the
+# CSV export as a space; the zero-width joiners some scripts write names with stay
+_UNSEEN = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
+_JOINERS = frozenset("\u200c\u200d")
+
+
+def _printable(value: str) -> str:
+    for char in value:
+        if unicodedata.category(char) in _UNSEEN and char not in _JOINERS:
+            raise PydanticCustomError("printable", "no control or invisible character (here U+{code})",
+                                      {"code": f"{ord(char):04X}"})
+    return value
+
+
+Printable = AfterValidator(_printable)  # after the length limits, so their errors stay the strings' own
+Name = Annotated[str, Field(min_length=1, max_length=100), Printable]
 Language = Literal["fr", "nl", "de", "en"]
 
 

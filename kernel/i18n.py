@@ -172,6 +172,9 @@ VALIDATION: dict[str, dict[str, str]] = {
     "list_type": _t("doit être une liste", "moet een lijst zijn", "must be a list"),
     "phone": _t("6 à 20 chiffres, éventuellement précédés de +", "6 tot 20 cijfers, eventueel voorafgegaan door +",
                 "6 to 20 digits, optionally starting with +"),
+    "printable": _t("ne peut contenir ni caractère de contrôle ni caractère invisible (ici U+{code})",
+                    "mag geen controleteken of onzichtbaar teken bevatten (hier U+{code})",
+                    "may hold no control or invisible character (here U+{code})"),
     "other": _t("n'a pas la forme attendue", "heeft niet de verwachte vorm", "does not have the expected form"),
 }
 
@@ -315,6 +318,13 @@ MESSAGES: dict[str, dict[str, str]] = {
                            "SSH public key: the SFTP channel needs one, it cannot be cleared."),
     "channel.ssh_only_sftp": _t("Seul le canal SFTP a une clé SSH.", "Alleen het SFTP-kanaal heeft een SSH-sleutel.",
                                 "Only the SFTP channel has an SSH key."),
+    "channel.plain_ftp_only_ftp": _t("Seul le canal FTP peut être ouvert au FTP sans TLS.",
+                                     "Alleen het FTP-kanaal kan zonder TLS opengesteld worden.",
+                                     "Only the FTP channel can be opened to FTP without TLS."),
+    "certificate.expired": _t("Le certificat a expiré le {expires} : aucun fichier signé avec lui ne serait accepté.",
+                              "Het certificaat is verlopen op {expires}: geen bestand dat ermee ondertekend is, zou "
+                              "aanvaard worden.",
+                              "The certificate expired on {expires}: no file signed with it would be accepted."),
     "not_found.certificate": _t("Le canal n'a pas de certificat avec cette empreinte.",
                                 "Het kanaal heeft geen certificaat met deze vingerafdruk.",
                                 "No certificate with this fingerprint on the channel."),

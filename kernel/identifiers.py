@@ -30,7 +30,7 @@ def enterprise_number(value: str, field: str = "enterprise_number") -> str:
 def onss_number(value: str, field: str = "identifier") -> str:
     """Matricule ONSS, written ``9999999-99``. No public check-digit rule is applied: format only."""
     digits = re.sub(r"[\s.\-]", "", str(value))
-    if not re.fullmatch(r"\d{9}", digits) or digits == "0" * 9:
+    if not re.fullmatch(r"[0-9]{9}", digits) or digits == "0" * 9:  # ASCII: \d took full-width and Arabic digits
         raise GGAError(ErrorCode.INVALID_ONSS_NUMBER, f"{field}: expected 9 digits as 9999999-99",
                        {"field": field})
     return f"{digits[:7]}-{digits[7:]}"

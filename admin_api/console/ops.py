@@ -42,7 +42,7 @@ class LogFilter(BaseModel):
     """The query of GET /api/v1/transfers as the form sends it (the same limits), the period in Brussels days."""
 
     model_config = ConfigDict(extra="ignore")
-    sender: str | None = Field(None, pattern=r"^\d{6}$")
+    sender: str | None = Field(None, pattern=r"^[0-9]{6}$")
     application: str | None = Field(None, pattern="^[A-Z]{4}$")
     environment: str | None = Field(None, pattern="^[RTS]$")
     result: str | None = Field(None, max_length=10)

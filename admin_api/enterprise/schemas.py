@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from admin_api.schemas import Body, ContactData, Niss
+from admin_api.schemas import Body, ContactData, Name, Niss
 
 
 class CoMainManagerIn(Body):
@@ -13,6 +13,6 @@ class CoMainManagerIn(Body):
 
 
 class DomainIn(Body):
-    name: str = Field(min_length=1, max_length=100)  # the columns' sizes: longer was a 500 on PostgreSQL
+    name: Name  # the columns' sizes: longer was a 500 on PostgreSQL
     identifier: str = Field(min_length=1, max_length=40)
     applications: list[str] | None = None

@@ -32,7 +32,7 @@ def read_audit(enterprise_number: str | None = None, actor: str | None = None, a
 
 
 @router.get("/transfers", response_model=PageOf[TransferView])
-def list_transfers(sender: str | None = Query(None, pattern=r"^\d{6}$"),
+def list_transfers(sender: str | None = Query(None, pattern=r"^[0-9]{6}$"),
                    application: str | None = Query(None, pattern="^[A-Z]{4}$"),
                    environment: str | None = Query(None, pattern="^[RTS]$"),
                    result: str | None = Query(None, max_length=10), event: str | None = Query(None, max_length=12),
@@ -58,7 +58,7 @@ def read_transfer(transfer_id: RowId, who: Caller = Depends(caller), session: Se
 
 @router.get("/submissions", response_model=PageOf[SubmissionView])
 def list_submissions(status: str | None = Query(None, pattern="^(received|decided|accepted|rejected|retrying)$"),
-                     sender: str | None = Query(None, pattern=r"^\d{6}$"),
+                     sender: str | None = Query(None, pattern=r"^[0-9]{6}$"),
                      application: str | None = Query(None, pattern="^[A-Z]{4}$"),
                      paging: PageRequest = Depends(page_request), who: Caller = Depends(caller),
                      session: Session = UNIT_OF_WORK) -> dict:
@@ -85,7 +85,7 @@ def gateway_certificate(request: Request) -> Response:
 
 
 @router.post("/returns", status_code=201, response_model=ReturnDelivered)
-async def post_return(request: Request, sender_number: str = Query(pattern=r"^\d{6}$"),
+async def post_return(request: Request, sender_number: str = Query(pattern=r"^[0-9]{6}$"),
                       application: str = Query(pattern="^[A-Z]{4}$"), environment: str = Query(pattern="^[RTS]$"),
                       type: str = Query("NOTI", pattern="^[A-Z]{4}$"), who: Caller = Depends(caller)) -> dict:
     """An application returns a file (body: its bytes) to a sender: named, zipped above the threshold, signed

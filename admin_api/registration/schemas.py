@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import StrictBool
+
 from admin_api.schemas import Body, ContactData, DesignatedPerson, EnterpriseNumber, Name, Niss
 
 
@@ -10,7 +12,7 @@ class ManagerDesignation(Body):
 
     main_access_manager: Literal["self"] | DesignatedPerson
     contact: ContactData
-    confirm: bool = False
+    confirm: StrictBool = False  # JSON true: "yes" or "true" is no confirmation
 
 
 class StandardRegistration(ManagerDesignation):

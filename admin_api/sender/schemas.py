@@ -4,10 +4,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import EmailStr, Field
 
-from admin_api.schemas import Body, Clearable, Instruction, Language, Name, PatchBody, Phone
+from admin_api.schemas import Body, Clearable, Instruction, Language, Name, PatchBody, Phone, Printable
 
 ChannelType = Literal["FTP", "SFTP", "WS"]
-Title = Annotated[str, Field(min_length=1, max_length=20)]
+Title = Annotated[str, Field(min_length=1, max_length=20), Printable]
 Emails = Annotated[list[EmailStr], Field(min_length=1, max_length=3)]
 Codes = Annotated[list[str], Field(max_length=100)]
 

@@ -87,7 +87,9 @@ def create(session: Session, caller: Caller, domain_id: int, body: SenderIn, pas
 
 
 def _new_channel(domain: Domain, body: ChannelIn) -> SenderChannel:
-    channel = SenderChannel(type=body.type, plain_ftp=body.plain_ftp and body.type == "FTP")
+    if body.plain_ftp and body.type != "FTP":
+        raise GGAError(ErrorCode.VALIDATION_ERROR, details={"field": "plain_ftp"}, key="channel.plain_ftp_only_ftp")
+    channel = SenderChannel(type=body.type, plain_ftp=body.plain_ftp)
     if body.type == "SFTP":
         if not body.ssh_public_key:
             raise GGAError(ErrorCode.SSH_KEY_INVALID, details={"field": "ssh_public_key"}, key="channel.ssh_needed")
@@ -119,6 +121,9 @@ def _add_certificate(channel: SenderChannel, text: str) -> None:
         raise GGAError(ErrorCode.CERTIFICATE_WEAK, f"The certificate cannot be a signer: {'; '.join(weak)}.",
                        {"field": "certificate", "weaknesses": weak})
     info = describe(cert)
+    if info.expires <= utcnow():  # it could sign nothing the gateway accepts (one that expires later is kept)
+        raise GGAError(ErrorCode.CERTIFICATE_EXPIRED, details={"field": "certificate", "expires":
+                       info.expires.isoformat()}, key="certificate.expired")
     if any(c.fingerprint == info.fingerprint_sha256 for c in channel.certificates):
         return
     channel.certificates.append(ChannelCertificate(pem=pem(cert), fingerprint=info.fingerprint_sha256,
@@ -242,7 +247,9 @@ def update_channel(session: Session, caller: Caller, domain_id: int, channel_typ
             raise GGAError(ErrorCode.SSH_KEY_INVALID, key="channel.ssh_only_sftp")
         _set_ssh_key(channel, body.ssh_public_key)
     if body.plain_ftp is not None:
-        channel.plain_ftp = body.plain_ftp and channel.type == "FTP"
+        if body.plain_ftp and channel.type != "FTP":  # was taken and ignored: the caller believed it done
+            raise GGAError(ErrorCode.VALIDATION_ERROR, details={"field": "plain_ftp"}, key="channel.plain_ftp_only_ftp")
+        channel.plain_ftp = body.plain_ftp
     changes = _change_applications(domain, sender, channel, body)
     session.flush()
     audit.record(session, caller, "sender.channel.updated", f"sender:{sender.number}:{channel.type}",

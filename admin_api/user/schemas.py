@@ -4,10 +4,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-from admin_api.schemas import Body, Clearable, Language, Name, Niss, PatchBody
+from admin_api.schemas import Body, Clearable, Language, Name, Niss, PatchBody, Printable
 
 USERNAME = {"min_length": 3, "max_length": 64, "pattern": r"^[A-Za-z0-9._@-]+$"}
-Title = Annotated[str, Field(max_length=20)]  # the guide's "Titre" (M., Mme): optional, short
+Title = Annotated[str, Field(max_length=20), Printable]  # the guide's "Titre" (M., Mme): optional, short
 BulkAction = Literal["add_applications", "remove_applications", "block", "unblock", "delete"]
 
 

@@ -13,6 +13,9 @@ import httpx
 import pytest
 
 from admin_api.http import MAX_ROW_ID
+from admin_api.identity import Caller
+from admin_api.user import service as user_service
+from admin_api.user.schemas import UserIn
 from tests import factories
 from tests.admin_api.world import PASSWORD, World, make_world
 from tests.gga.test_http_limits import running
@@ -80,12 +83,17 @@ RISKY = {" =HYPERLINK(\"http://x\")", "\n=1+2", "\t=SUM(A1)", "\rplain", "  +322
 FORMULA = ("=", "+", "-", "@")
 
 
-def test_the_csv_export_quotes_every_cell_a_spreadsheet_would_run(api, auth, w):
+def test_the_csv_export_quotes_every_cell_a_spreadsheet_would_run(api, auth, w, db, services):
     for i, (last, first, username) in enumerate(USERS):
-        created = api.post(f"/api/v1/domains/{w.domain}/users", headers=auth(w.gl), json={
-            "niss": factories.niss(1982, 2, 2, 300 + i), "username": username, "password": PASSWORD,
-            "last_name": last, "first_name": first, "title": " -x", "language": "fr",
-            "email": f"u{i}@a.be", "applications": []})
+        body = {"niss": factories.niss(1982, 2, 2, 300 + i), "username": username, "password": PASSWORD,
+                "last_name": last, "first_name": first, "title": " -x", "language": "fr", "email": f"u{i}@a.be",
+                "applications": []}
+        if any(c in last + first for c in "\t\r\n"):  # refused by the API since stop 26: a row stored before
+            with db.session() as session:
+                user_service.create_user(session, Caller(w.gl, "eid"), w.domain, UserIn.model_construct(**body),
+                                         services.passwords)
+            continue
+        created = api.post(f"/api/v1/domains/{w.domain}/users", headers=auth(w.gl), json=body)
         assert created.status_code == 201, created.text
         assert created.json()["last_name"] == last  # stored as given: only the export is neutralised
     exported = api.get(f"/api/v1/domains/{w.domain}/users.csv", headers=auth(w.gl))

@@ -31,10 +31,11 @@ from gateway.sftp.server import SFTPFrontEnd
 from gga.http_limits import server_config
 from gga.wiring import http_app
 from kernel.catalogue import EMPLOYER_ONSS, applications_of_domain
+from keys.certificates import describe
 from keys.cms import fs_file, sign_detached
 from keys.issuing import Issued
 from store.database import Database
-from store.models import Domain, DomainApplication, Enterprise, TransferEvent
+from store.models import ChannelCertificate, Domain, DomainApplication, Enterprise, Sender, SenderChannel, TransferEvent
 from store.models import Submission as SubmissionRow
 from tests import factories
 from tests.admin_api.senders import CONTACT, PASSWORD
@@ -174,12 +175,12 @@ class GatewayHarness:
             view = senders.create(session, Caller(gap_niss, "eid"), domain_id, SenderIn.model_validate({
                 "contact": CONTACT, "technical_user": TECHNICAL_USER, "password": PASSWORD, "channels": channels}),
                 self.services.passwords)
-        with self.services.db.session() as session:
-            from admin_api.sender.schemas import ChannelPatch
-
-            for channel in ("SFTP", "FTP", "WS"):
-                senders.update_channel(session, Caller(gap_niss, "eid"), domain_id, channel,
-                                       ChannelPatch(add_certificate=expired.cert_pem().decode()))
+        with self.services.db.session() as session:  # registered while it was valid: the API refuses it now
+            info = describe(expired.certificate)
+            for channel in session.scalars(select(SenderChannel).join(Sender).where(
+                    Sender.number == view["sender_number"])):
+                channel.certificates.append(ChannelCertificate(
+                    pem=expired.cert_pem().decode(), fingerprint=info.fingerprint_sha256, not_after=info.expires))
         return SenderKit(view["sender_number"], TECHNICAL_USER, PASSWORD, key_path, key, cert, expired, stranger,
                          domain_id)
 
