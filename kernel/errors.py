@@ -500,7 +500,10 @@ class GGAError(Exception):
         sentence = spec(self.code).describe(language)
         field = self.details.get("field")
         if isinstance(field, str):  # the field as a person names it, then what is wrong, in one language
-            return translate("validation.field", language, field=field_label(field, language), problem=sentence)
+            label = field_label(field, language)
+            if sentence.lower().startswith(label.lower()):  # it names the field already ("Mot de passe : ...")
+                return sentence
+            return translate("validation.field", language, field=label, problem=sentence)
         return self.message if language == "en" else sentence
 
     def as_json(self, language: str = "en") -> dict[str, Any]:

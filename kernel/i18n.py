@@ -7,6 +7,7 @@ carry facts (which field, which domain), the confirmations, the field names, mai
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any, Literal
 
@@ -437,8 +438,13 @@ MESSAGES: dict[str, dict[str, str]] = {
 
 def _forbidden_messages(actions: Iterable[str]) -> dict[str, dict[str, str]]:
     """``forbidden.<action>``: the 403 sentence naming, in words, what the roles do not allow."""
-    return {f"forbidden.{a}": {lang: MESSAGES["forbidden"][lang].format(action=ACTIONS[a][lang])
+    return {f"forbidden.{a}": {lang: _elided(MESSAGES["forbidden"][lang].format(action=ACTIONS[a][lang]), lang)
                                for lang in LANGUAGES} for a in actions}
+
+
+def _elided(sentence: str, lang: str) -> str:
+    """French elision: "de approuver" is "d'approuver" (before a vowel or a mute h; Dutch "de" stays)."""
+    return re.sub(r"\bde ([aeiouyhàâéèêîôûAEIOUYH])", r"d'\1", sentence) if lang == "fr" else sentence
 
 
 MESSAGES |= _forbidden_messages(ACTIONS)

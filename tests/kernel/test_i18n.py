@@ -80,3 +80,18 @@ def test_an_error_speaks_the_language_asked_and_logs_in_english():
 def test_no_french_left_in_the_english_sentences():
     french = re.compile(r"\b(le|la|les|des|est|une|pour|cette|vous)\b|[éèàç]", re.IGNORECASE)
     assert [c for c in ErrorCode if french.search(spec(c).en)] == []
+
+
+def test_the_403_sentence_elides_in_french_only():
+    """It read "ne vous permettent pas de approuver"; Dutch "om de Hoofdtoegangsbeheerder" keeps its article."""
+    assert "pas d'approuver ou refuser" in translate("forbidden.decide_registration", "fr")
+    assert "pas de consulter" in translate("forbidden.read_enterprise", "fr")
+    assert "om de Hoofdtoegangsbeheerder" in translate("forbidden.change_main_manager", "nl")
+
+
+def test_a_refusal_that_names_its_field_is_not_prefixed_twice():
+    """"mot de passe : Mot de passe : 10 à 128 caractères...": the field's label, then the sentence naming it."""
+    weak = GGAError(ErrorCode.PASSWORD_TOO_WEAK, details={"field": "password"})
+    assert weak.localized("fr").startswith("Mot de passe : 10 à 128") and weak.localized("fr").count(":") == 1
+    assert weak.localized("nl").startswith("Wachtwoord: 10 tot 128")
+    assert GGAError(ErrorCode.INVALID_NISS, details={"field": "niss"}).localized("fr").startswith("NISS : ")
