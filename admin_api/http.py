@@ -215,10 +215,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: ErrorCode.NOT_FOUND, 401: ErrorCode.UNAUTHENTICATED, 403: ErrorCode.FORBIDDEN,
-                413: ErrorCode.BODY_TOO_LARGE}.get(exc.status_code, ErrorCode.VALIDATION_ERROR)
+                405: ErrorCode.METHOD_NOT_ALLOWED, 413: ErrorCode.BODY_TOO_LARGE,
+                }.get(exc.status_code, ErrorCode.VALIDATION_ERROR)
         key = "not_found.route" if exc.status_code == 404 else None
-        body = GGAError(code, str(exc.detail), key=key).as_json(language(request))
-        return JSONResponse(body, status_code=exc.status_code)
+        own = code in (ErrorCode.METHOD_NOT_ALLOWED, ErrorCode.BODY_TOO_LARGE)  # the code's sentence, not Starlette's
+        body = GGAError(code, None if own else str(exc.detail), key=key).as_json(language(request))
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)  # a 405 keeps its Allow
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

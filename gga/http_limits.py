@@ -21,6 +21,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from gateway.core.limits import ConnectionsPerAddress, RefusalBursts
 from kernel.errors import ErrorCode, GGAError
+from kernel.i18n import negotiate
 from kernel.settings import Settings
 
 log = logging.getLogger("gga.http")
@@ -76,12 +77,19 @@ class BodyLimit:
         self.warnings.warn("body", _address(scope), "http: %s %s from %s: body over %d KiB refused (413 "
                            "BODY_TOO_LARGE, GGA_HTTP_MAX_BODY_KB)", scope["method"], scope["path"][:200],
                            _address(scope), limit >> 10)
-        err = GGAError(ErrorCode.BODY_TOO_LARGE, f"The request body may have at most {limit >> 10} KiB here.",
-                       {"limit_kb": limit >> 10})
-        body = json.dumps(err.as_json()).encode()
+        err = GGAError(ErrorCode.BODY_TOO_LARGE, details={"limit_kb": limit >> 10}, key="body.too_large")
+        body = json.dumps(err.as_json(_language(scope))).encode()
         await send({"type": "http.response.start", "status": err.status, "headers": [
             (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
+
+
+def _language(scope: Scope) -> str:
+    """The admin API's caller's language (``admin_api.http.language``: English outside ``/api/``)."""
+    if not str(scope.get("path", "")).startswith("/api/"):
+        return "en"
+    accept = dict(scope.get("headers") or []).get(b"accept-language", b"")
+    return negotiate(accept.decode("latin-1"))
 
 
 class _BoundedRequest:

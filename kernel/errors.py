@@ -18,6 +18,7 @@ class ErrorCode(StrEnum):
     # generic
     VALIDATION_ERROR = "VALIDATION_ERROR"
     NOT_FOUND = "NOT_FOUND"
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
     UNAUTHENTICATED = "UNAUTHENTICATED"
     FORBIDDEN = "FORBIDDEN"
     INTERNAL_ERROR = "INTERNAL_ERROR"
@@ -136,6 +137,10 @@ _SPECS: dict[ErrorCode, ErrorSpec] = {
         "Een veld ontbreekt of heeft niet de verwachte vorm."),
     ErrorCode.NOT_FOUND: ErrorSpec(404, "No such resource.", "Cette ressource n'existe pas.",
                                    "Deze resource bestaat niet."),
+    ErrorCode.METHOD_NOT_ALLOWED: ErrorSpec(
+        405, "This method is not allowed on this resource (see the Allow header).",
+        "Cette méthode n'est pas admise sur cette ressource (voir l'en-tête Allow).",
+        "Deze methode is niet toegelaten op deze resource (zie de header Allow)."),
     ErrorCode.UNAUTHENTICATED: ErrorSpec(401, "No valid bearer token.", "Aucun jeton d'accès (bearer) valide.",
                                          "Geen geldig toegangstoken (bearer)."),
     ErrorCode.FORBIDDEN: ErrorSpec(403, "Your roles do not allow this action here.",

@@ -101,3 +101,18 @@ def test_an_expired_certificate_is_refused_for_signing(api, auth, w):
     _refused(api.post(f"/api/v1/domains/{w.domain_b}/sender", headers=auth(w.gap_b), json=senders.sender_body(
         "EXPother01", [{"type": "FTP", "certificate": old.cert_pem().decode(), "applications": [{"code": "DMFA"}]}])),
         400, "CERTIFICATE_EXPIRED")
+
+
+def test_a_method_a_route_does_not_take_is_405_with_its_code(api, auth, w):
+    """It was 405 with VALIDATION_ERROR, "a field is missing or has not the expected form"."""
+    answer = api.put(f"/api/v1/domains/{w.domain}/users", headers=auth(w.gl) | {"Accept-Language": "nl"}, json={})
+    assert (answer.status_code, answer.json()["error"]["code"]) == (405, "METHOD_NOT_ALLOWED")
+    assert "niet toegelaten" in answer.json()["error"]["message"] and "GET" in answer.headers["allow"]
+
+
+def test_a_body_over_the_limit_is_told_in_the_callers_language(api, auth, w):
+    """413 BODY_TOO_LARGE was always in English."""
+    answer = api.post(f"/api/v1/domains/{w.domain}/users", headers=auth(w.gl) | {"Accept-Language": "fr"},
+                      content=b"{" + b" " * (2 << 20) + b"}")
+    assert (answer.status_code, answer.json()["error"]["code"]) == (413, "BODY_TOO_LARGE")
+    assert answer.json()["error"]["message"].startswith("Le corps de la requête peut faire au plus ")
