@@ -319,6 +319,12 @@ MESSAGES: dict[str, dict[str, str]] = {
                            "SSH public key: the SFTP channel needs one, it cannot be cleared."),
     "channel.ssh_only_sftp": _t("Seul le canal SFTP a une clé SSH.", "Alleen het SFTP-kanaal heeft een SSH-sleutel.",
                                 "Only the SFTP channel has an SSH key."),
+    "co_gap.is_gap": _t("Cette personne est le Gestionnaire d'Accès Principal : elle a déjà tous les droits d'un "
+                        "Co-Gestionnaire.",
+                        "Deze persoon is de Hoofdtoegangsbeheerder: ze heeft al alle rechten van een "
+                        "co-Hoofdtoegangsbeheerder.",
+                        "This person is the main access manager: they already hold every right of a co main access "
+                        "manager."),
     "body.too_large": _t("Le corps de la requête peut faire au plus {limit_kb} Kio ici.",
                          "De inhoud van de aanvraag mag hier hoogstens {limit_kb} KiB zijn.",
                          "The request body may have at most {limit_kb} KiB here."),

@@ -49,7 +49,9 @@ def add_co_main_manager(session: Session, caller: Caller, number: str, niss: str
     # made the new GAP a co-GAP of their own enterprise too)
     enterprise = get_enterprise(session, number, lock=True)
     authorize(session, caller, Action.MANAGE_CO_MAIN_MANAGERS, enterprise.number)
-    if niss == enterprise.main_manager_niss or session.get(CoMainManager, (enterprise.number, niss)):
+    if niss == enterprise.main_manager_niss:  # "already a co main access manager" was not true of them
+        raise GGAError(ErrorCode.CO_MAIN_MANAGER_EXISTS, details={"niss": niss}, key="co_gap.is_gap")
+    if session.get(CoMainManager, (enterprise.number, niss)):
         raise GGAError(ErrorCode.CO_MAIN_MANAGER_EXISTS, details={"niss": niss})
     co = CoMainManager(enterprise_number=enterprise.number, niss=niss,
                        email=contact.email if contact else None, phone=contact.phone if contact else None)

@@ -57,6 +57,9 @@ def test_iii_co_main_managers_are_designated_by_the_gap_only(client, auth, w):
     assert client.post(url, headers=auth(w.co_gap), json={"niss": other}).status_code == 403
     assert client.post(url, headers=auth(w.gap), json={"niss": w.co_gap}).json()["error"]["code"] == \
         "CO_MAIN_MANAGER_EXISTS"
+    himself = client.post(url, headers=auth(w.gap), json={"niss": w.gap}).json()["error"]  # said "already co-GAP"
+    assert himself["code"] == "CO_MAIN_MANAGER_EXISTS" and himself["message"].startswith(
+        "Cette personne est le Gestionnaire d'Accès Principal")
     added = client.post(url, headers=auth(w.gap), json={"niss": other, "contact": {"email": "o@a.be",
                                                                                    "phone": "021111111"}})
     assert added.status_code == 201
