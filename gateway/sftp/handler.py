@@ -8,6 +8,7 @@ group commit's writer, ``Transfers.settle_soon``). The bytes of ``write`` and ``
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import os
@@ -96,9 +97,19 @@ class MailboxSFTPServer(asyncssh.SFTPServer):
         channels = conn.get_extra_info("gga_channels")
         if channels is not None:  # told why, should the connection be closed under them
             channels.add(chan)
+        # OpenSSH's sftp prints the session's stderr but never an SFTP status's text ("Failure"): a refusal's code
+        # goes there too for it; other clients may leave stderr unread, and it shares the channel's window
+        self.tells_stderr = (conn.get_extra_info("client_version") or "").startswith("SSH-2.0-OpenSSH")
         self.handles = 0  # open files and folders, at most settings.sftp_max_handles
         self.handles_logged = False
         super().__init__(chan, chroot=os.fsencode(self.session.home))
+
+    def _refused(self, err: GGAError) -> asyncssh.SFTPError:
+        """The SFTP status for ``err``, its ``CODE: message`` also on stderr for OpenSSH's sftp (best effort)."""
+        if self.tells_stderr:
+            with contextlib.suppress(Exception):  # a channel closing under the refusal: the status says it all
+                self.channel.write_stderr(f"{err.code}: {err.message}\n".encode())
+        return sftp_error(err)
 
     # -- open handles, capped: a session cannot take the process's file descriptors -------------------------
     def _take_handle(self) -> None:
@@ -109,7 +120,7 @@ class MailboxSFTPServer(asyncssh.SFTPServer):
                 in_background(self.gateway.translog.record, "session", "refused", protocol=self.session.protocol,
                               error_code=str(ErrorCode.TOO_MANY_OPEN_FILES), max_handles=limit,
                               **self.session.log_fields())
-            raise sftp_error(GGAError(ErrorCode.TOO_MANY_OPEN_FILES, f"At most {limit} files and folders open at "
+            raise self._refused(GGAError(ErrorCode.TOO_MANY_OPEN_FILES, f"At most {limit} files and folders open at "
                                       "once in a session: close some first."))
         self.handles += 1
 
@@ -131,19 +142,19 @@ class MailboxSFTPServer(asyncssh.SFTPServer):
             try:
                 await asyncio.shield(self.login_logged)
             except GGAError as err:  # past the sender's session cap: the connection is being closed with the code
-                raise sftp_error(err) from err
+                raise self._refused(err) from err
             except Exception:  # a failed log line is the log's problem, not this transfer's
                 log.exception("logging a key login")
         if not write:
             try:
                 return await asyncio.to_thread(self.transfers.open_download, self.session, name)
             except GGAError as err:
-                raise sftp_error(err) from err
+                raise self._refused(err) from err
         try:  # on the loop, as asyncssh opens files itself and as the bytes are written: a few metadata calls
             return self.transfers.start_upload(self.session, name)  # (two thread hops cost more, measured)
         except GGAError as err:
             await asyncio.to_thread(self.transfers.log_refusal, self.session, "upload", name, err)
-            raise sftp_error(err) from err
+            raise self._refused(err) from err
 
     def write(self, file_obj: object, offset: int, data: bytes) -> None:
         self.activity.touch()
@@ -152,7 +163,7 @@ class MailboxSFTPServer(asyncssh.SFTPServer):
         try:
             file_obj.write(offset, data)
         except GGAError as err:
-            raise sftp_error(err) from err
+            raise self._refused(err) from err
 
     def read(self, file_obj: object, offset: int, size: int) -> bytes:
         self.activity.touch()
@@ -175,7 +186,7 @@ class MailboxSFTPServer(asyncssh.SFTPServer):
                     file_obj, UploadEnd.CLIENT_GONE if gone else UploadEnd.COMPLETED)))
             except GGAError as err:
                 if not (gone or reported):
-                    raise sftp_error(err) from err
+                    raise self._refused(err) from err
 
     def fstat(self, file_obj: object) -> SFTPAttrs:
         self.activity.touch()
@@ -189,7 +200,7 @@ class MailboxSFTPServer(asyncssh.SFTPServer):
         try:
             await asyncio.to_thread(self.transfers.pick_up, self.session, path.decode("utf-8", "replace"))
         except GGAError as err:
-            raise sftp_error(err) from err
+            raise self._refused(err) from err
 
     # -- folders and metadata --------------------------------------------------------------------------------
     def scandir(self, path: bytes) -> AsyncIterator[SFTPName]:  # type: ignore[override]
@@ -207,7 +218,7 @@ class MailboxSFTPServer(asyncssh.SFTPServer):
         try:
             visible(path.decode("utf-8", "replace"))
         except GGAError as err:
-            raise sftp_error(err) from err
+            raise self._refused(err) from err
         return super().map_path(path)
 
     def stat(self, path: bytes) -> os.stat_result:  # type: ignore[override]
@@ -223,7 +234,7 @@ class MailboxSFTPServer(asyncssh.SFTPServer):
             return look(path)
         except FileNotFoundError:
             name = path.decode("utf-8", "replace")
-            raise sftp_error(not_found(name, name)) from None
+            raise sftp_error(not_found(name, name)) from None  # a put stats its target first: not said on stderr
 
     def fsync(self, file_obj: object) -> None:
         """``fsync@openssh.com`` (``put -f``): an upload is made durable at its close, before that close is
@@ -251,7 +262,7 @@ class MailboxSFTPServer(asyncssh.SFTPServer):
         err = GGAError(ErrorCode.COMMAND_NOT_ALLOWED, f"{what} is not offered: the mailbox folders are fixed; files "
                        "are created only by uploading them under a batch name.")
         in_background(self.transfers.log_refusal, self.session, what, path.decode("utf-8", "replace"), err)
-        raise sftp_error(err)
+        raise self._refused(err)
 
     def mkdir(self, path: bytes, attrs: SFTPAttrs) -> None:
         self._refuse("mkdir", path)

@@ -55,7 +55,7 @@ def test_openssh_sftp_client_with_openssl_signature(harness, kit, tmp_path):
     batch = f"cd INTEST\nput {fi_name}\nput FS{fi_name[2:]}\nput {sub.go}\n"
     ssh = openssh_sftp(harness.port, kit.technical_user, kit.ssh_key_path)
     result = subprocess.run(ssh, input=batch, text=True, capture_output=True, cwd=tmp_path, timeout=60)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 0 and result.stderr == "", result.stderr  # nothing said where nothing was refused
     harness.wait_acrf(kit)
     get = subprocess.run(ssh, input="cd OUTTEST\nls -l\nget FO.ACRF.*\n", text=True, capture_output=True,
                          cwd=tmp_path, timeout=60)
@@ -63,6 +63,22 @@ def test_openssh_sftp_client_with_openssl_signature(harness, kit, tmp_path):
     (fo,) = tmp_path.glob("FO.ACRF.*")
     assert "<ResultCode>1</ResultCode>" in fo.read_text()
     assert "GO.ACRF." in get.stdout  # ls -l lists the set: FO, FS, GO
+
+
+def test_openssh_sftp_shows_why_an_upload_was_refused(harness, kit, tmp_path):
+    """OpenSSH's sftp printed only 'dest open "/INTEST/FI.bad": Failure': the code never reached its user."""
+    fi_name = build(kit, seq="00SSE").files[0][1]
+    for name in ("FI.bad", fi_name):
+        (tmp_path / name).write_bytes(b"D" * 100)
+    ssh = openssh_sftp(harness.port, kit.technical_user, kit.ssh_key_path)
+    for batch, told in (("put FI.bad /INTEST/FI.bad\n", "FILE_NAME_INVALID: FI.bad: "),
+                        (f"put {fi_name} /INTEST/{fi_name}\n", None),
+                        (f"put {fi_name} /INTEST/{fi_name}\n", "FILE_ALREADY_RECEIVED: ")):
+        result = subprocess.run(ssh, input=batch, text=True, capture_output=True, cwd=tmp_path, timeout=60)
+        if told is None:
+            assert result.returncode == 0 and result.stderr == "", result.stderr
+        else:
+            assert result.returncode != 0 and told in result.stderr, result.stderr
 
 
 def test_gateway_signature_checks_with_openssl(harness, kit, tmp_path):
