@@ -74,7 +74,9 @@ def armoured(data: bytes) -> bytes | None:
 
 
 def signature_der(data: bytes) -> bytes:
-    """The FS content as DER: base64 on one line or wrapped (CR, LF, CRLF), PEM armour, or raw DER."""
+    """The FS content as DER: base64 on one line or wrapped (CR, LF, CRLF), PEM armour, or raw DER. A text FS may
+    start with a UTF-8 byte order mark (Windows editors write one): it is no part of the base64."""
+    data = data.removeprefix(b"\xef\xbb\xbf")
     body = armoured(data)
     if body is not None:
         data = body

@@ -95,8 +95,8 @@ class Upload:
                                    f"{self.size} bytes received).")
             raise self.failed
         if self.size + length > self.limit:
-            self.failed = GGAError(ErrorCode.FILE_TOO_LARGE, f"{self.name}: over {self.limit >> 20} MiB "
-                                   f"({self.limit} bytes).", {"limit": self.limit})
+            over = f"{self.limit >> 20} MiB ({self.limit} bytes)" if self.limit >= 1 << 20 else f"{self.limit} bytes"
+            self.failed = GGAError(ErrorCode.FILE_TOO_LARGE, f"{self.name}: over {over}.", {"limit": self.limit})
             raise self.failed
 
     def store(self, data: bytes, offset: int) -> None:

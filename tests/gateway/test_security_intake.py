@@ -17,7 +17,7 @@ from gateway.core.reservation import Reservation
 from gateway.core.transfer import UploadEnd
 from kernel.errors import ErrorCode, GGAError
 from store.models import Sender
-from tests.gateway.harness import _connect, build, log_rows, put, wait_submission
+from tests.gateway.harness import Submission, _connect, build, log_rows, put, wait_submission
 from tests.gateway.test_webservice import assertion, bearer, token_call
 
 FORGED = b"<?xml version='1.0'?><DmfAOriginal><Form><Identification>DMFA</Identification></Form><X/></DmfAOriginal>"
@@ -219,3 +219,11 @@ def test_a_blocked_sender_s_web_service_token_and_requests_are_refused(harness, 
 
     refused = token_call(harness, assertion(harness, kit))
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "SENDER_BLOCKED"
+
+
+def test_a_go_over_its_limit_is_told_its_limit_in_bytes(harness, kit):
+    """A GO or TD may hold at most 1 KiB: the refusal said "over 0 MiB (1024 bytes)"."""
+    sub = build(kit, seq="00BIG")
+    folder, go, _ = sub.files[-1]
+    (error,) = put(harness.port, kit, Submission([(folder, go, b"x" * 1025)]))
+    assert error.endswith(f"FILE_TOO_LARGE: {go}: over 1024 bytes."), error

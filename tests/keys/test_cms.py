@@ -52,6 +52,8 @@ def test_cryptography_signature_in_every_accepted_encoding(signer):
     wrapped_lf = base64.encodebytes(der)
     forms = [b64, b64 + b"\r\n", wrapped_lf, wrapped_lf.replace(b"\n", b"\r\n"), wrapped_lf.replace(b"\n", b"\r"),
              b"-----BEGIN PKCS7-----\n" + wrapped_lf + b"-----END PKCS7-----\n", der]
+    bom = b"\xef\xbb\xbf"  # a Windows editor's byte order mark before the text (it was SIGNATURE_MALFORMED)
+    forms += [bom + b64, bom + b"-----BEGIN PKCS7-----\n" + wrapped_lf + b"-----END PKCS7-----\n"]
     for form in forms:
         assert verify(form, signer) == signer.certificate
 
