@@ -93,9 +93,10 @@ EnterpriseNumber = Annotated[str, AfterValidator(_checked(identifiers.enterprise
 Phone = Annotated[str, AfterValidator(_phone)]
 # control characters (NUL, line breaks, tabs), line and paragraph separators, and invisible format characters (a
 # right-to-left override, a zero-width space) in a name people read: stored and echoed as sent, a NUL came out of the
-# CSV export as a space; the zero-width joiners some scripts write names with stay
+# CSV export as a space; what names are written or pasted with stays: the zero-width joiners of some scripts, the
+# left-to-right and right-to-left marks around Arabic or Hebrew, a soft hyphen
 _UNSEEN = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
-_JOINERS = frozenset("\u200c\u200d")
+_JOINERS = frozenset("\u200c\u200d\u200e\u200f\u00ad")
 
 
 def _printable(value: str) -> str:

@@ -123,7 +123,7 @@ class IntakePipeline:
             if submission_id is not None:
                 self.schedule(submission_id)
             if upload.name.kind == "TD":
-                self.cancel(upload.session, upload.name, upload.folder)
+                self.cancel(upload.session, upload.name)
         except Exception:
             log.exception("after recording %s", upload.name)
 
@@ -533,15 +533,15 @@ class IntakePipeline:
                                     sub.delivered_channel or sub.channel, application=sub.application,
                                     name=acrf_name, logged=False, placement=placement, whose=sub.id).log_fields
 
-    def cancel(self, s: GatewaySession, td: BatchName, folder: str) -> None:
+    def cancel(self, s: GatewaySession, td: BatchName) -> None:
         """TD: the parts of a submission not yet processed go to the cancelled folder; only those of the TD's own
-        channel home and folder (another channel's files are not this session's to cancel)."""
+        channel home (another channel's files are not this session's to cancel), whatever their folder (a part
+        put in the wrong folder by mistake is cleared as the GO would take it)."""
         with self.db.session() as session:
             # locked until this commits (PostgreSQL; SQLite's write turn does it there): a decision claiming them
             # meanwhile waits, then finds them cancelled and is made again; one claimed first drops them from here
             rows = session.scalars(select(ReceivedFile).where(  # parts a decided submission took are past cancelling
-                ReceivedFile.sender_id == s.sender.id, ReceivedFile.channel == s.channel,
-                ReceivedFile.folder == folder, ReceivedFile.base == td.base,
+                ReceivedFile.sender_id == s.sender.id, ReceivedFile.channel == s.channel, ReceivedFile.base == td.base,
                 ReceivedFile.status == "received", ReceivedFile.submission_id.is_(None)).with_for_update()).all()
             target = self.spool.cancelled_folder(s.sender.number)
             with_files = [r for r in rows if r.path]

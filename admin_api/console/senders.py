@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -209,7 +210,7 @@ def _placed(err: GGAError, values: dict[str, Any], lang: str) -> dict[str, str]:
     message = err.localized(lang)
     if err.code in _PLACES:
         return {_PLACES[err.code]: message}
-    if err.code in (ErrorCode.CERTIFICATE_MALFORMED, ErrorCode.CERTIFICATE_WEAK):
+    if err.code in (ErrorCode.CERTIFICATE_MALFORMED, ErrorCode.CERTIFICATE_WEAK, ErrorCode.CERTIFICATE_EXPIRED):
         return {f"{_bad_certificate(values)}.certificate": message}
     if err.code == ErrorCode.PREFERRED_CHANNEL_INVALID:
         return {f"preferred.{code}": message for code in err.details.get("applications", {})} or {FORM: message}
@@ -222,7 +223,8 @@ def _bad_certificate(values: dict[str, Any]) -> str:
     """Which channel's certificate ``create`` refused (it names none): the first that does not read or is weak."""
     for t in values["channels"]:
         try:
-            if weaknesses(load_certificate(values[f"{t}.certificate"])):
+            cert = load_certificate(values[f"{t}.certificate"])
+            if weaknesses(cert) or cert.not_valid_after_utc <= datetime.now(UTC):
                 return t
         except GGAError:
             return t
@@ -389,6 +391,7 @@ async def remove_channel(domain_id: RowId, channel_type: str, request: Request,
 # -- Ajout d'un canal: the same confirmation screen, then ``add_channel`` ---------------------------------------------
 _ADD_PLACES = {ErrorCode.SSH_KEY_INVALID: "add.ssh_public_key", ErrorCode.SSH_KEY_TOO_WEAK: "add.ssh_public_key",
                ErrorCode.CERTIFICATE_MALFORMED: "add.certificate", ErrorCode.CERTIFICATE_WEAK: "add.certificate",
+               ErrorCode.CERTIFICATE_EXPIRED: "add.certificate",
                ErrorCode.CHANNEL_EXISTS: "add.type", ErrorCode.PREFERRED_CHANNEL_INVALID: "add.preferred",
                ErrorCode.APPLICATION_NOT_IN_DOMAIN: "add.applications"}
 

@@ -121,11 +121,11 @@ def _add_certificate(channel: SenderChannel, text: str) -> None:
         raise GGAError(ErrorCode.CERTIFICATE_WEAK, f"The certificate cannot be a signer: {'; '.join(weak)}.",
                        {"field": "certificate", "weaknesses": weak})
     info = describe(cert)
+    if any(c.fingerprint == info.fingerprint_sha256 for c in channel.certificates):
+        return  # registered already (a repeated request, the demo's start): nothing to do, expired or not
     if info.expires <= utcnow():  # it could sign nothing the gateway accepts (one that expires later is kept)
         raise GGAError(ErrorCode.CERTIFICATE_EXPIRED, details={"field": "certificate", "expires":
                        info.expires.isoformat()}, key="certificate.expired")
-    if any(c.fingerprint == info.fingerprint_sha256 for c in channel.certificates):
-        return
     channel.certificates.append(ChannelCertificate(pem=pem(cert), fingerprint=info.fingerprint_sha256,
                                                    not_after=info.expires))
 

@@ -483,7 +483,9 @@ class GatewayFTPHandler(TLS_FTPHandler):
         with contextlib.suppress(OSError):
             fd = self.socket.fileno()
             _drop_unread(fd)
-            if not self.producer_fifo:  # the 421 is out (a reply still queued would be cut by the FIN)
+            # the 421 is out (a reply still queued would be cut by the FIN); under TLS the close sends its
+            # close_notify first, which a FIN before it would cut (a strict client then sees a truncated connection)
+            if not self.producer_fifo and not self._ssl_established:
                 shut_down(self.socket, socket.SHUT_WR)
                 _drop_unread(fd)
         self.close()

@@ -160,10 +160,11 @@ class MailboxSFTPServer(asyncssh.SFTPServer):
         self.activity.touch()
         if not isinstance(file_obj, Upload):
             raise asyncssh.SFTPPermissionDenied("PATH_NOT_ALLOWED: opened for reading")
+        told = file_obj.failed is not None  # the writes a client pipelined after the first refused: told once
         try:
             file_obj.write(offset, data)
         except GGAError as err:
-            raise self._refused(err) from err
+            raise (sftp_error(err) if told else self._refused(err)) from err
 
     def read(self, file_obj: object, offset: int, size: int) -> bytes:
         self.activity.touch()

@@ -4,7 +4,6 @@ in names, PATCH fields the resource does not let change (answered 200 and ignore
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -13,14 +12,7 @@ import pytest
 from tests import factories
 from tests.admin_api import senders
 from tests.admin_api.world import World, make_world
-from tests.gga.test_http_limits import running
 from tests.keys import pki
-
-
-@pytest.fixture
-def api(services) -> Iterator[httpx.Client]:
-    with running(services) as port, httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-        yield client
 
 
 @pytest.fixture
@@ -56,8 +48,10 @@ def test_a_name_with_a_control_or_invisible_character_is_refused(api, auth, w, n
 
 
 def test_names_people_write_still_pass(api, auth, w):
-    """Accents, apostrophes, hyphens, and the zero-width joiners some scripts write names with."""
-    for n, name in enumerate(["D'Hondt-Van Acker", "Ñúñez Ødegård", "مهر\u200cداد"]):
+    """Accents, apostrophes, hyphens, the zero-width joiners some scripts write names with, the direction marks
+    pasted with Arabic or Hebrew names, a soft hyphen."""
+    names = ["D'Hondt-Van Acker", "Ñúñez Ødegård", "مهر\u200cداد", "\u200fכהן\u200f", "Vander\u00admeulen"]
+    for n, name in enumerate(names):
         response = api.post(f"/api/v1/domains/{w.domain}/users", headers=auth(w.gl), json={
             "niss": factories.niss(1999, 1, 1 + n, 7), "username": f"person.{n}", "password": "Secret-pass-2026",
             "last_name": name, "first_name": "Nina", "email": "nina@a.be"})
@@ -116,3 +110,24 @@ def test_a_body_over_the_limit_is_told_in_the_callers_language(api, auth, w):
                       content=b"{" + b" " * (2 << 20) + b"}")
     assert (answer.status_code, answer.json()["error"]["code"]) == (413, "BODY_TOO_LARGE")
     assert answer.json()["error"]["message"].startswith("Le corps de la requête peut faire au plus ")
+
+
+def test_an_expired_certificate_registered_already_is_no_error_to_add_again(api, auth, w, db):
+    """Registered while valid, expired since: adding it again is the nothing it was (a repeated request, the
+    demo's start on an old data folder), not CERTIFICATE_EXPIRED."""
+    from sqlalchemy import select
+
+    from keys.certificates import describe
+    from store.models import ChannelCertificate, Sender, SenderChannel
+
+    now = datetime.now(UTC)
+    old = pki.sender("Old payroll signing", not_before=now - timedelta(days=400), not_after=now - timedelta(days=1))
+    info = describe(old.certificate)
+    with db.session() as session:
+        channel = session.scalars(select(SenderChannel).join(Sender).where(
+            Sender.number == w.sender, SenderChannel.type == "FTP")).one()
+        channel.certificates.append(ChannelCertificate(pem=old.cert_pem().decode(), fingerprint=info.fingerprint_sha256,
+                                                       not_after=info.expires))
+    again = api.patch(f"/api/v1/domains/{w.domain}/sender/channels/FTP", headers=auth(w.gap),
+                      json={"add_certificate": old.cert_pem().decode()})
+    assert again.status_code == 200, again.text

@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -18,15 +17,8 @@ from admin_api.user import service as user_service
 from admin_api.user.schemas import UserIn
 from tests import factories
 from tests.admin_api.world import PASSWORD, World, make_world
-from tests.gga.test_http_limits import running
 
 HUGE = [2**31, 2**63, 10**23]
-
-
-@pytest.fixture
-def api(services) -> Iterator[httpx.Client]:
-    with running(services) as port, httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-        yield client
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ after its acknowledgement; parts signed with a certificate of another channel, o
 channel may not send, accepted."""
 
 import io
+import time
 
 from tests.gateway.harness import DMFA_XML, Submission, build, put, wait_submission
 from tests.gateway.test_ftp import tls_client
@@ -60,4 +61,18 @@ def test_a_td_cancels_only_in_its_own_channel(harness, kit, db):
     td = sub.go.replace("GO.", "TD.", 1)
     _ftps_put(harness, kit, [("INTEST", td, b"")])  # a TD through FTP: nothing of its name waits there
     assert put(harness.port, kit, _go(sub)) == []
+    assert wait_submission(db, sub.go).status == "accepted"
+
+
+def test_a_td_clears_a_part_put_in_the_wrong_folder_of_its_home(harness, kit, db):
+    """A test FI put into IN by mistake: the GO would take it (and refuse it, ACRF-119); the TD clears it."""
+    sub = build(kit, seq="00034")
+    folder, fi, data = sub.files[0]
+    assert put(harness.port, kit, Submission([("IN", fi, data)])) == []
+    assert put(harness.port, kit, Submission([(folder, sub.go.replace("GO.", "TD.", 1), b"")])) == []
+    deadline = time.monotonic() + 10
+    while (harness.home(kit, "SFTP") / "IN" / fi).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not (harness.home(kit, "SFTP") / "IN" / fi).exists()
+    assert put(harness.port, kit, sub) == []  # the right resend, whole
     assert wait_submission(db, sub.go).status == "accepted"

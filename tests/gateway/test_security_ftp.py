@@ -170,6 +170,28 @@ def test_a_blocked_sender_reads_its_421_when_a_command_crosses_it(harness, kit, 
     client.close()
 
 
+def test_a_blocked_ftps_session_ends_with_its_tls_close(harness, kit, db):
+    """The FIN sent after the 421 cut the TLS close_notify the close sends: a strict client (GnuTLS, curl) saw a
+    truncated connection (SSLEOFError here) where it had ended cleanly."""
+    raw = socket.create_connection(("127.0.0.1", harness.ftp_port), timeout=10)
+    reader = raw.makefile("rb")
+    assert reader.readline().startswith(b"220")
+    raw.sendall(b"AUTH TLS\r\n")
+    assert reader.readline().startswith(b"234")
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    tls = context.wrap_socket(raw, suppress_ragged_eofs=False)
+    lines = tls.makefile("rb")
+    for command, expected in ((f"USER {kit.technical_user}", b"331"), (f"PASS {kit.password}", b"230")):
+        tls.sendall(command.encode() + b"\r\n")
+        assert lines.readline().startswith(expected)
+    with db.session() as session:
+        senders.update(session, gap(db, kit), kit.domain_id, SenderPatch(status="blocked"), harness.services.passwords)
+    assert lines.readline().startswith(b"421 SENDER_BLOCKED: ")
+    assert tls.recv(100) == b""  # close_notify: an orderly TLS end (SSLEOFError without it)
+    tls.close()
+
+
 def test_an_aborted_upload_is_not_kept_and_its_426_says_so(harness, kit, db):
     """pyftpdlib's "426 Transfer aborted via ABOR." did not say what became of the bytes sent."""
     ftp = tls_client(harness, kit)
