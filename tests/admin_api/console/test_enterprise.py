@@ -157,7 +157,7 @@ def test_refusals_show_next_to_their_field(console_url: str, demo: dict, db) -> 
         unknown = _post(gap, page, f"{page}/domains", {"name": "Boulangerie", "identifier": "X"})
         assert re.search(r'id="f-name-error">Ce type de domaine n&#39;existe pas', unknown.text)
         itself = _post(gap, page, f"{page}/co-main-managers", {"niss": demo["gap_niss"]})
-        assert re.search(r'id="f-niss-error">Cette personne est déjà Co-Gestionnaire', itself.text)
+        assert re.search(r'id="f-niss-error">Cette personne est le Gestionnaire d&#39;Accès Principal', itself.text)
         half = _post(gap, page, f"{page}/co-main-managers", {"niss": CO_GAP, "contact.email": "x@a.be"})
         assert half.status_code == 422 and 'id="f-contact-phone-error"' in half.text
         new = f"/console/domains/{demo['domain_id']}/local-manager/new"
