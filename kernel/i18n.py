@@ -319,6 +319,10 @@ MESSAGES: dict[str, dict[str, str]] = {
                            "SSH public key: the SFTP channel needs one, it cannot be cleared."),
     "channel.ssh_only_sftp": _t("Seul le canal SFTP a une clé SSH.", "Alleen het SFTP-kanaal heeft een SSH-sleutel.",
                                 "Only the SFTP channel has an SSH key."),
+    "domain.onss_taken": _t("Ce numéro ONSS est celui d'une autre entreprise : un numéro ONSS n'appartient qu'à un "
+                            "employeur.",
+                            "Dit RSZ-nummer is dat van een andere onderneming: een RSZ-nummer hoort bij één werkgever.",
+                            "This ONSS number is another enterprise's: an ONSS number belongs to one employer."),
     "co_gap.is_gap": _t("Cette personne est le Gestionnaire d'Accès Principal : elle a déjà tous les droits d'un "
                         "Co-Gestionnaire.",
                         "Deze persoon is de Hoofdtoegangsbeheerder: ze heeft al alle rechten van een "

@@ -111,10 +111,12 @@ def create_domain(session: Session, caller: Caller, number: str, name: str, iden
                        key="application_not_in_domain")
     if not chosen:  # no user or sender could ever be given an application there
         raise GGAError(ErrorCode.VALIDATION_ERROR, details={"field": "applications"}, key="domain.applications_needed")
-    if any(d.name == name and d.identifier == identifier for d in enterprise.domains) or (
-            name == catalogue.EMPLOYER_ONSS and session.scalar(select(Domain.id).where(  # another employer's
-                Domain.name == name, Domain.identifier == identifier)) is not None):
+    if any(d.name == name and d.identifier == identifier for d in enterprise.domains):
         raise GGAError(ErrorCode.DOMAIN_EXISTS, details={"name": name, "identifier": identifier})
+    if name == catalogue.EMPLOYER_ONSS and session.scalar(select(Domain.id).where(  # another employer's number
+            Domain.name == name, Domain.identifier == identifier)) is not None:  # ("this enterprise has it" was false)
+        raise GGAError(ErrorCode.DOMAIN_EXISTS, details={"name": name, "identifier": identifier},
+                       key="domain.onss_taken")
     domain = Domain(enterprise_number=enterprise.number, name=name, identifier=identifier,
                     applications=[DomainApplication(code=c) for c in chosen])
     session.add(domain)

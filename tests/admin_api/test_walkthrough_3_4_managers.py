@@ -134,6 +134,8 @@ def test_an_onss_number_is_one_enterprises_domain_and_a_domain_needs_an_applicat
     taken = client.post(f"/api/v1/enterprises/{w.b}/domains", headers=auth(w.gap_b),
                         json={"name": "Employeur ONSS", "identifier": "1234567-89"})  # A's
     assert (taken.status_code, taken.json()["error"]["code"]) == (409, "DOMAIN_EXISTS")
+    assert taken.json()["error"]["message"].startswith("Ce numéro ONSS est celui d'une autre entreprise")  # it said
+    # "the enterprise already has this domain", of an enterprise that had not
     empty = client.post(f"/api/v1/enterprises/{w.b}/domains", headers=auth(w.gap_b),
                         json={"name": "Employeur ONSS", "identifier": "7654321-11", "applications": []})
     assert (empty.status_code, empty.json()["error"]["code"]) == (422, "VALIDATION_ERROR")
