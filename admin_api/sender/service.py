@@ -87,9 +87,7 @@ def create(session: Session, caller: Caller, domain_id: int, body: SenderIn, pas
 
 
 def _new_channel(domain: Domain, body: ChannelIn) -> SenderChannel:
-    if body.plain_ftp and body.type != "FTP":
-        raise GGAError(ErrorCode.VALIDATION_ERROR, details={"field": "plain_ftp"}, key="channel.plain_ftp_only_ftp")
-    channel = SenderChannel(type=body.type, plain_ftp=body.plain_ftp)
+    channel = SenderChannel(type=body.type, plain_ftp=_plain_ftp(body.type, body.plain_ftp))
     if body.type == "SFTP":
         if not body.ssh_public_key:
             raise GGAError(ErrorCode.SSH_KEY_INVALID, details={"field": "ssh_public_key"}, key="channel.ssh_needed")
@@ -107,6 +105,14 @@ def _refuse_empty(channel_type: str, codes: list[str]) -> None:
     if channel_type in ("FTP", "SFTP") and not codes:
         raise GGAError(ErrorCode.VALIDATION_ERROR, details={"field": "applications", "channel": channel_type},
                        key="channel.applications_needed", params={"channel": channel_type})
+
+
+def _plain_ftp(channel_type: str, wanted: bool) -> bool:
+    """FTP without TLS, only on the FTP channel: asked for another, it is refused (it was taken and ignored, and
+    the caller believed it done)."""
+    if wanted and channel_type != "FTP":
+        raise GGAError(ErrorCode.VALIDATION_ERROR, details={"field": "plain_ftp"}, key="channel.plain_ftp_only_ftp")
+    return wanted
 
 
 def _set_ssh_key(channel: SenderChannel, text: str) -> None:
@@ -247,9 +253,7 @@ def update_channel(session: Session, caller: Caller, domain_id: int, channel_typ
             raise GGAError(ErrorCode.SSH_KEY_INVALID, key="channel.ssh_only_sftp")
         _set_ssh_key(channel, body.ssh_public_key)
     if body.plain_ftp is not None:
-        if body.plain_ftp and channel.type != "FTP":  # was taken and ignored: the caller believed it done
-            raise GGAError(ErrorCode.VALIDATION_ERROR, details={"field": "plain_ftp"}, key="channel.plain_ftp_only_ftp")
-        channel.plain_ftp = body.plain_ftp
+        channel.plain_ftp = _plain_ftp(channel.type, body.plain_ftp)
     changes = _change_applications(domain, sender, channel, body)
     session.flush()
     audit.record(session, caller, "sender.channel.updated", f"sender:{sender.number}:{channel.type}",
