@@ -19,9 +19,9 @@ import uvicorn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from admin_api.http import language_of
 from gateway.core.limits import ConnectionsPerAddress, RefusalBursts
 from kernel.errors import ErrorCode, GGAError
-from kernel.i18n import negotiate
 from kernel.settings import Settings
 
 log = logging.getLogger("gga.http")
@@ -85,11 +85,9 @@ class BodyLimit:
 
 
 def _language(scope: Scope) -> str:
-    """The admin API's caller's language (``admin_api.http.language``: English outside ``/api/``)."""
-    if not str(scope.get("path", "")).startswith("/api/"):
-        return "en"
+    """The admin API's caller's language, as its routes find it (English outside ``/api/``)."""
     accept = dict(scope.get("headers") or []).get(b"accept-language", b"")
-    return negotiate(accept.decode("latin-1"))
+    return language_of(str(scope.get("path", "")), accept.decode("latin-1"))
 
 
 class _BoundedRequest:

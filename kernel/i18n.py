@@ -237,6 +237,11 @@ MESSAGES: dict[str, dict[str, str]] = {
                                "No enterprise {enterprise_number}."),
     "not_found.ticket": _t("Aucune demande ne porte le numéro de ticket {ticket}.",
                            "Er is geen aanvraag met ticketnummer {ticket}.", "No request with ticket {ticket}."),
+    "not_found.form": _t("La demande {ticket} a été faite par la procédure standard (eID) : elle n'a pas de "
+                         "formulaire à signer.",
+                         "Aanvraag {ticket} werd via de standaardprocedure (eID) gedaan: er is geen formulier "
+                         "te ondertekenen.",
+                         "Request {ticket} was made by the standard procedure (eID): it has no form to sign."),
     "not_found.transfer": _t("Le transfert {transfer_id} n'existe pas.", "Transfer {transfer_id} bestaat niet.",
                              "No transfer {transfer_id}."),
     "not_found.submission": _t("Aucune soumission ne porte le numéro de ticket {ticket}.",

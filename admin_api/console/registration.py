@@ -248,7 +248,7 @@ def requested(ticket: str, request: Request) -> Response:
 def request_document(ticket: str, request: Request) -> Response:
     """The API's PDF, in the console's language."""
     with services(request).db.read() as session:
-        found = service.get_request(session, ticket)
+        found = service.form_request(session, ticket)
         pdf = document.render(session, found, language(request))
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="CSAM-{found.ticket}.pdf"'})

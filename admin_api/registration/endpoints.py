@@ -42,7 +42,7 @@ def read_request(ticket: str, session: Session = UNIT_OF_WORK) -> dict:
 def request_document(ticket: str, session: Session = UNIT_OF_WORK, lang: str = LANGUAGE) -> Response:
     """The form in the language of whoever downloads it (``Accept-Language``; French by default): the legal
     representative has no language in the data."""
-    request = service.get_request(session, ticket)
+    request = service.form_request(session, ticket)
     pdf = document.render(session, request, lang)
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="CSAM-{request.ticket}.pdf"'})

@@ -89,6 +89,7 @@ def register_standard(session: Session, caller: Caller, body: StandardRegistrati
                                   **_request_fields(designation))
     session.add(request)
     designate(session, caller, enterprise, designation)
+    _close_pending(session, caller, enterprise.number, request.ticket)
     return registration_result(session, enterprise, request)
 
 
@@ -136,6 +137,14 @@ def get_request(session: Session, ticket: str, *, lock: bool = False) -> Registr
     return request
 
 
+def form_request(session: Session, ticket: str) -> RegistrationRequest:
+    """The request whose paper form is asked for: only the exceptional procedure has one (guide II)."""
+    request = get_request(session, ticket)
+    if request.procedure != "exceptional":
+        raise GGAError(ErrorCode.NOT_FOUND, details={"ticket": request.ticket}, key="not_found.form")
+    return request
+
+
 def _pending(session: Session, caller: Caller, ticket: str) -> RegistrationRequest:
     """The request, locked until the decision commits: two operators deciding at once (approve and reject, or
     twice the same) are one decision and one ``REQUEST_ALREADY_DECIDED`` (PostgreSQL; SQLite's write lock)."""
@@ -162,11 +171,17 @@ def approve(session: Session, caller: Caller, ticket: str) -> RegistrationReques
     designate(session, caller, enterprise, designation)
     audit.record(session, caller, "registration.exceptional.approved", f"ticket:{ticket}", enterprise.number,
                  before, _request_view(request))
-    for other in session.scalars(select(RegistrationRequest).where(  # they would stay pending for ever
-            RegistrationRequest.enterprise_number == enterprise.number, RegistrationRequest.status == "pending",
+    _close_pending(session, caller, enterprise.number, ticket)
+    return request
+
+
+def _close_pending(session: Session, caller: Caller, enterprise_number: str, ticket: str) -> None:
+    """The enterprise is registered (request ``ticket``, either procedure): its other requests still pending are
+    rejected with the reason, their requesters mailed (they would stay pending for ever, their approval refused)."""
+    for other in session.scalars(select(RegistrationRequest).where(
+            RegistrationRequest.enterprise_number == enterprise_number, RegistrationRequest.status == "pending",
             RegistrationRequest.ticket != ticket).with_for_update()):
         _reject(session, caller, other, f"{ErrorCode.ENTERPRISE_ALREADY_REGISTERED}: request {ticket} was approved")
-    return request
 
 
 def reject(session: Session, caller: Caller, ticket: str, reason: str) -> RegistrationRequest:

@@ -84,6 +84,7 @@ class Download:
 class Transfers:
     def __init__(self, intake: Intake, translog: TransferLog, settings: Settings):
         self.intake, self.translog, self.settings = intake, translog, settings
+        self.owner = settings.resolved_instance_id  # once: it asks the host's name each time
         self._open: set[int] = set()  # uploads opened and not yet settled: what a drain waits for
         self._open_lock = threading.Lock()
         # settle_soon's other ends (large files, TDs, failures), as many threads as asyncio's default pool
@@ -113,7 +114,7 @@ class Transfers:
         folder, name = _upload_target(session, path)
         limit = size_limit(name, self.settings.max_file_mb)
         upload = (BackgroundUpload if background else Upload)(
-            session, folder, name, limit, owner=self.settings.resolved_instance_id,
+            session, folder, name, limit, owner=self.owner,
             stale_after_s=2 * self.settings.idle_timeout_s)
         if (session.home / folder / str(name)).exists():  # checked with the name claimed: no race
             upload.discard()

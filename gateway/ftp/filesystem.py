@@ -101,6 +101,15 @@ class MailboxFS(AbstractedFS):
         except GGAError as err:
             raise ftp_error(err) from err
 
+    def chdir(self, path: str) -> None:
+        """Only the home and its folders may be entered; anything else is FILE_NOT_FOUND with its code (pyftpdlib
+        answered "550 No such file or directory." with none)."""
+        if not self.isdir(path):
+            shown = self.fs2ftp(path)[-200:]
+            raise ftp_error(GGAError(ErrorCode.FILE_NOT_FOUND, f"{shown}: no such folder; a mailbox holds IN, INTEST, "
+                                     "INTEST-S, OUT, OUTTEST and OUTTEST-S.", {"path": shown}))
+        super().chdir(path)
+
     def listdir(self, path: str) -> list[str]:
         return [n for n in super().listdir(path) if not n.startswith(".")]
 

@@ -137,3 +137,24 @@ def test_approving_one_request_closes_the_others_pending_for_the_enterprise(clie
     assert (late.status_code, late.json()["error"]["code"]) == (409, "REQUEST_ALREADY_DECIDED")
     with db.read() as session:
         assert session.scalars(select(OutboxMail.id).where(OutboxMail.recipient == "second@acme.be")).all()
+
+
+def test_a_standard_registration_closes_the_exceptional_requests_pending_and_has_no_form(client, auth, acme, db):
+    """The legal representative registers with eID while a paper request is pending: that request stayed pending
+    for ever (its approval refused on the GAP now in place), and the standard ticket served a form to sign."""
+    from sqlalchemy import select
+
+    from store.models import OutboxMail
+    paper = client.post("/api/v1/registrations/exceptional", json=request_body(acme) | {
+        "contact": {"email": "paper@acme.be", "phone": "+3221234569"}}).json()["ticket"]
+    standard = client.post("/api/v1/registrations", headers=auth(acme["lr"]), json={
+        "enterprise_number": acme["number"], "main_access_manager": "self", "contact": CONTACT, "confirm": True})
+    assert standard.status_code == 201, standard.json()
+    closed = client.get(f"/api/v1/registrations/{paper}").json()
+    assert closed["status"] == "rejected" and "ENTERPRISE_ALREADY_REGISTERED" in closed["reason"], closed
+    with db.read() as session:
+        assert session.scalars(select(OutboxMail.id).where(OutboxMail.recipient == "paper@acme.be")).all()
+    ticket = standard.json()["ticket"]
+    form = client.get(f"/api/v1/registrations/{ticket}/document", headers={"Accept-Language": "en"})
+    assert form.status_code == 404 and "standard procedure" in form.json()["error"]["message"], form.text
+    assert client.get(f"/api/v1/registrations/{paper}/document").headers["content-type"] == "application/pdf"

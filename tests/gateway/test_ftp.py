@@ -323,11 +323,16 @@ def test_a_full_passive_range_is_refused_not_swapped_for_a_port_outside_it(harne
 def test_hidden_folders_listing_options_overlong_lines_and_facts(harness, kit, db):
     """The .partial area could be entered and listed (uploads in progress, instance names); `LIST -la /OUTTEST`
     was taken for a path; an overlong line got two replies, every later reply one command late; MLSx facts offered
-    what is always refused; a resumed download (REST) was logged with the offset reached, not the bytes sent."""
+    what is always refused; a resumed download (REST) was logged with the offset reached, not the bytes sent; a CWD
+    to no folder was refused with no code."""
     ftp = tls_client(harness, kit)
     for command in ("CWD /.partial", "NLST /.partial", "MLST /INTEST/../.partial", "SIZE /.partial/x"):
         with pytest.raises(ftplib.error_perm, match="550 PATH_NOT_ALLOWED"):
             ftp.sendcmd(command)
+    for command in ("CWD /etc", "CWD /INTEST/sub"):  # no such folder: said with its code
+        with pytest.raises(ftplib.error_perm, match=r"550 FILE_NOT_FOUND: .*no such folder"):
+            ftp.sendcmd(command)
+    assert ftp.sendcmd("CWD ../../..").startswith("250") and ftp.pwd() == "/"  # above the home is the home
     for folder, name, data in build(kit, app="DIMN", content=b"flat").files:  # DIMN prefers FTP
         ftp.storbinary(f"STOR /{folder}/{name}", io.BytesIO(data))
     wait_any_acrf(harness, kit)
