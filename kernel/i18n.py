@@ -394,6 +394,11 @@ MESSAGES: dict[str, dict[str, str]] = {
                        "The user(s) have been unblocked"),
     "bulk.delete": _t("La suppression du ou des utilisateur(s) a réussi", "De gebruiker(s) werd(en) verwijderd",
                       "The user(s) have been deleted"),
+    "bulk.partial": _t("Action effectuée pour {done} des {asked} utilisateur(s) ; {left} laissé(s) tel(s) quel(s) : "
+                       "voir le résultat de chacun.",
+                       "Actie uitgevoerd voor {done} van de {asked} gebruiker(s); {left} ongewijzigd gelaten: zie het "
+                       "resultaat van elk.",
+                       "Done for {done} of the {asked} user(s); {left} left as they were: see each one's result."),
     "sender.created": _t("L'expéditeur a bien été créé.", "De afzender werd aangemaakt.",
                          "The sender has been created."),
     "sender.updated": _t("Les données de l'expéditeur ont bien été enregistrées.",
