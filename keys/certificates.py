@@ -106,6 +106,11 @@ def _extension(cert: x509.Certificate, kind: type[_Ext]) -> _Ext | None:
         return None
 
 
+def expired(cert: x509.Certificate, at: datetime) -> bool:
+    """Past its validity at ``at``: it can sign nothing the gateway accepts from then on (contract, section 5)."""
+    return cert.not_valid_after_utc <= at
+
+
 def fingerprint(cert: x509.Certificate) -> str:
     return cert.fingerprint(hashes.SHA256()).hex()
 

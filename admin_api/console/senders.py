@@ -36,7 +36,7 @@ from kernel.catalogue import APPLICATIONS
 from kernel.errors import ErrorCode, GGAError
 from kernel.i18n import translate
 from kernel.settings import Settings
-from keys.certificates import load_certificate, weaknesses
+from keys.certificates import expired, load_certificate, weaknesses
 
 router = APIRouter(prefix="/domains/{domain_id}/sender")
 TYPES = ("FTP", "SFTP", "WS")
@@ -224,7 +224,7 @@ def _bad_certificate(values: dict[str, Any]) -> str:
     for t in values["channels"]:
         try:
             cert = load_certificate(values[f"{t}.certificate"])
-            if weaknesses(cert) or cert.not_valid_after_utc <= datetime.now(UTC):
+            if weaknesses(cert) or expired(cert, datetime.now(UTC)):
                 return t
         except GGAError:
             return t

@@ -19,7 +19,7 @@ from kernel import mailboxes
 from kernel.catalogue import APPLICATIONS
 from kernel.clock import utcnow
 from kernel.errors import ErrorCode, GGAError
-from keys.certificates import describe, load_certificate, pem, stored_certificate, weaknesses
+from keys.certificates import describe, expired, load_certificate, pem, stored_certificate, weaknesses
 from keys.passwords import Passwords
 from keys.ssh import parse_public_key
 from store.models import ChannelApplication, ChannelCertificate, Domain, Sender, SenderChannel, Submission
@@ -129,7 +129,7 @@ def _add_certificate(channel: SenderChannel, text: str) -> None:
     info = describe(cert)
     if any(c.fingerprint == info.fingerprint_sha256 for c in channel.certificates):
         return  # registered already (a repeated request, the demo's start): nothing to do, expired or not
-    if info.expires <= utcnow():  # it could sign nothing the gateway accepts (one that expires later is kept)
+    if expired(cert, utcnow()):  # it could sign nothing the gateway accepts (one that expires later is kept)
         raise GGAError(ErrorCode.CERTIFICATE_EXPIRED, details={"field": "certificate", "expires":
                        info.expires.isoformat()}, key="certificate.expired")
     channel.certificates.append(ChannelCertificate(pem=pem(cert), fingerprint=info.fingerprint_sha256,
