@@ -126,8 +126,10 @@ def test_b_add_or_remove_applications(client, auth, w):
     seed_users(client, auth, w)
     added = bulk(client, auth, w, "add_applications", ["user0", "user3", "ghost"], ["DIMN"]).json()
     assert [r["result"] for r in added["results"]] == ["done", "unchanged", "not_found"]
-    assert added["message"].startswith("Les applications que vous avez sélectionnées ont été ajoutées")
+    assert added["message"].startswith("Action effectuée pour 1 des 3 utilisateur(s) ; 1 laissé(s)")  # ghost
     assert names(search(client, auth, w, application="DIMN")) == ["user0", "user1", "user3"]
+    assert bulk(client, auth, w, "add_applications", ["user0", "user2"], ["DIMN"]).json()["message"].startswith(
+        "Les applications que vous avez sélectionnées ont été ajoutées")  # each as asked: the guide's sentence
     removed = bulk(client, auth, w, "remove_applications", ["user0", "user3"], ["DMFA"]).json()
     assert removed["summary"] == {"done": 2, "unchanged": 0, "refused": 0, "not_found": 0}
     assert "DMFA" not in search(client, auth, w, username="user0")["items"][0]["applications"]
