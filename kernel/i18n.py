@@ -394,6 +394,13 @@ MESSAGES: dict[str, dict[str, str]] = {
                        "The user(s) have been unblocked"),
     "bulk.delete": _t("La suppression du ou des utilisateur(s) a réussi", "De gebruiker(s) werd(en) verwijderd",
                       "The user(s) have been deleted"),
+    "sender.returns_waiting": _t(
+        "Des fichiers retour attendent dans les dossiers de l'expéditeur, ou y sont en cours de livraison : faites-les "
+        "retirer avant de le supprimer (son utilisateur technique s'en va avec lui).",
+        "Er wachten retourbestanden in de mappen van de afzender, of ze worden er net afgeleverd: laat ze ophalen "
+        "voor u hem verwijdert (zijn technische gebruiker verdwijnt met hem).",
+        "Return files wait in the sender's folders, or are being delivered there: have them picked up before deleting "
+        "it (its technical user goes with it)."),
     "bulk.partial": _t("Action effectuée pour {done} des {asked} utilisateur(s) ; {left} laissé(s) tel(s) quel(s) : "
                        "voir le résultat de chacun.",
                        "Actie uitgevoerd voor {done} van de {asked} gebruiker(s); {left} ongewijzigd gelaten: zie het "

@@ -47,8 +47,9 @@ def update_sender(domain_id: RowId, body: SenderPatch, request: Request, who: Ca
 
 
 @router.delete("", status_code=204, response_class=Response, responses={204: {"description": "Deleted"}})
-def delete_sender(domain_id: RowId, who: Caller = Depends(caller), session: Session = UNIT_OF_WORK) -> Response:
-    service.delete(session, who, domain_id)
+def delete_sender(domain_id: RowId, request: Request, who: Caller = Depends(caller),
+                  session: Session = UNIT_OF_WORK) -> Response:
+    service.delete(session, who, domain_id, services(request).settings.spool_dir)
     return Response(status_code=204)
 
 

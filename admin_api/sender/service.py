@@ -207,10 +207,18 @@ def update(session: Session, caller: Caller, domain_id: int, body: SenderPatch, 
     return sender_view(sender)
 
 
-def delete(session: Session, caller: Caller, domain_id: int) -> None:
-    """The sender stops; its number and technical user name stay reserved (the transfer log refers to them)."""
+def delete(session: Session, caller: Caller, domain_id: int, spool_dir: Path | None = None) -> None:
+    """The sender stops; its number and technical user name stay reserved (the transfer log refers to them).
+    Refused while return files wait in any of its channels' folders (under ``spool_dir``) or are being delivered
+    there, as for removing one channel: its login goes with it, and nothing would reach them again."""
     domain, _ = authorize_domain(session, caller, Action.MANAGE_SENDER, domain_id)
     sender = _require_sender(session, domain.id)
+    # its channels locked: a decision holding one (FOR SHARE, until its ACRF's channel is chosen and committed)
+    # commits first and is seen below; a later one finds the sender gone and is refused (SENDER_BLOCKED)
+    session.execute(select(SenderChannel.id).where(SenderChannel.sender_id == sender.id).with_for_update())
+    for channel in sender.channels:
+        _refuse_if_waiting(spool_dir, sender, channel.type, key="sender.returns_waiting")
+        _refuse_if_delivering(session, sender, channel.type, key="sender.returns_waiting")
     before = _audit_view(sender)
     sender.status, sender.updated_at = "deleted", utcnow()
     audit.record(session, caller, "sender.deleted", f"sender:{sender.number}", domain.enterprise_number, before)
@@ -321,10 +329,7 @@ def remove_channel(session: Session, caller: Caller, domain_id: int, channel_typ
     if len(sender.channels) == 1:
         raise GGAError(ErrorCode.CHANNEL_REQUIRED, key="channel.last")
     _refuse_orphans(sender, channel, {a.code for a in channel.applications})
-    waiting = mailboxes.returns_waiting(spool_dir, sender.number, channel.type) if spool_dir else []
-    if waiting:
-        raise GGAError(ErrorCode.RETURNS_WAITING, details={"channel": channel.type, "count": len(waiting),
-                                                            "files": waiting[:20]})
+    _refuse_if_waiting(spool_dir, sender, channel.type)
     before = _audit_view(sender)
     sender.channels.remove(channel)
     settle_preferred(sender, {}, move=True)
@@ -335,7 +340,15 @@ def remove_channel(session: Session, caller: Caller, domain_id: int, channel_typ
     return sender_view(sender)
 
 
-def _refuse_if_delivering(session: Session, sender: Sender, channel_type: str) -> None:
+def _refuse_if_waiting(spool_dir: Path | None, sender: Sender, channel_type: str, key: str | None = None) -> None:
+    """Return files not picked up from the channel's folders: RETURNS_WAITING, naming them (20 at most)."""
+    waiting = mailboxes.returns_waiting(spool_dir, sender.number, channel_type) if spool_dir else []
+    if waiting:
+        raise GGAError(ErrorCode.RETURNS_WAITING, details={"channel": channel_type, "count": len(waiting),
+                                                            "files": waiting[:20]}, key=key)
+
+
+def _refuse_if_delivering(session: Session, sender: Sender, channel_type: str, key: str | None = None) -> None:
     """A submission decided with its ACRF for this channel, not yet closed: the ACRF is about to land in its folders
     (refused as for files already there). Read after the channel's row is deleted: a decision made meanwhile has
     committed by then, and one made later finds the channel gone and chooses another (gateway/pipeline.py)."""
@@ -343,7 +356,8 @@ def _refuse_if_delivering(session: Session, sender: Sender, channel_type: str) -
         Submission.sender_id == sender.id, Submission.status == "decided",
         Submission.delivered_channel == channel_type).limit(20)))
     if delivering:
-        raise GGAError(ErrorCode.RETURNS_WAITING, details={"channel": channel_type, "submissions": delivering})
+        raise GGAError(ErrorCode.RETURNS_WAITING, details={"channel": channel_type, "submissions": delivering},
+                       key=key)
 
 
 def _audit_view(s: Sender) -> dict[str, Any]:

@@ -76,8 +76,8 @@ def test_a_return_over_its_limit_is_refused_whole_or_chunked(harness, kit, clien
 
 
 def test_a_channel_with_return_files_waiting_is_not_removed_until_they_are_picked_up(harness, kit, client, auth):
-    """Removing a channel left its waiting return files where no channel reaches them (its login refused, the other
-    channels' folders empty)."""
+    """Removing a channel, or the whole sender, left its waiting return files where no channel reaches them (its
+    login refused, the other channels' folders empty)."""
     from tests import factories
     from tests.gateway.harness import sftp_call
     gap = factories.niss(1970, 4, 4, 44)
@@ -89,6 +89,12 @@ def test_a_channel_with_return_files_waiting_is_not_removed_until_they_are_picke
     refused = client.delete(url, headers=auth(gap))
     assert (refused.status_code, refused.json()["error"]["code"]) == (409, "RETURNS_WAITING"), refused.text
     assert refused.json()["error"]["details"]["count"] == 3  # FO, FS, GO
+    # deleting the whole sender took its login with the files still there: refused the same way
+    sender_url = f"/api/v1/domains/{kit.domain_id}/sender"
+    whole = client.delete(sender_url, headers=auth(gap) | {"Accept-Language": "en"})
+    assert (whole.status_code, whole.json()["error"]["code"]) == (409, "RETURNS_WAITING"), whole.text
+    assert whole.json()["error"]["message"].startswith("Return files wait in the sender's folders")
+    assert client.get(sender_url, headers=auth(gap)).json()["status"] == "active"
 
     async def pick_up(sftp):  # type: ignore[no-untyped-def]
         for name in await sftp.listdir("/OUTTEST"):
@@ -97,3 +103,4 @@ def test_a_channel_with_return_files_waiting_is_not_removed_until_they_are_picke
         return "picked up"
     assert sftp_call(harness.port, kit, pick_up) == "picked up"
     assert client.delete(url, headers=auth(gap)).status_code == 200
+    assert client.delete(sender_url, headers=auth(gap)).status_code == 204  # nothing waits now
