@@ -288,6 +288,13 @@ MESSAGES: dict[str, dict[str, str]] = {
     "enterprise_unknown": _t("L'entreprise {enterprise_number} n'est pas dans la Banque-Carrefour des Entreprises.",
                              "Onderneming {enterprise_number} staat niet in de Kruispuntbank van Ondernemingen.",
                              "Enterprise {enterprise_number} is not in the enterprise register."),
+    "enterprise_already_registered.anonymous": _t(
+        "Cette entreprise est déjà enregistrée dans CSAM : un représentant légal connecté avec son eID peut changer "
+        "son Gestionnaire d'Accès Principal.",
+        "Deze onderneming is al geregistreerd in CSAM: een wettelijke vertegenwoordiger die met zijn eID is "
+        "aangemeld, kan haar Hoofdtoegangsbeheerder wijzigen.",
+        "This enterprise is already registered in CSAM: a legal representative logged in with eID can change its "
+        "main access manager."),
     "enterprise_already_registered": _t(
         "Cette entreprise est déjà enregistrée dans CSAM ; son Gestionnaire d'Accès Principal est "
         "{main_access_manager}.",
@@ -394,6 +401,10 @@ MESSAGES: dict[str, dict[str, str]] = {
                        "The user(s) have been unblocked"),
     "bulk.delete": _t("La suppression du ou des utilisateur(s) a réussi", "De gebruiker(s) werd(en) verwijderd",
                       "The user(s) have been deleted"),
+    "registration.superseded": _t(
+        "L'entreprise a été enregistrée entre-temps par une autre demande : celle-ci n'a plus d'objet.",
+        "De onderneming werd intussen via een andere aanvraag geregistreerd: deze aanvraag is niet meer nodig.",
+        "The enterprise was registered meanwhile by another request: this one is no longer needed."),
     "sender.returns_waiting": _t(
         "Des fichiers retour attendent dans les dossiers de l'expéditeur, ou y sont en cours de livraison : faites-les "
         "retirer avant de le supprimer (son utilisateur technique s'en va avec lui).",

@@ -20,6 +20,7 @@ from admin_api.registration.schemas import (
 from admin_api.registry import is_current_legal_representative, person_name
 from kernel.clock import utcnow
 from kernel.errors import ErrorCode, GGAError
+from kernel.i18n import translate
 from kernel.tickets import new_ticket
 from store.models import CoMainManager, Enterprise, Person, RegistrationRequest
 
@@ -56,9 +57,15 @@ def _known_enterprise(session: Session, number: str) -> Enterprise:
     return enterprise
 
 
-def _refuse_if_registered(session: Session, enterprise: Enterprise, designation: Designation) -> None:
+def _refuse_if_registered(session: Session, enterprise: Enterprise, designation: Designation, *,
+                          anonymous: bool = False) -> None:
+    """``anonymous``: the exceptional procedure's caller is not logged in, so nothing says who the GAP is (the
+    guide shows the GAP's name to the legal representative logged in with eID)."""
     if enterprise.main_manager_niss is None:
         return
+    if anonymous:
+        raise GGAError(ErrorCode.ENTERPRISE_ALREADY_REGISTERED, key="enterprise_already_registered.anonymous",
+                       details={"enterprise_number": enterprise.number})
     if enterprise.main_manager_niss == designation.manager_niss == designation.requester_niss:
         raise GGAError(ErrorCode.ALREADY_MAIN_ACCESS_MANAGER, details={"enterprise_number": enterprise.number})
     raise GGAError(ErrorCode.ENTERPRISE_ALREADY_REGISTERED, key="enterprise_already_registered", details={
@@ -105,7 +112,7 @@ def register_exceptional(session: Session, body: ExceptionalRegistration, langua
                                   and _same_name(known.last_name, lr.last_name)):
         raise GGAError(ErrorCode.LEGAL_REPRESENTATIVE_NAME_MISMATCH, details={"field": "legal_representative"})
     designation = Designation.of(lr.niss, body, language)
-    _refuse_if_registered(session, enterprise, designation)
+    _refuse_if_registered(session, enterprise, designation, anonymous=True)
     request = RegistrationRequest(ticket=new_ticket(), procedure="exceptional", status="pending",
                                   enterprise_number=enterprise.number, requester_first_name=lr.first_name,
                                   requester_last_name=lr.last_name, **_request_fields(designation))
@@ -181,7 +188,8 @@ def _close_pending(session: Session, caller: Caller, enterprise_number: str, tic
     for other in session.scalars(select(RegistrationRequest).where(
             RegistrationRequest.enterprise_number == enterprise_number, RegistrationRequest.status == "pending",
             RegistrationRequest.ticket != ticket).with_for_update()):
-        _reject(session, caller, other, f"{ErrorCode.ENTERPRISE_ALREADY_REGISTERED}: request {ticket} was approved")
+        # in its requester's language, naming no other ticket (whoever holds one reads that request and its form)
+        _reject(session, caller, other, translate("registration.superseded", other.language))
 
 
 def reject(session: Session, caller: Caller, ticket: str, reason: str) -> RegistrationRequest:
