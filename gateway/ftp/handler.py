@@ -111,12 +111,14 @@ _RESET = frozenset({errno.ECONNRESET, errno.ECONNABORTED, errno.EPIPE, errno.ETI
 
 
 class _ResetNoted(DTPHandler):
-    """The socket read pyftpdlib makes (under its TLS layer, which it reaches through ``super()``), noting a reset:
-    pyftpdlib, TLS or not, takes a reset for the end of the file, and the cut upload was answered 226 and kept.
-    A close without TLS's close_notify is still an end of file, as vsftpd takes it by default (common clients send
-    none on the data connection): the FS signature finds that cut later (SIGNATURE_INVALID)."""
+    """The socket read pyftpdlib makes (under its TLS layer, which it reaches through ``super()``), noting a reset
+    or a TLS connection closed without its close_notify: pyftpdlib takes either for the end of the file, and the cut
+    upload was answered 226 and kept. RFC 4217 (and vsftpd's ``strict_ssl_read_eof``) takes an end without
+    close_notify for a truncation, as a forged or lost FIN can cut a file there; the FS signature would catch the
+    cut later, but environment S may send none, so the cut file reached the application's simulation."""
 
     reset = False
+    unclean = False  # the TLS connection ended without close_notify
 
     def recv(self, buffer_size: int) -> bytes:
         try:
@@ -137,8 +139,9 @@ class _ResetNoted(DTPHandler):
         return data
 
     def _note(self, err: SSL.SysCallError) -> None:
-        """A TLS read's system error: a reset if its errno is one."""
+        """A TLS read's system error: a reset if its errno is one; either way no close_notify came."""
         self.reset = self.reset or err.args[0] in _RESET
+        self.unclean = True
 
 
 class GatewayDTPHandler(TLS_DTPHandler, _ResetNoted):
@@ -214,16 +217,19 @@ class GatewayDTPHandler(TLS_DTPHandler, _ResetNoted):
         if not isinstance(self.file_obj, UploadFile) or self.file_obj.closed:
             return
         self.file_obj.closed = True
-        # pyftpdlib calls a closed data connection "finished": a reset is not (a close is, and the signature check
-        # catches a cut there)
-        end = UploadEnd.COMPLETED if self.transfer_finished and not self.reset else UploadEnd.CLIENT_GONE
+        # pyftpdlib calls a closed data connection "finished": a reset is not, nor a TLS one without close_notify
+        cut = self.reset or self.unclean
+        end = UploadEnd.COMPLETED if self.transfer_finished and not cut else UploadEnd.CLIENT_GONE
         upload = self.file_obj.upload
         failed = upload.failed is not None
+        if self.unclean and not self.reset and not failed:
+            upload.failed = GGAError(ErrorCode.UPLOAD_INCOMPLETE, "The TLS data connection was closed without its "
+                                     "close_notify, so the file may be cut: nothing of it is kept; send it again.")
         try:
             transfers.settle(upload, end)
         except GGAError as err:
-            if end is UploadEnd.COMPLETED or failed or self.reset:  # after ABOR pyftpdlib's own 426 stands
-                status = 552 if err.code == ErrorCode.FILE_TOO_LARGE else 426 if self.reset else 451
+            if end is UploadEnd.COMPLETED or failed or cut:  # after ABOR pyftpdlib's own 426 stands
+                status = 552 if err.code == ErrorCode.FILE_TOO_LARGE else 426 if cut else 451
                 self._resp = (f"{status} {err.code}: {err.message}", logger.warning)
         except Exception:  # the database down while a refusal was logged, say: the client still gets its answer
             logger.exception("settling %s", upload.name)

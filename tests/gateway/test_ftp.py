@@ -74,32 +74,32 @@ def test_data_must_be_protected_once_the_control_channel_is(harness, kit):
     ftp.close()
 
 
-def test_a_cut_data_connection_never_ends_in_an_accepted_submission(harness, kit):
-    sub = build(kit)
+def test_a_tls_data_connection_closed_without_close_notify_keeps_nothing(harness, kit, db):
+    """A close without TLS's close_notify was taken for the end of the file (226, kept): in environment S, where no
+    FS proves the file whole, the cut FI was accepted and handed to the application's simulation (found by an
+    outside test helper). RFC 4217 takes such an end for a truncation: refused at once, nothing kept."""
+    sub = build(kit, env="S", sign=False)
     ftp = tls_client(harness, kit)
-    (folder, fi_name, data), *rest = sub.files
+    (folder, fi_name, data), go = sub.files
     conn = ftp.transfercmd(f"STOR /{folder}/{fi_name}")
     conn.sendall(data[: len(data) // 2])  # the payroll server's line drops half way
-    conn.close()  # no close_notify: a plain end of file, or a reset when TLS 1.3's session ticket lay unread
-    try:
-        ftp.voidresp()  # an end of file: pyftpdlib calls it "226 Transfer complete"; the signature finds the cut
-        told = False
-    except ftplib.error_temp as reset:  # a reset: told at once, nothing kept
-        assert str(reset).startswith("426 UPLOAD_INCOMPLETE"), reset
-        told = True
-    for folder, name, content in rest:
-        ftp.storbinary(f"STOR /{folder}/{name}", io.BytesIO(content))
+    conn.close()  # a TCP close, no close_notify (Python's close() sends none; unwrap() would)
+    # (a reset, should TLS 1.3's session ticket lie unread, is told the same way)
+    with pytest.raises(ftplib.error_temp, match=r"^426 UPLOAD_INCOMPLETE: "):
+        ftp.voidresp()
+    assert ftp.nlst(f"/{folder}") == []
+    ftp.storbinary(f"STOR /{go[0]}/{go[1]}", io.BytesIO(go[2]))
     ftp.quit()
     acrf = wait_any_acrf(harness, kit)[1]
-    assert acrf.findtext("ResultCode") == "0"
-    assert error_ids(acrf) != [] if told else error_ids(acrf) == ["SIGNATURE_INVALID"]
+    assert acrf.findtext("ResultCode") == "0" and error_ids(acrf) != [], error_ids(acrf)
+    assert [(r.result, r.error_code) for r in log_rows(db, event="upload", name=fi_name, count=1)] == [
+        ("incomplete", "UPLOAD_INCOMPLETE")]
 
 
 @pytest.mark.parametrize("tls", [True, False])
 def test_a_data_connection_reset_mid_file_is_refused_and_keeps_nothing(harness, kit, db, tls):
     """A reset (the sender's process or line went down) was taken for the end of the file: 226, the cut file kept
-    and its name used up. A plain close without TLS's close_notify still ends a file, as vsftpd takes it (the
-    test above: the signature check finds that cut)."""
+    and its name used up (over plain FTP too, where a close is the only end of a file there is)."""
     if not tls:
         with db.session() as session:
             senders.update_channel(session, gap(db, kit), kit.domain_id, "FTP", ChannelPatch(plain_ftp=True))
