@@ -34,7 +34,7 @@ from gateway.core.spool import Placement, Spool, move_all
 from gateway.core.translog import TransferLog
 from gateway.core.upload import ReceivedUpload
 from gateway.naming import ENVIRONMENTS, BatchName, parse
-from gateway.returns import GATEWAY_SENDER, ReturnDelivery
+from gateway.returns import ACKNOWLEDGEMENT, GATEWAY_SENDER, ReturnDelivery
 from kernel.clock import utcnow
 from kernel.errors import ErrorCode
 from kernel.tickets import new_sequence, new_ticket
@@ -342,7 +342,7 @@ class IntakePipeline:
         environment = sub.environment if sub.environment in ENVIRONMENTS else FOLDER_ENV.get(files.go.folder, "T")
         decision: dict[str, Any] = dict(
             errors=[f.as_json() for f in findings], accepted_base=None if findings else sub.base,
-            acrf_name=str(BatchName("FO", "ACRF", GATEWAY_SENDER, now().strftime("%Y%m%d"), new_sequence(),
+            acrf_name=str(BatchName("FO", ACKNOWLEDGEMENT, GATEWAY_SENDER, now().strftime("%Y%m%d"), new_sequence(),
                                     environment)),
             delivered_channel=self.returns.channel_for(sender, sub.application, sub.channel), status="decided")
         return _Plan(sender, [*files.all(), *files.refused], superseded, decision)
@@ -529,7 +529,7 @@ class IntakePipeline:
                      if p.kind == "FI" and p.status != "refused"]  # a refused part was never kept
         document = acrf.document(sub.go_name, sub.ticket, findings, go.received_at, summaries, sender.language)
         acrf_name = parse(sub.acrf_name or "")
-        return self.returns.deliver(sender, "ACRF", acrf_name.environment, document,
+        return self.returns.deliver(sender, ACKNOWLEDGEMENT, acrf_name.environment, document,
                                     sub.delivered_channel or sub.channel, application=sub.application,
                                     name=acrf_name, logged=False, placement=placement, whose=sub.id).log_fields
 

@@ -11,12 +11,29 @@ from datetime import UTC, datetime
 from gateway.core.spool import Placement, Spool, write_set
 from gateway.core.translog import TransferLog
 from gateway.naming import BatchName
+from kernel.catalogue import APPLICATIONS
+from kernel.errors import ErrorCode, GGAError
 from kernel.tickets import new_sequence
 from keys.cms import fs_file, sign_detached
 from keys.issuing import Issued
 from store.directory import SenderInfo
 
 GATEWAY_SENDER = "999999"
+ACKNOWLEDGEMENT = "ACRF"  # the gateway's own answer to a GO: never an application's return
+
+
+def check_application_return(application: str, kind: str, content: bytes) -> None:
+    """What an application may return to a sender (``POST /api/v1/returns``): for an application of the catalogue,
+    a file with content, of any type but ACRF (a client takes an FO.ACRF signed by the gateway for the answer to
+    one of its GOs: a forged "accepted" for a GO never sent, or rejected)."""
+    if application not in APPLICATIONS:
+        raise GGAError(ErrorCode.APPLICATION_UNKNOWN, details={"application": application})
+    if kind == ACKNOWLEDGEMENT:
+        raise GGAError(ErrorCode.VALIDATION_ERROR, "ACRF files are the gateway's own acknowledgements of a GO; an "
+                       "application returns files of other types (NOTI...).", {"field": "type"})
+    if not content:
+        raise GGAError(ErrorCode.VALIDATION_ERROR, "A return file has content: the body is empty.",
+                       {"field": "body"})
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from gateway.core.transfer import Transfers
 from gateway.core.translog import TransferLog
 from gateway.naming import BatchName, parse
 from gateway.pipeline import IntakePipeline
-from gateway.returns import Delivered, ReturnDelivery
+from gateway.returns import Delivered, ReturnDelivery, check_application_return
 from kernel.errors import ErrorCode, GGAError
 from kernel.settings import Settings
 from keys.certificates import load_certificates
@@ -111,6 +111,7 @@ class Gateway:
                        content: bytes) -> Delivered:
         """A file an application returns to a sender (the admin API's ``ReturnsPort``): on the application's
         preferred channel. Blocking."""
+        check_application_return(application, kind, content)
         sender = self.directory.by_number(sender_number)
         if sender is None:
             raise GGAError(ErrorCode.NOT_FOUND, f"No sender {sender_number}.", {"sender_number": sender_number})

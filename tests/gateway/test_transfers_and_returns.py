@@ -61,6 +61,16 @@ def test_return_refusals(harness, kit, client, auth):
     outside = client.post("/api/v1/returns", headers=ops, content=b"x",
                           params={"sender_number": kit.number, "application": "AOAT", "environment": "T"})
     assert outside.json()["error"]["code"] == "APPLICATION_NOT_AUTHORISED"
+    # found by an outside test helper: an ACRF signed by the gateway for a GO never sent (a forged "accepted"), an
+    # application no catalogue knows told "not authorised", an empty return delivered
+    params = {"sender_number": kit.number, "application": "DMFA", "environment": "T"}
+    forged = b"<ACRF><FileName>GO.DMFA.x</FileName><ReferenceNbr>FAKEFAKEFAKE1</ReferenceNbr><ResultCode>1</ResultCode>"
+    for content, extra, code in ((forged, {"type": "ACRF"}, "VALIDATION_ERROR"),
+                                 (b"x", {"application": "XXXX"}, "APPLICATION_UNKNOWN"),
+                                 (b"", {}, "VALIDATION_ERROR")):
+        refused = client.post("/api/v1/returns", headers=ops, content=content, params=params | extra)
+        assert (refused.status_code, refused.json()["error"]["code"]) == (422, code), refused.text
+    assert list((harness.home(kit, "SFTP") / "OUTTEST").iterdir()) == []
 
 
 def test_a_return_over_its_limit_is_refused_whole_or_chunked(harness, kit, client, auth):
