@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kernel.errors import ErrorCode, GGAError
+
 EMPLOYER_ONSS = "Employeur ONSS"
 SOCIAL_SECRETARIAT = "Secrétariat social agréé"
 SERVICE_PROVIDER = "Prestataire de services sociaux"
@@ -60,3 +62,11 @@ DOMAIN_KINDS: tuple[str, ...] = _ALL
 
 def applications_of_domain(kind: str) -> list[str]:
     return sorted(code for code, app in APPLICATIONS.items() if kind in app.domains)
+
+
+def require_known(codes: list[str] | set[str]) -> None:
+    """Every code is an application of the catalogue, else APPLICATION_UNKNOWN naming those that are not (before
+    any rule of a domain or channel, which would name the wrong fault: "not offered in this domain")."""
+    unknown = sorted({c.upper() for c in codes} - APPLICATIONS.keys())
+    if unknown:
+        raise GGAError(ErrorCode.APPLICATION_UNKNOWN, details={"applications": unknown}, key="application_unknown")

@@ -32,7 +32,7 @@ MANAGER_FIELDS = ("niss", "username", "last_name", "first_name", "title", "langu
 # a refusal that names no field goes next to the field it is about
 NEAR = {ErrorCode.CO_MAIN_MANAGER_EXISTS: "niss", ErrorCode.DOMAIN_EXISTS: "identifier",
         ErrorCode.USER_EXISTS: "niss", ErrorCode.USERNAME_TAKEN: "username",
-        ErrorCode.APPLICATION_NOT_IN_DOMAIN: "applications"}
+        ErrorCode.APPLICATION_NOT_IN_DOMAIN: "applications", ErrorCode.APPLICATION_UNKNOWN: "applications"}
 
 
 def _errors(err: GGAError, lang: str) -> dict[str, str]:

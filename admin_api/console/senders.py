@@ -214,7 +214,7 @@ def _placed(err: GGAError, values: dict[str, Any], lang: str) -> dict[str, str]:
         return {f"{_bad_certificate(values)}.certificate": message}
     if err.code == ErrorCode.PREFERRED_CHANNEL_INVALID:
         return {f"preferred.{code}": message for code in err.details.get("applications", {})} or {FORM: message}
-    if err.code == ErrorCode.APPLICATION_NOT_IN_DOMAIN and values["channels"]:
+    if err.code in (ErrorCode.APPLICATION_NOT_IN_DOMAIN, ErrorCode.APPLICATION_UNKNOWN) and values["channels"]:
         return {f"{values['channels'][0]}.applications": message}
     return refused(err, lang)
 
@@ -393,7 +393,8 @@ _ADD_PLACES = {ErrorCode.SSH_KEY_INVALID: "add.ssh_public_key", ErrorCode.SSH_KE
                ErrorCode.CERTIFICATE_MALFORMED: "add.certificate", ErrorCode.CERTIFICATE_WEAK: "add.certificate",
                ErrorCode.CERTIFICATE_EXPIRED: "add.certificate",
                ErrorCode.CHANNEL_EXISTS: "add.type", ErrorCode.PREFERRED_CHANNEL_INVALID: "add.preferred",
-               ErrorCode.APPLICATION_NOT_IN_DOMAIN: "add.applications"}
+               ErrorCode.APPLICATION_NOT_IN_DOMAIN: "add.applications",
+               ErrorCode.APPLICATION_UNKNOWN: "add.applications"}
 
 
 async def _added(form: FormData, errors: dict[str, str], lang: str) -> dict[str, Any]:

@@ -32,7 +32,8 @@ FILTERS = ("last_name", "first_name", "username", "type", "niss", "status", "app
 ACTIONS: tuple[str, ...] = get_args(BulkAction)
 # the field a service's refusal is about, when its details do not name it
 FIELD_OF = {ErrorCode.USERNAME_TAKEN: "username", ErrorCode.USER_EXISTS: "niss",
-            ErrorCode.APPLICATION_NOT_IN_DOMAIN: "applications", ErrorCode.PASSWORD_TOO_WEAK: "password"}
+            ErrorCode.APPLICATION_NOT_IN_DOMAIN: "applications", ErrorCode.APPLICATION_UNKNOWN: "applications",
+            ErrorCode.PASSWORD_TOO_WEAK: "password"}
 
 
 def _users_path(domain_id: int, query: str = "") -> str:

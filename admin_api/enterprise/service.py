@@ -104,6 +104,7 @@ def create_domain(session: Session, caller: Caller, number: str, name: str, iden
     if name == catalogue.EMPLOYER_ONSS:
         identifier = identifiers.onss_number(identifier)
     offered = catalogue.applications_of_domain(name)
+    catalogue.require_known(applications or [])
     chosen = offered if applications is None else sorted(set(applications))
     outside = [c for c in chosen if c not in offered]
     if outside:

@@ -16,7 +16,7 @@ from admin_api.policy import Action
 from admin_api.sender.schemas import ChannelApplicationIn, ChannelIn, ChannelPatch, SenderIn, SenderPatch
 from admin_api.user.service import PASSWORD_POLICY, authorize_domain, check_applications
 from kernel import mailboxes
-from kernel.catalogue import APPLICATIONS
+from kernel.catalogue import APPLICATIONS, require_known
 from kernel.clock import utcnow
 from kernel.errors import ErrorCode, GGAError
 from keys.certificates import describe, expired, load_certificate, pem, stored_certificate, weaknesses
@@ -157,6 +157,7 @@ def settle_preferred(sender: Sender, asked: dict[str, set[str]], move: bool) -> 
     preferred; with several carriers and no choice, ``move`` picks the first in SFTP, FTP, WS order (a removed
     channel's applications) or the request is refused.
     """
+    require_known(set(asked))
     carriers: dict[str, list[SenderChannel]] = {}
     for channel in sender.channels:
         for app in channel.applications:

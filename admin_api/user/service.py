@@ -12,7 +12,7 @@ from admin_api.identity import Caller
 from admin_api.policy import RULES, Action, Role, authorize
 from admin_api.user.queries import fold
 from admin_api.user.schemas import ManagerIn, UserIn, UserPatch
-from kernel import identifiers
+from kernel import catalogue, identifiers
 from kernel.clock import utcnow
 from kernel.errors import ErrorCode, GGAError
 from keys.passwords import PasswordPolicy, Passwords
@@ -47,6 +47,7 @@ def _audit_view(u: User) -> dict[str, Any]:
 
 def check_applications(domain: Domain, codes: list[str]) -> list[str]:
     """A user (or sender) only gets applications of their domain."""
+    catalogue.require_known(codes)
     wanted = sorted({c.upper() for c in codes})
     offered = {a.code for a in domain.applications}
     outside = [c for c in wanted if c not in offered]

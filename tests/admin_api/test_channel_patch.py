@@ -95,7 +95,7 @@ def test_remove_moves_the_preference_or_is_refused(client, auth, w):
 
 def test_refusals_leave_the_channel_as_it_was(client, auth, w):
     before = client.get(url(w), headers=auth(w.gl)).json()
-    for body, expected in (({"add_applications": ["ZZZZ"]}, (422, "APPLICATION_NOT_IN_DOMAIN")),
+    for body, expected in (({"add_applications": ["ZZZZ"]}, (422, "APPLICATION_UNKNOWN")),
                            ({"preferred_for": ["WECH"]}, (422, "PREFERRED_CHANNEL_INVALID")),  # FTP lacks WECH
                            ({"add_applications": ["ZIMA"], "remove_applications": ["zima"]}, (422, "VALIDATION_ERROR")),
                            ({"remove_applications": ["PUBL"], "preferred_for": ["PUBL"]},

@@ -23,6 +23,15 @@ def test_iii_gap_is_access_manager_of_every_domain_without_being_a_user(client, 
     domain = client.post(f"/api/v1/enterprises/{w.a}/domains", headers=auth(w.gap),
                          json={"name": "Secrétariat social agréé", "identifier": "SSA-01"}).json()
     assert client.get(f"/api/v1/domains/{domain['id']}/users", headers=auth(w.gap)).json()["total"] == 0
+    # a code of the catalogue this kind of domain does not offer, and a code of no catalogue: each told as it is
+    for apps, refusal in ((["PUBL"], "APPLICATION_NOT_IN_DOMAIN"), (["ZZZZ"], "APPLICATION_UNKNOWN")):
+        made = client.post(f"/api/v1/domains/{domain['id']}/users", headers=auth(w.gap), json={
+            "niss": w.gl, "username": "gilles.ssa", "password": "Secret-pass-2026", "last_name": "Local",
+            "first_name": "Gilles", "applications": apps, **PERSON})
+        assert (made.status_code, made.json()["error"]["code"]) == (422, refusal), made.text
+        kind = client.post(f"/api/v1/enterprises/{w.a}/domains", headers=auth(w.gap), json={
+            "name": "Secrétariat social agréé", "identifier": "SSA-09", "applications": apps})
+        assert (kind.status_code, kind.json()["error"]["code"]) == (422, refusal), kind.text
     assert client.get(f"/api/v1/domains/{domain['id']}/users", headers=auth(w.co_gap)).status_code == 200
     # the domain's GL of another domain is not manager here
     assert client.get(f"/api/v1/domains/{domain['id']}/users", headers=auth(w.gl)).status_code == 403

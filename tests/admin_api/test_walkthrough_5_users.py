@@ -44,7 +44,7 @@ def test_a_create_a_user(client, auth, w, db):
     no_password = {k: v for k, v in new_user(factories.niss(), "nopass").items() if k != "password"}
     assert code(client.post(url, headers=auth(w.gl), json=no_password)) == (422, "VALIDATION_ERROR")  # not "weak"
     assert code(client.post(url, headers=auth(w.gl), json=new_user(factories.niss(), "xx1", apps=("ZZZZ",)))) == \
-        (422, "APPLICATION_NOT_IN_DOMAIN")
+        (422, "APPLICATION_UNKNOWN")
     assert code(client.post(url, headers=auth(w.user), json=new_user(factories.niss(), "xx2"))) == (403, "FORBIDDEN")
     assert code(client.post(url, headers=auth(w.gl), json=new_user("12345678901", "xx3"))) == (422, "INVALID_NISS")
 
@@ -134,7 +134,8 @@ def test_b_add_or_remove_applications(client, auth, w):
     assert removed["summary"] == {"done": 2, "unchanged": 0, "refused": 0, "not_found": 0}
     assert "DMFA" not in search(client, auth, w, username="user0")["items"][0]["applications"]
     outside = bulk(client, auth, w, "add_applications", ["user0"], ["NOPE"])
-    assert outside.status_code == 422 and outside.json()["error"]["code"] == "APPLICATION_NOT_IN_DOMAIN"
+    assert outside.status_code == 422 and outside.json()["error"]["code"] == "APPLICATION_UNKNOWN"
+    assert outside.json()["error"]["message"] == "Ces codes d'application ne sont pas dans le catalogue : NOPE."
     assert bulk(client, auth, w, "add_applications", ["user0"], []).status_code == 422
 
 

@@ -107,7 +107,7 @@ def test_refusals_of_the_guide(client, auth, w):
     assert error(create(no_key)) == (422, "SSH_KEY_INVALID")
     outside = s.sender_body(channels=[{"type": "FTP", "certificate": s.cert_pem(),
                                        "applications": [{"code": "ZZZZ"}]}])
-    assert error(create(outside)) == (422, "APPLICATION_NOT_IN_DOMAIN")
+    assert error(create(outside)) == (422, "APPLICATION_UNKNOWN")  # no catalogue code: not "not in this domain"
     weak_pw = s.sender_body() | {"password": "password"}
     assert error(create(weak_pw)) == (422, "PASSWORD_TOO_WEAK")
     assert create(s.sender_body("EXPacme001")).status_code == 201

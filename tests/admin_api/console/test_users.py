@@ -249,7 +249,7 @@ def test_list_csv_and_bulk_edge_cases(console_url: str, demo: dict, services: Se
         assert "Aucun utilisateur n'a été modifié." in html.unescape(said) and "nobody : inchangé" in said
         wrong = client.post(confirm, data={"csrf": csrf, "action": "add_applications", "users": names,
                                            "applications": "ZZZZ"})
-        assert wrong.status_code == 422 and "pas proposée" in error_of(wrong, "applications")
+        assert wrong.status_code == 422 and "pas dans le catalogue" in error_of(wrong, "applications")
         assert client.post(confirm, data={"action": "delete", "users": names}).status_code == 403
         with services.db.read() as session:
             assert len(session.scalars(select(User).where(User.username.in_(names))).all()) == 2
