@@ -55,6 +55,11 @@ def test_password_and_key_logins_are_logged(harness, kit, db):
     assert ("refused", "LOGIN_FAILED", kit.technical_user, "password") in rows
     assert ("refused", "LOGIN_FAILED", "EXPnobody", "password") in rows
     assert rows[-1][0] == "ok" and rows[-1][3] == "publickey"
+    # a refused login of a known user names its sender (the log's sender filter found none); an unknown one none
+    with db.session() as session:
+        numbers = {(e.technical_user, e.error_code): e.sender_number for e in session.scalars(
+            select(TransferEvent).where(TransferEvent.event == "login", TransferEvent.result == "refused"))}
+    assert numbers == {(kit.technical_user, "LOGIN_FAILED"): kit.number, ("EXPnobody", "LOGIN_FAILED"): None}
 
 
 def test_an_unregistered_key_is_refused(harness, kit, db):
@@ -73,6 +78,9 @@ def test_blocking_stops_new_logins_at_once(harness, kit, db):
                        harness.services.passwords)
     assert not can_login(harness.port, kit.technical_user, password=kit.password)
     assert ("refused", "SENDER_BLOCKED", kit.technical_user, "password") in logins(db)
+    with db.session() as session:
+        assert session.scalar(select(TransferEvent.sender_number).where(
+            TransferEvent.error_code == "SENDER_BLOCKED")) == kit.number
     with db.session() as session:
         senders.update(session, gap, kit.domain_id, SenderPatch(technical_user_status="active", status="blocked"),
                        harness.services.passwords)
