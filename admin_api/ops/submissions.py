@@ -107,6 +107,10 @@ def submission_of(session: Session, line: dict[str, Any]) -> LineLink | None:
     files = select(ReceivedFile.id, ReceivedFile.submission_id).join(Sender, Sender.id == ReceivedFile.sender_id).where(
         Sender.number == number, ReceivedFile.name == name,
         ReceivedFile.received_at <= datetime.fromisoformat(line["at"]))
+    channel = next((c for c, protocols in transfers.PROTOCOLS_OF_CHANNEL.items() if line["protocol"] in protocols),
+                   None)
+    if channel is not None:  # the same name sent over another channel is another submission's file
+        files = files.where(ReceivedFile.channel == channel)
     if line["sha256"]:
         files = files.where(ReceivedFile.sha256 == line["sha256"])
     if line["event"] == "upload" and line["result"] == "refused":  # a part refused while streaming is kept so

@@ -36,17 +36,31 @@ def search(session: Session, paging: PageRequest, *, sender: str | None = None, 
                                 TransferEvent.technical_user: technical_user})
 
 
+# the protocols a channel's sessions log (a submission's files came over its channel; FTP's may be plain or TLS)
+PROTOCOLS_OF_CHANNEL = {"SFTP": ("SFTP",), "FTP": ("FTP", "FTPS"), "WS": ("WS",)}
+
+
 def _of_ticket(session: Session, ticket: str) -> ColumnElement[bool]:
     """The lines of one submission: its decision carries the ticket (``details.ticket``, JSON read the same way
-    on SQLite and PostgreSQL); the others name one of its files (parts, GO, ACRF) for its sender."""
+    on SQLite and PostgreSQL); its uploads are its files' names over its own channel with their content (the same
+    name sent over another channel, or an earlier attempt with other bytes, is another submission's); its ACRF's
+    lines name the ACRF (a name the gateway gives once)."""
     decision = (TransferEvent.event == "submission") & (TransferEvent.details["ticket"].as_string() == ticket)
-    found = session.execute(select(Submission.id, Submission.go_name, Submission.acrf_name, Sender.number)
+    found = session.execute(select(Submission.id, Submission.go_file_id, Submission.go_name, Submission.acrf_name,
+                                   Submission.channel, Sender.number)
                             .join(Sender, Submission.sender_id == Sender.id).where(Submission.ticket == ticket)).first()
     if found is None:
         return decision
-    names = {found.go_name, found.acrf_name, *session.scalars(
-        select(ReceivedFile.name).where(ReceivedFile.submission_id == found.id))} - {None}
-    return decision | ((TransferEvent.sender_number == found.number) & TransferEvent.file_name.in_(names))
+    files = session.execute(select(ReceivedFile.name, ReceivedFile.sha256).where(
+        (ReceivedFile.submission_id == found.id) | (ReceivedFile.id == found.go_file_id))).all()
+    names = {found.go_name, *(f.name for f in files)}
+    hashes = {f.sha256 for f in files if f.sha256}
+    mine = TransferEvent.sender_number == found.number
+    uploads = (mine & TransferEvent.file_name.in_(names)
+               & TransferEvent.protocol.in_(PROTOCOLS_OF_CHANNEL.get(found.channel, (found.channel,)))
+               & (TransferEvent.sha256.is_(None) | TransferEvent.sha256.in_(hashes)))
+    acrf = mine & (TransferEvent.file_name == found.acrf_name) if found.acrf_name else decision
+    return decision | uploads | acrf
 
 
 def get(session: Session, transfer_id: int) -> dict[str, Any]:
