@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from admin_api.identity import Caller
 from admin_api.paging import Page, PageRequest, newest_first
+from kernel import identifiers
 from store.models import AuditRecord
 
 
@@ -22,6 +24,12 @@ def record(session: Session, actor: Caller | str, action: str, target: str, ente
 
 def search(session: Session, paging: PageRequest, enterprise_number: str | None = None, actor: str | None = None,
            action: str | None = None, since: datetime | None = None, until: datetime | None = None) -> Page:
+    """Filters read numbers as everywhere else (an enterprise number or a NISS with dots, spaces or dashes; an
+    invalid one is refused, not an empty page)."""
+    if enterprise_number is not None:
+        enterprise_number = identifiers.enterprise_number(enterprise_number)
+    if actor is not None and re.fullmatch(r"[0-9][0-9\s.\-]{9,}[0-9]", actor.strip()):  # a person: their NISS
+        actor = identifiers.niss(actor.strip(), field="actor")
     return newest_first(session, select(AuditRecord), paging, _view, id_column=AuditRecord.id,
                         at_column=AuditRecord.at, since=since, until=until,
                         equals={AuditRecord.enterprise_number: enterprise_number, AuditRecord.actor: actor,

@@ -190,6 +190,13 @@ def test_every_change_is_audited(client, auth, w):
     assert entry["actor"] == w.gl and entry["before"]["status"] == "active" and entry["after"]["status"] == "blocked"
     assert entry["enterprise_number"] == w.a
     assert client.get("/api/v1/audit", headers=auth(w.gap)).status_code == 403
+    # its filters read numbers as the rest of the API does (written with dots and spaces they found nothing)
+    dotted, spaced = f"{w.a[:4]}.{w.a[4:7]}.{w.a[7:]}", f"{w.gl[:6]} {w.gl[6:9]} {w.gl[9:]}"
+    found = client.get("/api/v1/audit", headers=ops, params={"action": "user.block", "enterprise_number": dotted,
+                                                              "actor": spaced}).json()
+    assert found["total"] == 1, found
+    wrong = client.get("/api/v1/audit", headers=ops, params={"enterprise_number": "123"}).json()
+    assert wrong["error"]["code"] == "INVALID_ENTERPRISE_NUMBER", wrong
 
 
 def user_url(w, username):
