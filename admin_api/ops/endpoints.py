@@ -18,6 +18,7 @@ from kernel.errors import ErrorCode, GGAError
 from kernel.i18n import Language
 from keys.issuing import gateway_signing_identity
 from store.database import Database
+from store.models.transfers import EVENTS, RESULTS
 
 router = APIRouter(tags=["ops"])
 
@@ -35,7 +36,8 @@ def read_audit(enterprise_number: str | None = None, actor: str | None = None, a
 def list_transfers(sender: str | None = Query(None, pattern=r"^[0-9]{6}$"),
                    application: str | None = Query(None, pattern="^[A-Z]{4}$"),
                    environment: str | None = Query(None, pattern="^[RTS]$"),
-                   result: str | None = Query(None, max_length=10), event: str | None = Query(None, max_length=12),
+                   result: str | None = Query(None, pattern=f"^({'|'.join(RESULTS)})$"),
+                   event: str | None = Query(None, pattern=f"^({'|'.join(EVENTS)})$"),
                    since: datetime | None = None, until: datetime | None = None,
                    file_name: str | None = Query(None, max_length=128),
                    ticket: str | None = Query(None, max_length=13),

@@ -15,7 +15,7 @@ from kernel.errors import ErrorCode, GGAError
 
 
 def ftp_error(err: GGAError) -> FilesystemError:
-    return FilesystemError(f"{err.code}: {err.message}")
+    return FilesystemError(f"{err.code}: {err.message}".rstrip("."))  # pyftpdlib ends the reply with its own "."
 
 
 class UploadFile:

@@ -69,6 +69,12 @@ class Submission(Base):
     processed_at: Mapped[datetime | None]
 
 
+# what the transfer log's ``event`` and ``result`` columns hold (its filters refuse anything else)
+EVENTS = ("login", "session", "connection", "command", "upload", "download", "delete", "submission", "delivery",
+          "cancel", "ban", "mkdir", "rmdir", "rename", "symlink", "link", "open56")  # the last: SFTP's refused calls
+RESULTS = ("ok", "refused", "failed", "incomplete", "accepted", "rejected")
+
+
 class TransferEvent(Base):
     """The transfer log (contract section 8): every login, upload, download, deletion, result and delivery."""
 

@@ -79,6 +79,14 @@ def test_ticket_gives_the_submissions_lines_only(client, auth, log):
     assert events(client, auth, ticket="T-9") == []
 
 
+def test_an_unknown_event_or_result_is_422(client, auth, log):
+    """``event=bogus`` answered an empty page, as if nothing had happened."""
+    for params in ({"event": "bogus"}, {"result": "maybe"}):
+        r = client.get("/api/v1/transfers", params=params, headers=auth(roles=["ops"]))
+        assert (r.status_code, r.json()["error"]["code"]) == (422, "VALIDATION_ERROR"), r.text
+    assert events(client, auth, event="login", result="refused") == [("login", None)]
+
+
 def test_technical_user(client, auth, log):
     assert [e for e, _ in events(client, auth, technical_user="EXPother")] == ["login", "upload"]
     assert len(events(client, auth, technical_user="EXPuser1")) == 8
