@@ -363,10 +363,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     "channel.last": _t("Un expéditeur garde au moins un canal ; supprimez plutôt l'expéditeur.",
                        "Een afzender houdt minstens één kanaal; verwijder in de plaats de afzender.",
                        "A sender keeps at least one channel; delete the sender instead."),
-    "channel.orphans": _t("Seul le canal {channel} porte {applications} : autorisez-les d'abord sur un autre canal.",
-                          "Alleen het kanaal {channel} draagt {applications}: sta ze eerst op een ander kanaal toe.",
-                          "Only the {channel} channel carries {applications}: authorise them on another channel "
-                          "first."),
+    "channel.orphans": _t("Seul le canal {channel} porte {applications} : autorisez d'abord cette ou ces "
+                          "application(s) sur un autre canal.",
+                          "Alleen het kanaal {channel} draagt {applications}: sta die toepassing(en) eerst op een "
+                          "ander kanaal toe.",
+                          "Only the {channel} channel carries {applications}: authorise that application or those "
+                          "applications on another channel first."),
     "channel.applications_replaced": _t(
         "applications : une modification ne change que ce qu'elle nomme ; utilisez add_applications, "
         "remove_applications et preferred_for.",

@@ -91,9 +91,10 @@ def register_standard(session: Session, caller: Caller, body: StandardRegistrati
         raise GGAError(ErrorCode.NOT_LEGAL_REPRESENTATIVE, details={"enterprise_number": enterprise.number})
     designation = Designation.of(caller.niss, body, language)
     _refuse_if_registered(session, enterprise, designation)
+    now = utcnow()  # filed and decided at once: one moment (decided_at came out before created_at)
     request = RegistrationRequest(ticket=new_ticket(), procedure="standard", status="approved",
-                                  enterprise_number=enterprise.number, decided_by=caller.niss, decided_at=utcnow(),
-                                  **_request_fields(designation))
+                                  enterprise_number=enterprise.number, decided_by=caller.niss, created_at=now,
+                                  decided_at=now, **_request_fields(designation))
     session.add(request)
     designate(session, caller, enterprise, designation)
     _close_pending(session, caller, enterprise.number, request.ticket)

@@ -92,6 +92,8 @@ def _new_channel(domain: Domain, body: ChannelIn) -> SenderChannel:
         if not body.ssh_public_key:
             raise GGAError(ErrorCode.SSH_KEY_INVALID, details={"field": "ssh_public_key"}, key="channel.ssh_needed")
         _set_ssh_key(channel, body.ssh_public_key)
+    elif body.ssh_public_key:  # as a patch says: ignored silently, the sender believed it registered
+        raise GGAError(ErrorCode.SSH_KEY_INVALID, details={"field": "ssh_public_key"}, key="channel.ssh_only_sftp")
     _add_certificate(channel, body.certificate)
     codes = check_applications(domain, [a.code for a in body.applications])
     _refuse_empty(body.type, codes)

@@ -105,6 +105,9 @@ def test_refusals_of_the_guide(client, auth, w):
     assert error(create(weak_key)) == (422, "SSH_KEY_TOO_WEAK")
     no_key = s.sender_body(channels=[{"type": "SFTP", "certificate": s.cert_pem(), "applications": []}])
     assert error(create(no_key)) == (422, "SSH_KEY_INVALID")
+    ws_key = s.sender_body(channels=[{"type": "WS", "certificate": s.cert_pem(), "ssh_public_key": s.ssh_public(),
+                                      "applications": [{"code": "PUBL"}]}])  # was ignored silently
+    assert error(create(ws_key)) == (422, "SSH_KEY_INVALID")
     outside = s.sender_body(channels=[{"type": "FTP", "certificate": s.cert_pem(),
                                        "applications": [{"code": "ZZZZ"}]}])
     assert error(create(outside)) == (422, "APPLICATION_UNKNOWN")  # no catalogue code: not "not in this domain"
