@@ -204,9 +204,11 @@ def update(session: Session, caller: Caller, domain_id: int, body: SenderPatch, 
         sender.status = body.status
     if body.technical_user_status is not None:
         sender.technical_user_status = body.technical_user_status
-    sender.updated_at = utcnow()
-    audit.record(session, caller, "sender.updated", f"sender:{sender.number}", domain.enterprise_number, before,
-                 _audit_view(sender) | {"password_changed": body.password is not None})
+    after = _audit_view(sender)
+    if after != before or body.password is not None:  # a patch that changes nothing is no change to audit
+        sender.updated_at = utcnow()
+        audit.record(session, caller, "sender.updated", f"sender:{sender.number}", domain.enterprise_number, before,
+                     after | {"password_changed": body.password is not None})
     return sender_view(sender)
 
 
@@ -267,8 +269,9 @@ def update_channel(session: Session, caller: Caller, domain_id: int, channel_typ
         channel.plain_ftp = _plain_ftp(channel.type, body.plain_ftp)
     changes = _change_applications(domain, sender, channel, body)
     session.flush()
-    audit.record(session, caller, "sender.channel.updated", f"sender:{sender.number}:{channel.type}",
-                 domain.enterprise_number, before, _audit_view(sender))
+    if (after := _audit_view(sender)) != before:  # a patch that changes nothing is no change to audit
+        audit.record(session, caller, "sender.channel.updated", f"sender:{sender.number}:{channel.type}",
+                     domain.enterprise_number, before, after)
     return sender_view(sender) | {"changes": changes}
 
 
@@ -365,10 +368,10 @@ def _refuse_if_delivering(session: Session, sender: Sender, channel_type: str, k
 
 def _audit_view(s: Sender) -> dict[str, Any]:
     return {"number": s.number, "status": s.status, "technical_user": s.technical_user,
-            "technical_user_status": s.technical_user_status,
+            "technical_user_status": s.technical_user_status, "contact": dict(s.contact or {}),
             "channels": {c.type: {"applications": [f"{a.code}{'*' if a.preferred else ''}" for a in c.applications],
                                   "certificates": [x.fingerprint for x in c.certificates],
-                                  "ssh": c.ssh_fingerprint} for c in s.channels}}
+                                  "ssh": c.ssh_fingerprint, "plain_ftp": bool(c.plain_ftp)} for c in s.channels}}
 
 
 def _certificate_view(c: ChannelCertificate) -> dict[str, Any]:

@@ -146,6 +146,22 @@ def test_certificate_rollover_and_channel_changes(client, auth, w):
     assert error(client.delete(url(w, "/channels/WS"), headers=auth(w.gl))) == (404, "CHANNEL_UNKNOWN")
 
 
+def test_a_patch_that_changes_nothing_is_not_audited(client, auth, w):
+    """`{}` and a channel's `plain_ftp: false` where it was false were audited as changes (sender.updated...)."""
+    assert client.post(url(w), headers=auth(w.gl), json=s.sender_body()).status_code == 201
+    ops = auth(roles=["ops"])
+
+    def changes() -> int:
+        return client.get("/api/v1/audit", headers=ops, params={"enterprise_number": w.a}).json()["total"]
+    before = changes()
+    assert client.patch(url(w), headers=auth(w.gl), json={}).status_code == 200
+    assert client.patch(url(w, "/channels/FTP"), headers=auth(w.gl), json={"plain_ftp": False}).status_code == 200
+    assert changes() == before
+    assert client.patch(url(w), headers=auth(w.gl), json={"contact": {"phone": "+3229999999"}}).status_code == 200
+    assert client.patch(url(w, "/channels/FTP"), headers=auth(w.gl), json={"plain_ftp": True}).status_code == 200
+    assert changes() == before + 2  # a contact's change and plain FTP opened are changes
+
+
 def test_block_language_and_delete(client, auth, w):
     created = client.post(url(w), headers=auth(w.gl) | {"Accept-Language": "nl-BE,nl;q=0.9"},
                           json=s.sender_body())

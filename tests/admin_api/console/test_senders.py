@@ -240,7 +240,8 @@ def test_the_sender_page_changes_applications_preferred_channels_and_removes_a_c
     assert [c["type"] for c in api["channels"]] == ["SFTP", "WS"]
     assert next(a for a in api["applications"] if a["code"] == "PUBL")["preferred_channel"] == "SFTP"
     orphan = client.post(f"{base}/channels/SFTP/remove", data={"csrf": csrf})
-    assert orphan.status_code == 409 and "autorisez d'abord cette ou ces application(s) sur un autre canal" in html.unescape(orphan.text)
+    assert orphan.status_code == 409 and "autorisez d'abord cette ou ces application(s) sur un autre canal" in \
+        html.unescape(orphan.text)
     assert client.post(f"{base}/status", data={"status": "blocked"}).status_code == 403, "CSRF on every form"
 
     add = {"csrf": csrf, "add.type": "FTP", "add.applications": ["PUBL", "DMFA"], "add.preferred": ["PUBL"]}
