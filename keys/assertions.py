@@ -60,7 +60,25 @@ def verify(assertion: str, certificates: Sequence[x509.Certificate], audiences: 
         _check_claims(claims, subject, now)
         warn_if_weak(cert, "client assertion")
         return claims
+    for cert in certificates:  # signed with a registered one that may not serve now: said so, not "not registered"
+        refusal = refusals[id(cert)]
+        if refusal is not None and _signed_by(assertion, cert):
+            raise AssertionInvalid(f"signed by a registered WS certificate that may not be used now ({refusal.code}: "
+                                   f"{refusal.message.rstrip('.')})")
     raise AssertionInvalid(f"not signed by a registered WS certificate ({last})")
+
+
+def _signed_by(assertion: str, cert: x509.Certificate) -> bool:
+    """Does the signature verify with this certificate's key (nothing else checked)?"""
+    try:
+        jwt.decode(assertion, cert.public_key(), algorithms=ALGORITHMS,
+                   options={"verify_exp": False, "verify_aud": False, "verify_iss": False, "verify_nbf": False,
+                            "verify_iat": False})
+    except jwt.PyJWTError:
+        return False
+    except (TypeError, ValueError):  # a key of a type the algorithm does not take
+        return False
+    return True
 
 
 def _check_claims(claims: dict[str, Any], subject: str, now: float) -> None:

@@ -45,6 +45,19 @@ def test_a_key_of_another_type_is_an_invalid_assertion(certs, signer, alg, regis
         check(signed(certs[signer].key, alg), certs[registered])
 
 
+def test_an_assertion_signed_with_a_registered_certificate_since_expired_says_so(certs):
+    """Beside a current one, it was "not signed by a registered WS certificate (Signature verification failed)"
+    (found by an outside test helper): the file side says CERTIFICATE_EXPIRED for the same certificate."""
+    from datetime import UTC, datetime, timedelta
+    old = pki.sender("ws old", not_before=datetime.now(UTC) - timedelta(days=30),
+                     not_after=datetime.now(UTC) - timedelta(days=1))
+    with pytest.raises(AssertionInvalid, match="signed by a registered WS certificate that may not be used now "
+                       r"\(CERTIFICATE_EXPIRED: "):
+        check(signed(old.key, "RS256"), certs["rsa"], old)
+    with pytest.raises(AssertionInvalid, match="not signed by a registered WS certificate"):  # another key still
+        check(signed(pki.sender("stranger").key, "RS256"), certs["rsa"], old)
+
+
 def test_during_a_rollover_from_rsa_to_ec_both_keys_sign(certs):
     for who, alg in (("rsa", "RS256"), ("ec", "ES256")):
         assert check(signed(certs[who].key, alg), certs["rsa"], certs["ec"])["sub"] == SUBJECT
