@@ -410,6 +410,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "L'entreprise a été enregistrée entre-temps par une autre demande : celle-ci n'a plus d'objet.",
         "De onderneming werd intussen via een andere aanvraag geregistreerd: deze aanvraag is niet meer nodig.",
         "The enterprise was registered meanwhile by another request: this one is no longer needed."),
+    "token.must_be": _t("{field} doit valoir {expected}.", "{field} moet {expected} zijn.",
+                        "{field} must be {expected}."),
     "sender.returns_waiting": _t(
         "Des fichiers retour attendent dans les dossiers de l'expéditeur, ou y sont en cours de livraison : faites-les "
         "retirer avant de le supprimer (son utilisateur technique s'en va avec lui).",

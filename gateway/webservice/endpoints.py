@@ -71,9 +71,12 @@ def _remote(request: Request) -> str:
 async def token(request: Request, grant_type: str = Form(), client_assertion_type: str = Form(),
                 client_assertion: str = Form(max_length=16384), scope: str | None = Form(None)) -> TokenOut:
     """OAuth2 client credentials with a private_key_jwt client assertion (RFC 7523)."""
-    if grant_type != "client_credentials" or client_assertion_type != JWT_BEARER:
-        raise GGAError(ErrorCode.VALIDATION_ERROR, f"grant_type must be client_credentials and "
-                       f"client_assertion_type {JWT_BEARER}.", {"field": "grant_type"})
+    if grant_type != "client_credentials":
+        raise GGAError(ErrorCode.VALIDATION_ERROR, details={"field": "grant_type"}, key="token.must_be",
+                       params={"expected": "client_credentials"})
+    if client_assertion_type != JWT_BEARER:
+        raise GGAError(ErrorCode.VALIDATION_ERROR, details={"field": "client_assertion_type"}, key="token.must_be",
+                       params={"expected": JWT_BEARER})
     # the assertion is parsed and verified on a worker thread: sender input never runs on the event loop
     _, bearer = await asyncio.to_thread(_gateway(request).auth.assertion, client_assertion, _audiences(request),
                                         _remote(request))

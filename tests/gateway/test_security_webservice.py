@@ -48,6 +48,17 @@ def test_an_assertion_for_the_host_header_the_client_chose_gets_no_token(harness
     assert code(response) == (401, "ASSERTION_INVALID")
 
 
+def test_a_wrong_client_assertion_type_is_named_as_such(harness, kit):
+    """It was refused naming grant_type, which was right (found by an outside test helper)."""
+    for form, field in (({"client_assertion_type": "x"}, "client_assertion_type"), ({"grant_type": "password"},
+                                                                                   "grant_type")):
+        answer = httpx.post(f"{harness.http_url}{TOKEN_PATH}", timeout=10, data={
+            "grant_type": "client_credentials", "client_assertion_type": JWT_BEARER, "client_assertion": "x"} | form)
+        error = answer.json()["error"]
+        assert (answer.status_code, error["code"], error["details"]["field"]) == (422, "VALIDATION_ERROR", field)
+        assert error["message"].startswith(f"{field} must be"), error
+
+
 def test_the_configured_public_url_is_the_audience(harness, kit):
     configured = harness.gateway.settings.resolved_public_url  # unset: http://<GGA_HTTP_BIND>
     assert configured == f"http://{harness.gateway.settings.http_bind}"
