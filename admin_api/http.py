@@ -107,13 +107,13 @@ def caller(request: Request) -> Caller:
 def language(request: Request) -> Language:
     """The caller's language from ``Accept-Language`` (fr, nl, en; French when absent): routes localize their
     confirmations with it, the error handlers their messages (services stay in codes and keys). Outside the admin
-    API (the web-service channel, mounted in the same app) English, as on SFTP and FTP."""
+    API (the web-service channel, mounted in the same app) English unless the header asks for French or Dutch."""
     return language_of(request.url.path, request.headers.get("accept-language"))
 
 
 def language_of(path: str, accept_language: str | None) -> Language:
     """``language`` from a request's path and ``Accept-Language`` (for what answers before the routes)."""
-    return negotiate(accept_language) if path.startswith("/api/") else "en"
+    return negotiate(accept_language, "fr" if path.startswith("/api/") else "en")
 
 
 LANGUAGE = Depends(language)

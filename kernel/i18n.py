@@ -16,9 +16,9 @@ LANGUAGES: tuple[Language, ...] = ("fr", "nl", "en")
 DEFAULT: Language = "fr"
 
 
-def negotiate(accept_language: str | None) -> Language:
+def negotiate(accept_language: str | None, default: Language = "fr") -> Language:
     """The most wanted of fr/nl/en in an ``Accept-Language`` header (``nl-BE;q=0.8, en;q=0.5``); an unknown
-    language gives way to the next acceptable one; French when none is (or for ``*``)."""
+    language gives way to the next acceptable one; ``default`` (French) when none is (or for ``*``)."""
     wanted: list[tuple[float, int, str]] = []
     for index, part in enumerate((accept_language or "").split(",")[:32]):  # a header is short; bound the work
         tag, _, rest = part.strip().partition(";")
@@ -34,8 +34,8 @@ def negotiate(accept_language: str | None) -> Language:
         if primary in LANGUAGES:
             return primary  # type: ignore[return-value]
         if primary == "*":
-            return DEFAULT
-    return DEFAULT
+            return default
+    return default
 
 
 def of_person(language: str | None) -> Language:

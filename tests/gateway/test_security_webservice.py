@@ -59,6 +59,18 @@ def test_a_wrong_client_assertion_type_is_named_as_such(harness, kit):
         assert error["message"].startswith(f"{field} must be"), error
 
 
+def test_web_service_errors_speak_the_language_asked_english_otherwise(harness, kit):
+    """They spoke English whatever the caller asked (found by an outside test helper); a machine channel's default
+    stays English."""
+    said = {}
+    for asked in (None, "fr-BE,fr;q=0.9", "nl", "de"):
+        answer = httpx.put(f"{harness.http_url}/REST/batch/v1/T/files/hello.txt", content=b"x", timeout=10,
+                           headers=bearer(harness, kit) | ({"Accept-Language": asked} if asked else {}))
+        assert answer.json()["error"]["code"] == "FILE_NAME_INVALID", answer.text
+        said[asked] = answer.json()["error"]["message"]
+    assert said[None] == said["de"] != said["fr-BE,fr;q=0.9"] != said["nl"] != said[None]
+
+
 def test_the_configured_public_url_is_the_audience(harness, kit):
     configured = harness.gateway.settings.resolved_public_url  # unset: http://<GGA_HTTP_BIND>
     assert configured == f"http://{harness.gateway.settings.http_bind}"
