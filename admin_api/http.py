@@ -145,7 +145,18 @@ def _coded_first(errors: list[dict]) -> tuple[ErrorCode, list[dict]]:
     coded = [e for e in errors if e.get("type", "") in ErrorCode.__members__]
     if coded:
         return ErrorCode(coded[0]["type"]), coded
-    return ErrorCode.VALIDATION_ERROR, errors
+    return ErrorCode.VALIDATION_ERROR, _tried_branch_first(errors)
+
+
+def _tried_branch_first(errors: list[dict]) -> list[dict]:
+    """A union of a literal and a model (``"self"`` or a person): when the model's branch has errors, they come
+    first, so the answer does not open with "possible values: 'self'" for a person with a bad e-mail."""
+    def shadowed(error: dict) -> bool:
+        parent = tuple(error.get("loc", ()))[:-1]
+        return error.get("type") == "literal_error" and any(
+            other is not error and other.get("type") != "literal_error"
+            and tuple(other.get("loc", ()))[:len(parent)] == parent for other in errors)
+    return [e for e in errors if not shadowed(e)] + [e for e in errors if shadowed(e)]
 
 
 def _problem(error: dict, field: str, lang: str) -> str:

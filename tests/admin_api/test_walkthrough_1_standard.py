@@ -77,6 +77,11 @@ def test_b_already_registered_names_the_gap_and_the_gap_cannot_redesignate_self(
 
 
 def test_c_legal_representative_designates_another_person(client, auth, acme, db):
+    # a person with a bad e-mail: the answer opened with "possible values: 'self'" (the union's other branch)
+    wrong = client.post("/api/v1/registrations", headers=auth(acme["lr"]) | {"Accept-Language": "en"}, json=body(
+        acme["number"], {"niss": acme["staff"], "email": "nope", "phone": "+32475123456"})).json()["error"]
+    assert wrong["code"] == "VALIDATION_ERROR" and "e-mail" in wrong["message"].lower(), wrong
+    assert "'self'" not in wrong["message"], wrong
     manager = {"niss": acme["staff"], "email": "gap@acme.be", "phone": "+32475123456"}
     response = client.post("/api/v1/registrations", headers=auth(acme["lr"]), json=body(acme["number"], manager))
     assert response.status_code == 201, response.text
