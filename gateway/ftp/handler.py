@@ -462,7 +462,8 @@ class GatewayFTPHandler(TLS_FTPHandler):
 
     def on_login_failed(self, username: str, password: str) -> None:
         if self.attempted_logins >= self.max_login_attempts:  # pyftpdlib has answered and is closing
-            self.gateway.auth.refused(username[:64], "FTP", self.remote, "password", ErrorCode.TOO_MANY_LOGIN_TRIES)
+            self.gateway.auth.refused(username[:64], "FTPS" if self._ssl_established else "FTP", self.remote,
+                                      "password", ErrorCode.TOO_MANY_LOGIN_TRIES)  # as the login lines say
 
     def end_from_any_thread(self, err: GGAError) -> None:
         """How LiveSessions ends this connection (a blocked sender) from its watch thread. pyftpdlib's loop takes no

@@ -259,7 +259,10 @@ def test_password_tries_per_connection_are_limited(harness, kit, db, monkeypatch
     with pytest.raises((EOFError, OSError)):
         ftp.login(kit.technical_user, kit.password)  # too late on this connection
     ftp.close()
-    assert error_codes(log_rows(db, event="login", count=3)) == ["LOGIN_FAILED"] * 2 + ["TOO_MANY_LOGIN_TRIES"]
+    rows = log_rows(db, event="login", count=3)
+    assert error_codes(rows) == ["LOGIN_FAILED"] * 2 + ["TOO_MANY_LOGIN_TRIES"]
+    assert {r.protocol for r in rows} == {"FTPS"}  # the last said FTP of a TLS session
+    assert {r.sender_number for r in rows} == {kit.number}
     assert tls_client(harness, kit).quit().startswith("221")  # a new connection may log in
 
 
