@@ -63,8 +63,9 @@ class GatewayAuthorizer:
 
     def validate_authentication(self, username: str, password: str, handler: GatewayFTPHandler) -> None:
         tls = bool(handler._ssl_established)
+        handler.login_protocol = "FTPS" if tls else "FTP"
         try:
-            session = self.gateway.auth.password(username, password, "FTP", "FTPS" if tls else "FTP",
+            session = self.gateway.auth.password(username, password, "FTP", handler.login_protocol,
                                                  handler.remote, secure=tls)
         except GGAError as err:  # refused and logged by the authenticator; the reply names no more than needed
             if err.code == ErrorCode.ADDRESS_BANNED:  # says nothing of the password: it was not checked
@@ -421,6 +422,7 @@ class GatewayFTPHandler(TLS_FTPHandler):
         super().respond(resp, logfun)
 
     _aborting_upload = False
+    login_protocol = "FTP"  # what the last password check logged: FTPS once the control channel is protected
 
     def ftp_ABOR(self, line: str) -> None:
         """An upload aborted is not kept: its 426 says so with the code (pyftpdlib's said "Transfer aborted")."""
@@ -462,8 +464,8 @@ class GatewayFTPHandler(TLS_FTPHandler):
 
     def on_login_failed(self, username: str, password: str) -> None:
         if self.attempted_logins >= self.max_login_attempts:  # pyftpdlib has answered and is closing
-            self.gateway.auth.refused(username[:64], "FTPS" if self._ssl_established else "FTP", self.remote,
-                                      "password", ErrorCode.TOO_MANY_LOGIN_TRIES)  # as the login lines say
+            self.gateway.auth.refused(username[:64], self.login_protocol, self.remote, "password",
+                                      ErrorCode.TOO_MANY_LOGIN_TRIES)  # as its password's line said (TLS or not)
 
     def end_from_any_thread(self, err: GGAError) -> None:
         """How LiveSessions ends this connection (a blocked sender) from its watch thread. pyftpdlib's loop takes no
