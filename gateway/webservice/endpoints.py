@@ -141,15 +141,17 @@ async def _stream_into(upload: Upload, request: Request) -> None:
     """The body's chunks, gathered into 1 MiB writes hashed and written on a worker thread."""
     pending: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        upload.announce(size + len(chunk))  # within the limit, before the bytes are kept
-        pending.append(chunk)
-        size += len(chunk)
-        if size >= CHUNK:
+    try:
+        async for chunk in request.stream():
+            upload.announce(size + len(chunk))  # within the limit, before the bytes are kept
+            pending.append(chunk)
+            size += len(chunk)
+            if size >= CHUNK:
+                await asyncio.to_thread(upload.append, b"".join(pending))
+                pending, size = [], 0
+    finally:  # a client gone mid-body too: the log then says how many bytes came (it said 0)
+        if pending:
             await asyncio.to_thread(upload.append, b"".join(pending))
-            pending, size = [], 0
-    if pending:
-        await asyncio.to_thread(upload.append, b"".join(pending))
 
 
 def _settle_quietly(transfers: Transfers, upload: Upload) -> None:
