@@ -164,8 +164,18 @@ def test_a_patch_that_changes_nothing_is_not_audited(client, auth, w):
 
 def test_block_language_and_delete(client, auth, w):
     created = client.post(url(w), headers=auth(w.gl) | {"Accept-Language": "nl-BE,nl;q=0.9"},
-                          json=s.sender_body())
+                          json=s.sender_body(channels=[{"type": "FTP", "certificate": s.cert_pem(),
+                                                        "applications": [{"code": "PUBL"}, {"code": "DMFA"}]}]))
     assert created.json()["message"] == "De afzender werd aangemaakt."
+    # the applications named in the caller's language too (they were French whatever was asked)
+    from kernel.catalogue import APPLICATIONS
+    differs = 0
+    for lang in ("nl", "en", "fr"):
+        read = client.get(url(w), headers=auth(w.gl) | {"Accept-Language": lang}).json()
+        apps = read["applications"] + [a for c in read["channels"] for a in c["applications"]]
+        assert apps and all(a["name"] == APPLICATIONS[a["code"]].name_in(lang) for a in apps), (lang, apps)
+        differs += sum(APPLICATIONS[a["code"]].name_in(lang) != APPLICATIONS[a["code"]].name_fr for a in apps)
+    assert differs, "the body's applications have the same name in every language: nothing shown"
     blocked = client.patch(url(w), headers=auth(w.gl) | {"Accept-Language": "en"}, json={"status": "blocked"})
     assert blocked.json()["status"] == "blocked" and blocked.json()["message"] == "The sender has been updated."
     tech = client.patch(url(w), headers=auth(w.gl), json={"technical_user_status": "blocked"}).json()
