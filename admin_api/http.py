@@ -148,14 +148,18 @@ def _coded_first(errors: list[dict]) -> tuple[ErrorCode, list[dict]]:
     return ErrorCode.VALIDATION_ERROR, _tried_branch_first(errors)
 
 
+_NOT_AN_OBJECT = frozenset({"literal_error", "model_type", "model_attributes_type", "dict_type"})  # "slef"
+
+
 def _tried_branch_first(errors: list[dict]) -> list[dict]:
     """A union of a literal and a model (``"self"`` or a person): when the model's branch has errors, they come
     first, so the answer does not open with "possible values: 'self'" for a person with a bad e-mail."""
     def shadowed(error: dict) -> bool:
-        parent = tuple(error.get("loc", ()))[:-1]
-        return error.get("type") == "literal_error" and any(
-            other is not error and other.get("type") != "literal_error"
-            and tuple(other.get("loc", ()))[:len(parent)] == parent for other in errors)
+        loc = tuple(error.get("loc", ()))
+        if error.get("type") != "literal_error" or not loc or not str(loc[-1]).startswith("literal["):
+            return False  # not a union's literal branch (a plain literal field keeps its place)
+        return any(tuple(other.get("loc", ()))[:len(loc) - 1] == loc[:-1] and len(other.get("loc", ())) >= len(loc)
+                   and other.get("type") not in _NOT_AN_OBJECT for other in errors if other is not error)
     return [e for e in errors if not shadowed(e)] + [e for e in errors if shadowed(e)]
 
 

@@ -42,7 +42,7 @@ from keys.cms import VerificationPolicy
 from store.database import Database
 from store.directory import SenderDirectory, SenderInfo
 from store.leases import claimable
-from store.models import OutboxEvent, ReceivedFile, SenderChannel, Submission
+from store.models import OutboxEvent, ReceivedFile, Sender, SenderChannel, Submission
 from store.rawsql import RawInsert, RawStatement
 
 log = logging.getLogger("gga.pipeline")
@@ -333,9 +333,9 @@ class IntakePipeline:
         """The decision: findings, ACRF name and channel, the parts it takes; reads only. ``senders``: the
         snapshots read for the batch so far."""
         if senders is None:
-            sender = self.directory.by_id(sub.sender_id)
+            sender = self.directory.of_submission(sub.sender_id)
         elif (sender := senders.get(sub.sender_id)) is None:
-            sender = senders[sub.sender_id] = self.directory.by_id(sub.sender_id)
+            sender = senders[sub.sender_id] = self.directory.of_submission(sub.sender_id)
         assert sender is not None
         files, superseded = self._files(session, sub)
         findings = self._findings(session, sub, sender, files)
@@ -356,6 +356,11 @@ class IntakePipeline:
         # refused); one removed since the plan was read makes the decision again, on the channels left
         if plan.sender.channels and not _CHANNEL_HELD.rows(session, {
                 "sender": sub.sender_id, "type": plan.decision["delivered_channel"]}):
+            raise _Raced
+        # read after that lock: a deletion or a block that held it (FOR UPDATE) has committed, and a plan worked out
+        # on the sender as active is made again (it is answered SENDER_BLOCKED, not accepted into folders no login
+        # reaches)
+        if plan.sender.active and not _SENDER_ACTIVE.rows(session, {"sender": sub.sender_id}):
             raise _Raced
         _claim_parts(session, sub.id, plan.parts)
         decided = _DECIDE.run(session, {"sid": sub.id, **{f"new_{k}": v for k, v in plan.decision.items()}})
@@ -517,7 +522,7 @@ class IntakePipeline:
             assert sub.acrf_name and sub.delivered_channel
             parts = [_Part(**r._mapping) for r in session.execute(select(*_PART_COLUMNS).where(
                 ReceivedFile.submission_id == sub.id).order_by(ReceivedFile.id))]
-        sender = self.directory.by_id(sub.sender_id)
+        sender = self.directory.of_submission(sub.sender_id)
         assert sender is not None
         return _Decided(sub, parts, sender)
 
@@ -752,9 +757,13 @@ _CLAIM_PARTS = update(ReceivedFile.__table__).where(  # a part or GO cancelled (
     or_(_FILES.submission_id.is_(None), _FILES.submission_id == bindparam("sid")),
 ).values(submission_id=bindparam("sid"))
 _CHANNELS = SenderChannel.__table__.c
+_SENDERS = Sender.__table__.c
 _CHANNEL_HELD = RawStatement(select(_CHANNELS.id).where(
     _CHANNELS.sender_id == bindparam("sender"), _CHANNELS.type == bindparam("type")).with_for_update(read=True),
     [_CHANNELS.id])
+_SENDER_ACTIVE = RawStatement(select(_SENDERS.id).where(
+    _SENDERS.id == bindparam("sender"), _SENDERS.status == "active", _SENDERS.technical_user_status == "active"),
+    [_SENDERS.id])
 _DECIDE = RawStatement(update(Submission.__table__).where(_SUBS.id == bindparam("sid"), _SUBS.status == "received"
                                                           ).values(
     {name: bindparam(f"new_{name}", type_=_SUBS[name].type)

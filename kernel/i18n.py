@@ -419,11 +419,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "voor u hem verwijdert (zijn technische gebruiker verdwijnt met hem).",
         "Return files wait in the sender's folders, or are being delivered there: have them picked up before deleting "
         "it (its technical user goes with it)."),
-    "bulk.partial": _t("Action effectuée pour {done} des {asked} utilisateur(s) ; {left} laissé(s) tel(s) quel(s) : "
-                       "voir le résultat de chacun.",
-                       "Actie uitgevoerd voor {done} van de {asked} gebruiker(s); {left} ongewijzigd gelaten: zie het "
-                       "resultaat van elk.",
-                       "Done for {done} of the {asked} user(s); {left} left as they were: see each one's result."),
+    "bulk.partial": _t("Action effectuée pour {done} utilisateur(s) ; {left} refusé(s) ou introuvable(s), laissé(s) "
+                       "tel(s) quel(s) : voir le résultat de chacun.",
+                       "Actie uitgevoerd voor {done} gebruiker(s); {left} geweigerd of niet gevonden en ongewijzigd "
+                       "gelaten: zie het resultaat van elk.",
+                       "Done for {done} user(s); {left} refused or not found, left as they were: see each one's "
+                       "result."),
     "sender.created": _t("L'expéditeur a bien été créé.", "De afzender werd aangemaakt.",
                          "The sender has been created."),
     "sender.updated": _t("Les données de l'expéditeur ont bien été enregistrées.",

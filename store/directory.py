@@ -58,6 +58,11 @@ class SenderDirectory:
     def by_id(self, sender_id: int) -> SenderInfo | None:
         return self._one(_BY_ID, sender_id)
 
+    def of_submission(self, sender_id: int) -> SenderInfo | None:
+        """``by_id`` for a submission's sender, deleted ones too (inactive): a GO recorded before its sender was
+        deleted is still answered (SENDER_BLOCKED), never left undecided for ever."""
+        return self._one(_BY_ID_ANY, sender_id)
+
     def active_among(self, sender_ids: set[int]) -> set[tuple[int, str]]:
         """(sender, channel) of these senders that may still work: the sender neither blocked nor deleted, the
         channel still registered. One query for every live session."""
@@ -117,11 +122,13 @@ class SenderDirectory:
 # The snapshot's statements, built once on the tables: no expression building or ORM compile step per read.
 _S, _C = Sender.__table__.c, SenderChannel.__table__.c
 _CERT, _APP = ChannelCertificate.__table__.c, ChannelApplication.__table__.c
-_SENDER = select(_S.id, _S.number, _S.domain_id, _S.technical_user, _S.password_hash, _S.status,
-                 _S.technical_user_status, _S.contact, _S.revision).where(_S.status != "deleted")
+_ANY_SENDER = select(_S.id, _S.number, _S.domain_id, _S.technical_user, _S.password_hash, _S.status,
+                     _S.technical_user_status, _S.contact, _S.revision)
+_SENDER = _ANY_SENDER.where(_S.status != "deleted")
 _BY_TECHNICAL_USER = _SENDER.where(_S.technical_user_key == bindparam("key"))
 _BY_NUMBER = _SENDER.where(_S.number == bindparam("key"))
 _BY_ID = _SENDER.where(_S.id == bindparam("key"))
+_BY_ID_ANY = _ANY_SENDER.where(_S.id == bindparam("key"))
 _CHANNELS = select(_C.id, _C.type, _C.ssh_public_key, _C.plain_ftp).where(
     _C.sender_id == bindparam("sender")).order_by(_C.type)
 _CERTIFICATES = select(_CERT.channel_id, _CERT.pem).where(

@@ -27,12 +27,12 @@ from admin_api.paging import PageRequest
 from admin_api.policy import Action, authorize
 from kernel.errors import ErrorCode, GGAError
 from store.database import Database
+from store.models.transfers import RESULTS  # what the gateway writes: the filter offers them all
 
 router = APIRouter(prefix="/ops")
 PAGE_SIZE = 25
-# what the gateway writes (gateway.core.translog callers); a value outside these is still shown as it is
+# the events the filter offers, each with its label (the SFTP refusals' own events are shown as they are)
 EVENTS = ("login", "upload", "download", "delete", "submission", "delivery", "cancel", "ban", "session", "command")
-RESULTS = ("ok", "accepted", "rejected", "refused", "incomplete", "failed", "ended")
 ENVIRONMENTS = ("R", "T", "S")
 FILTERS = ("sender", "technical_user", "application", "environment", "event", "result", "file_name", "ticket",
            "since", "until")

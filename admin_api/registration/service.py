@@ -48,6 +48,9 @@ class Designation:
         return cls(m.niss, m.email, m.phone, requester_niss, body.contact.email, body.contact.phone, language)
 
 
+SYSTEM = "system"  # the actor of what follows from another's decision (a request closed by a registration)
+
+
 def _known_enterprise(session: Session, number: str) -> Enterprise:
     """Locked for the transaction (PostgreSQL; SQLite's write lock is taken at BEGIN): racing registrations and
     designations of one enterprise happen one after the other, so it has one GAP."""
@@ -97,7 +100,7 @@ def register_standard(session: Session, caller: Caller, body: StandardRegistrati
                                   decided_at=now, **_request_fields(designation))
     session.add(request)
     designate(session, caller, enterprise, designation)
-    _close_pending(session, caller, enterprise.number, request.ticket)
+    _close_pending(session, enterprise.number, request.ticket)
     return registration_result(session, enterprise, request)
 
 
@@ -179,30 +182,31 @@ def approve(session: Session, caller: Caller, ticket: str) -> RegistrationReques
     designate(session, caller, enterprise, designation)
     audit.record(session, caller, "registration.exceptional.approved", f"ticket:{ticket}", enterprise.number,
                  before, _request_view(request))
-    _close_pending(session, caller, enterprise.number, ticket)
+    _close_pending(session, enterprise.number, ticket)
     return request
 
 
-def _close_pending(session: Session, caller: Caller, enterprise_number: str, ticket: str) -> None:
+def _close_pending(session: Session, enterprise_number: str, ticket: str) -> None:
     """The enterprise is registered (request ``ticket``, either procedure): its other requests still pending are
     rejected with the reason, their requesters mailed (they would stay pending for ever, their approval refused)."""
     for other in session.scalars(select(RegistrationRequest).where(
             RegistrationRequest.enterprise_number == enterprise_number, RegistrationRequest.status == "pending",
             RegistrationRequest.ticket != ticket).with_for_update()):
         # in its requester's language, naming no other ticket (whoever holds one reads that request and its form)
-        _reject(session, caller, other, translate("registration.superseded", other.language))
+        _reject(session, SYSTEM, other, translate("registration.superseded", other.language))
 
 
 def reject(session: Session, caller: Caller, ticket: str, reason: str) -> RegistrationRequest:
     return _reject(session, caller, _pending(session, caller, ticket), reason)
 
 
-def _reject(session: Session, caller: Caller, request: RegistrationRequest, reason: str) -> RegistrationRequest:
-    """Rejected with its reason, mailed to whoever filed it."""
+def _reject(session: Session, caller: Caller | str, request: RegistrationRequest, reason: str) -> RegistrationRequest:
+    """Rejected with its reason, mailed to whoever filed it. ``caller``: the operator, or ``SYSTEM`` for a
+    request another's registration closed (nobody decided it)."""
     ticket = request.ticket
     before = _request_view(request)
     request.status, request.reason = "rejected", reason
-    request.decided_by, request.decided_at = caller.niss, utcnow()
+    request.decided_by, request.decided_at = caller if isinstance(caller, str) else caller.niss, utcnow()
     mail.queue_message(session, request.requester_email, request.language, "mail.rejected", ticket=request.ticket,
                        enterprise_number=request.enterprise_number, reason=reason)
     audit.record(session, caller, "registration.exceptional.rejected", f"ticket:{ticket}",

@@ -219,11 +219,15 @@ def delete(session: Session, caller: Caller, domain_id: int, spool_dir: Path | N
     domain, _ = authorize_domain(session, caller, Action.MANAGE_SENDER, domain_id)
     sender = _require_sender(session, domain.id)
     # its channels locked: a decision holding one (FOR SHARE, until its ACRF's channel is chosen and committed)
-    # commits first and is seen below; a later one finds the sender gone and is refused (SENDER_BLOCKED)
+    # commits first and is seen below; a later one reads the sender again after that lock, finds it gone and
+    # answers SENDER_BLOCKED (gateway/pipeline.py)
     session.execute(select(SenderChannel.id).where(SenderChannel.sender_id == sender.id).with_for_update())
     for channel in sender.channels:
         _refuse_if_waiting(spool_dir, sender, channel.type, key="sender.returns_waiting")
-        _refuse_if_delivering(session, sender, channel.type, key="sender.returns_waiting")
+    in_flight = list(session.scalars(select(Submission.ticket).where(  # their ACRFs are on their way
+        Submission.sender_id == sender.id, Submission.status.in_(("received", "decided"))).limit(20)))
+    if in_flight:
+        raise GGAError(ErrorCode.RETURNS_WAITING, details={"submissions": in_flight}, key="sender.returns_waiting")
     before = _audit_view(sender)
     sender.status, sender.updated_at = "deleted", utcnow()
     audit.record(session, caller, "sender.deleted", f"sender:{sender.number}", domain.enterprise_number, before)
@@ -354,7 +358,7 @@ def _refuse_if_waiting(spool_dir: Path | None, sender: Sender, channel_type: str
                                                             "files": waiting[:20]}, key=key)
 
 
-def _refuse_if_delivering(session: Session, sender: Sender, channel_type: str, key: str | None = None) -> None:
+def _refuse_if_delivering(session: Session, sender: Sender, channel_type: str) -> None:
     """A submission decided with its ACRF for this channel, not yet closed: the ACRF is about to land in its folders
     (refused as for files already there). Read after the channel's row is deleted: a decision made meanwhile has
     committed by then, and one made later finds the channel gone and chooses another (gateway/pipeline.py)."""
@@ -362,8 +366,7 @@ def _refuse_if_delivering(session: Session, sender: Sender, channel_type: str, k
         Submission.sender_id == sender.id, Submission.status == "decided",
         Submission.delivered_channel == channel_type).limit(20)))
     if delivering:
-        raise GGAError(ErrorCode.RETURNS_WAITING, details={"channel": channel_type, "submissions": delivering},
-                       key=key)
+        raise GGAError(ErrorCode.RETURNS_WAITING, details={"channel": channel_type, "submissions": delivering})
 
 
 def _audit_view(s: Sender) -> dict[str, Any]:

@@ -208,18 +208,18 @@ def bulk(session: Session, caller: Caller, domain_id: int, action: str, username
         results.append({"username": name} | _apply(session, caller, domain, user, action, codes,
                                                     may_manage_managers))
     summary = {k: sum(1 for r in results if r["result"] == k) for k in ("done", "unchanged", "refused", "not_found")}
-    return {"action": action, "message": _bulk_message(action, summary, len(results)), "summary": summary,
+    return {"action": action, "message": _bulk_message(action, summary), "summary": summary,
             "results": results}
 
 
-def _bulk_message(action: str, summary: dict[str, int], asked: int) -> str | tuple[str, dict] | None:
+def _bulk_message(action: str, summary: dict[str, int]) -> str | tuple[str, dict] | None:
     """The guide's confirmation when every user is as asked; when some were left as they were (refused, not
     found), a sentence that says how many: the guide's "a réussi" would claim them all."""
     left = summary["refused"] + summary["not_found"]
     if not summary["done"]:
         return None
     if left:
-        return "bulk.partial", {"done": summary["done"], "asked": asked, "left": left}
+        return "bulk.partial", {"done": summary["done"], "left": left}
     return f"bulk.{action}"
 
 

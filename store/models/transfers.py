@@ -72,7 +72,7 @@ class Submission(Base):
 # what the transfer log's ``event`` and ``result`` columns hold (its filters refuse anything else)
 EVENTS = ("login", "session", "connection", "command", "upload", "download", "delete", "submission", "delivery",
           "cancel", "ban", "mkdir", "rmdir", "rename", "symlink", "link", "open56")  # the last: SFTP's refused calls
-RESULTS = ("ok", "refused", "failed", "incomplete", "accepted", "rejected")
+RESULTS = ("ok", "accepted", "rejected", "refused", "incomplete", "failed", "ended")
 
 
 class TransferEvent(Base):

@@ -82,6 +82,9 @@ def test_c_legal_representative_designates_another_person(client, auth, acme, db
         acme["number"], {"niss": acme["staff"], "email": "nope", "phone": "+32475123456"})).json()["error"]
     assert wrong["code"] == "VALIDATION_ERROR" and "e-mail" in wrong["message"].lower(), wrong
     assert "'self'" not in wrong["message"], wrong
+    typo = client.post("/api/v1/registrations", headers=auth(acme["lr"]) | {"Accept-Language": "en"},
+                       json=body(acme["number"], "slef")).json()["error"]  # not an object: the literal's values
+    assert "'self'" in typo["message"], typo
     manager = {"niss": acme["staff"], "email": "gap@acme.be", "phone": "+32475123456"}
     response = client.post("/api/v1/registrations", headers=auth(acme["lr"]), json=body(acme["number"], manager))
     assert response.status_code == 201, response.text

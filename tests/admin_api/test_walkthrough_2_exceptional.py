@@ -153,7 +153,7 @@ def test_a_standard_registration_closes_the_exceptional_requests_pending_and_has
     for ever (its approval refused on the GAP now in place), and the standard ticket served a form to sign."""
     from sqlalchemy import select
 
-    from store.models import OutboxMail
+    from store.models import OutboxMail, RegistrationRequest
     paper = client.post("/api/v1/registrations/exceptional", json=request_body(acme) | {
         "contact": {"email": "paper@acme.be", "phone": "+3221234569"}}).json()["ticket"]
     standard = client.post("/api/v1/registrations", headers=auth(acme["lr"]), json={
@@ -163,6 +163,8 @@ def test_a_standard_registration_closes_the_exceptional_requests_pending_and_has
     assert closed["status"] == "rejected" and standard.json()["ticket"] not in closed["reason"], closed
     with db.read() as session:
         assert session.scalars(select(OutboxMail.id).where(OutboxMail.recipient == "paper@acme.be")).all()
+        # nobody decided it: not the legal representative who registered (their NISS was its decider)
+        assert session.get(RegistrationRequest, paper).decided_by == "system"
     ticket = standard.json()["ticket"]
     form = client.get(f"/api/v1/registrations/{ticket}/document", headers={"Accept-Language": "en"})
     assert form.status_code == 404 and "standard procedure" in form.json()["error"]["message"], form.text

@@ -293,6 +293,29 @@ def test_a_channel_removed_between_the_read_decision_and_its_write_gets_no_acrf(
     assert delivered.details["channel"] == sub.delivered_channel
 
 
+def test_a_sender_deleted_between_the_read_decision_and_its_write_is_answered_blocked(intake,  # noqa: F811
+                                                                                      monkeypatch):
+    """The decision read the sender active; it is deleted (or blocked) before the decision is written: it was
+    accepted all the same, its ACRF put where no login reaches and its files handed to the application (found by
+    a review helper). The sender is read again after the channel's lock: the decision is made again, rejected."""
+    from store.models import Sender
+    files = build(intake.kit)
+    submission_id = intake.send(files)
+
+    def delete() -> None:
+        with intake.db.session() as session:
+            session.execute(update(Sender).where(Sender.number == intake.kit.number).values(status="deleted"))
+    plans = between_read_and_write(intake, monkeypatch, delete)
+    intake.pipeline.process(submission_id)
+
+    (plan,) = plans
+    assert plan is not None and plan.sender.active  # the race happened
+    sub = intake.row(submission_id)
+    assert sub.status == "rejected", sub.status
+    _, _, acrf = intake.only_acrf()
+    assert acrf.findtext("ResultCode") == "0" and error_ids(acrf) == ["SENDER_BLOCKED"], error_ids(acrf)
+
+
 def test_a_channel_whose_acrf_is_decided_but_not_yet_delivered_is_not_removed(intake, monkeypatch):  # noqa: F811
     """Decided for SFTP, its ACRF about to be written: removing SFTP now is refused as for files already waiting
     there (RETURNS_WAITING, with the submission's ticket); the ACRF lands, and once picked up the channel goes."""

@@ -114,3 +114,31 @@ def test_a_channel_with_return_files_waiting_is_not_removed_until_they_are_picke
     assert sftp_call(harness.port, kit, pick_up) == "picked up"
     assert client.delete(url, headers=auth(gap)).status_code == 200
     assert client.delete(sender_url, headers=auth(gap)).status_code == 204  # nothing waits now
+
+
+def test_a_go_whose_sender_is_deleted_before_its_decision_is_still_answered(harness, kit, db, client, auth,
+                                                                             monkeypatch):
+    """A GO recorded just before its sender's deletion was decided on a sender the directory no longer returned:
+    an assertion failed at every retry, the submission never answered (found by a review helper). Deleting a
+    sender with a submission in flight is refused; one landing right after the deletion's check is answered
+    SENDER_BLOCKED."""
+    from sqlalchemy import select, update
+
+    from gateway.pipeline import IntakePipeline
+    from store.models import Sender, Submission
+    from tests.gateway.harness import error_ids
+    held: list[int] = []
+    monkeypatch.setattr(IntakePipeline, "schedule", lambda self, sid: held.append(sid))
+    assert put(harness.port, kit, build(kit)) == []
+    assert held, "the GO's submission was not recorded"
+    gap = factories.niss(1970, 4, 4, 44)
+    refused = client.delete(f"/api/v1/domains/{kit.domain_id}/sender", headers=auth(gap))
+    assert (refused.status_code, refused.json()["error"]["code"]) == (409, "RETURNS_WAITING"), refused.text
+    with db.session() as session:  # as if deleted right after its check: the GO landed meanwhile
+        session.execute(update(Sender).where(Sender.number == kit.number).values(status="deleted"))
+    monkeypatch.undo()
+    harness.gateway.pipeline.schedule(held[0])
+    acrf = harness.wait_acrf(kit)
+    assert acrf.findtext("ResultCode") == "0" and "SENDER_BLOCKED" in error_ids(acrf), error_ids(acrf)
+    with db.session() as session:
+        assert session.scalar(select(Submission.status).where(Submission.id == held[0])) != "received"
