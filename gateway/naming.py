@@ -69,6 +69,8 @@ def _invalid(name: str, why: str) -> GGAError:
 def parse(name: str) -> BatchName:
     if not name or len(name) > 64 or not name.isascii() or "/" in name or "\\" in name:
         raise _invalid(name[:64], "not a batch file name")
+    if any(c.isspace() or not c.isprintable() for c in name):  # a trailing space was "T and n are single digits"
+        raise _invalid(repr(name)[1:-1], "a batch file name has no spaces or control characters")
     fields = name.split(".")
     if len(fields) < 6 or len(fields) > 8:
         raise _invalid(name, "expected PP.AAAA.SSSSSS.YYYYMMDD.NNNNN.E[.T[.n]]")

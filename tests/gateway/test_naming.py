@@ -99,6 +99,13 @@ def test_the_first_bad_segment_is_the_one_named():
     assert "AAAA 'dmfa'" in refused("FI.dmfa.12345.20260115.0000A.T.1.1").message
 
 
+@pytest.mark.parametrize("name", [f"FI.{BASE}.1.1 ", f"GO.{BASE}.1\t", f" GO.{BASE}.1", f"GO.{BASE}.1\x00"])
+def test_a_space_or_a_control_character_is_named_as_such(name):
+    """A trailing space or a NUL was told "T and n are single digits 1-9" (found by an outside test helper)."""
+    err = refused(name)
+    assert "no spaces or control characters" in err.message and "\x00" not in err.message.replace("\\x00", "")
+
+
 @pytest.mark.parametrize("name", [
     f"FI.{BASE}.0.1", f"FI.{BASE}.1.0", f"FI.{BASE}.10.1", f"FI.{BASE}.A.1", f"GO.{BASE}.0", f"GO.{BASE}.",
 ])
