@@ -73,6 +73,11 @@ class SenderDirectory:
                 SenderChannel, SenderChannel.sender_id == Sender.id).where(
                 Sender.id.in_(sender_ids), Sender.status == "active", Sender.technical_user_status == "active"))}
 
+    def number_of(self, name: str) -> str | None:
+        """The sender number of a technical user (deleted ones too): one indexed read, known user or not."""
+        with self.db.read() as session:
+            return session.scalar(select(Sender.number).where(Sender.technical_user_key == name.lower()))
+
     def password_hash_of(self, name: str) -> tuple[int, str] | None:
         """(id, hash) for a password login: the same one indexed read whether or not the user exists, so a wrong
         password costs a known user what it costs an unknown one (the full snapshot comes after the check)."""

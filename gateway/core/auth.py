@@ -152,8 +152,8 @@ class Authenticator:
         """The sender a refused login names, for the log's sender filter (a blocked sender's, a wrong password for a
         known user's...); nothing for an unknown name. Read for every refusal alike, so the time of a refusal does
         not tell a known name from an unknown one."""
-        sender = self.directory.by_technical_user(user) if user and user != "-" else None
-        return {"sender_number": sender.number} if sender is not None else {}
+        number = self.directory.number_of(user) if user and user != "-" else None
+        return {"sender_number": number} if number is not None else {}
 
 
 def _refusal(sender: SenderInfo | None, channel: str, unknown: ErrorCode = ErrorCode.LOGIN_FAILED) -> ErrorCode | None:
